@@ -1,0 +1,92 @@
+from django.contrib import admin
+
+from .models import Company, Currency, ExchangeRate, Membership
+from .roles import companies_with_perm
+from .services import grant_membership, revoke_membership
+
+admin.site.site_header = "ERP — Administración"
+admin.site.site_title = "ERP"
+admin.site.index_title = "Contabilidad, ventas, inventario y CFDI"
+
+
+class CompanyScopedAdmin(admin.ModelAdmin):
+    """Shows only rows of the companies where the user's role can see this model, and offers
+    only those companies (and their rows) in the form's choices."""
+
+    def _companies(self, request, model=None):
+        model = model or self.model
+        perm = f"{model._meta.app_label}.view_{model._meta.model_name}"
+        return companies_with_perm(request.user, perm)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(company__in=self._companies(request))
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        related = db_field.related_model
+        if related is Company:
+            kwargs["queryset"] = self._companies(request)
+        elif any(f.name == "company" for f in related._meta.fields):
+            kwargs["queryset"] = related._default_manager.filter(
+                company__in=self._companies(request, related)
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        related = db_field.related_model
+        if any(f.name == "company" for f in related._meta.fields):
+            kwargs["queryset"] = related._default_manager.filter(
+                company__in=self._companies(request, related)
+            )
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 0
+    autocomplete_fields = ["user"]
+
+
+@admin.register(Company)
+class CompanyAdmin(admin.ModelAdmin):
+    list_display = ["rfc", "legal_name", "regimen_fiscal", "postal_code", "cfdi_version", "active"]
+    list_filter = ["active", "cfdi_version", "regimen_fiscal"]
+    search_fields = ["rfc", "legal_name"]
+
+    def get_queryset(self, request):
+        return (
+            super().get_queryset(request).filter(pk__in=companies_with_perm(request.user, "erp.view_company"))
+        )
+
+
+@admin.register(Currency)
+class CurrencyAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "decimals", "is_national"]
+    search_fields = ["code", "name"]
+
+
+@admin.register(ExchangeRate)
+class ExchangeRateAdmin(CompanyScopedAdmin):
+    list_display = ["date", "currency", "rate", "company"]
+    list_filter = ["currency", "company"]
+    date_hierarchy = "date"
+
+
+@admin.register(Membership)
+class MembershipAdmin(admin.ModelAdmin):
+    """Roles are granted through the service so the user's admin groups stay in step."""
+
+    list_display = ["user", "company", "role"]
+    list_filter = ["role", "company"]
+    search_fields = ["user__username", "company__rfc", "company__legal_name"]
+    autocomplete_fields = ["user"]
+
+    def save_model(self, request, obj, form, change):
+        membership = grant_membership(user=obj.user, company=obj.company, role=obj.role)
+        obj.pk = membership.pk
+
+    def delete_model(self, request, obj):
+        revoke_membership(membership=obj)
+
+    def delete_queryset(self, request, queryset):
+        for membership in queryset:
+            revoke_membership(membership=membership)

@@ -1,0 +1,124 @@
+"""Base classes every app's API builds on: company scoping, role permissions, model validation.
+
+A row of a company the user has no role in is invisible (404); a role without the permission
+for an action gets 403; bad input gets 400 with the model's Spanish message and saves nothing.
+"""
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from rest_framework import mixins, permissions, serializers, viewsets
+from rest_framework.exceptions import PermissionDenied
+
+from .roles import companies_with_perm, has_company_perm
+from .services import save_catalog_row
+
+_ACTION_BY_METHOD = {"POST": "add", "PUT": "change", "PATCH": "change"}
+
+
+def model_perm(model, action: str) -> str:
+    return f"{model._meta.app_label}.{action}_{model._meta.model_name}"
+
+
+class CompanyRolePermission(permissions.BasePermission):
+    """The user's role must grant the model permission in at least one company (then per row)."""
+
+    message = "Su rol no tiene permiso para esta acción."
+
+    def _perm(self, request, view) -> str:
+        action = _ACTION_BY_METHOD.get(request.method, "view")
+        return model_perm(view.get_queryset().model, action)
+
+    def has_permission(self, request, view):
+        return companies_with_perm(request.user, self._perm(request, view)).exists()
+
+    def has_object_permission(self, request, view, obj):
+        return has_company_perm(request.user, obj.company_id, self._perm(request, view))
+
+
+class CompanyScopedSerializer(serializers.ModelSerializer):
+    """Validates through the model (``full_clean``) and saves through the catalog service.
+
+    Related rows of other companies are not offered: they look like rows that do not exist.
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        request = self.context.get("request")
+        if request is None:
+            return
+        for field in self.fields.values():
+            related = getattr(field, "child_relation", field)
+            queryset = getattr(related, "queryset", None)
+            if queryset is None:
+                continue
+            model = queryset.model
+            if model._meta.label_lower == "erp.company":
+                related.queryset = companies_with_perm(request.user, model_perm(self.Meta.model, "view"))
+            elif any(f.name == "company" for f in model._meta.fields):
+                related.queryset = queryset.filter(
+                    company__in=companies_with_perm(request.user, model_perm(model, "view"))
+                )
+
+    def get_validators(self):
+        # Uniqueness and constraints are checked by the model's full_clean, in Spanish.
+        return []
+
+    def _split_m2m(self, attrs):
+        m2m_names = {f.name for f in self.Meta.model._meta.many_to_many}
+        m2m = {k: attrs.pop(k) for k in list(attrs) if k in m2m_names}
+        return attrs, m2m
+
+    def validate(self, attrs):
+        attrs = super().validate(attrs)
+        new_company = attrs.get("company")
+        if self.instance is not None and new_company and new_company.pk != self.instance.company_id:
+            raise serializers.ValidationError(
+                {"company": "No se puede cambiar la empresa de un registro existente."}
+            )
+        plain, _ = self._split_m2m(dict(attrs))
+        instance = self._build(plain)
+        try:
+            instance.full_clean()
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.message_dict) from exc
+        return attrs
+
+    def _build(self, attrs):
+        if self.instance is not None:
+            instance = self.Meta.model.objects.get(pk=self.instance.pk)
+        else:
+            instance = self.Meta.model()
+        for key, value in attrs.items():
+            setattr(instance, key, value)
+        return instance
+
+    def create(self, validated_data):
+        plain, m2m = self._split_m2m(validated_data)
+        return save_catalog_row(instance=self._build(plain), m2m=m2m)
+
+    def update(self, instance, validated_data):
+        plain, m2m = self._split_m2m(validated_data)
+        return save_catalog_row(instance=self._build(plain), m2m=m2m)
+
+
+class CompanyScopedViewSet(
+    mixins.CreateModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.ListModelMixin,
+    viewsets.GenericViewSet,
+):
+    """List, retrieve, create and update rows of the user's companies. Catalog rows are not
+    deleted through the API: they are deactivated, so documents that point at them stay whole."""
+
+    permission_classes = [permissions.IsAuthenticated, CompanyRolePermission]
+
+    def get_queryset(self):
+        queryset = super().get_queryset()
+        perm = model_perm(queryset.model, "view")
+        return queryset.filter(company__in=companies_with_perm(self.request.user, perm))
+
+    def perform_create(self, serializer):
+        company = serializer.validated_data["company"]
+        if not has_company_perm(self.request.user, company.pk, model_perm(serializer.Meta.model, "add")):
+            raise PermissionDenied("Su rol no permite dar de alta registros en esta empresa.")
+        serializer.save()

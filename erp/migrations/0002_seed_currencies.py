@@ -1,0 +1,20 @@
+from django.db import migrations
+
+CURRENCIES = [
+    ("MXN", "Peso mexicano", 2, True),
+    ("USD", "Dólar americano", 2, False),
+    ("EUR", "Euro", 2, False),
+]
+
+
+def seed(apps, schema_editor):
+    Currency = apps.get_model("erp", "Currency")
+    for code, name, decimals, national in CURRENCIES:
+        Currency.objects.get_or_create(
+            code=code, defaults={"name": name, "decimals": decimals, "is_national": national}
+        )
+
+
+class Migration(migrations.Migration):
+    dependencies = [("erp", "0001_initial")]
+    operations = [migrations.RunPython(seed, migrations.RunPython.noop)]

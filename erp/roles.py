@@ -1,0 +1,74 @@
+"""What each role may do, per model: v(iew), a(dd), c(hange).
+
+A user's role is per company (Membership), so every check names the company. Later apps add
+their models here; the Django groups the admin uses are rebuilt from this table on migrate.
+"""
+
+from django.db.models import QuerySet
+
+from .models import Company, Membership, Role
+
+CATALOGS = [
+    "erp.currency", "erp.exchangerate",
+    "accounting.account", "accounting.accountingvariable",
+    "cashbank.cashbankaccount",
+    "inventory.productline", "inventory.product", "inventory.warehouse",
+    "sales.salesperson", "sales.salesentity", "sales.customer",
+]  # fmt: skip
+
+ROLE_TABLE: dict[str, dict[str, str]] = {
+    Role.ACCOUNTANT: {"erp.company": "vc", **{label: "vac" for label in CATALOGS}},
+    Role.CASHIER: {
+        "erp.company": "v", "erp.currency": "v", "erp.exchangerate": "v",
+        "cashbank.cashbankaccount": "v",
+        "inventory.productline": "v", "inventory.product": "v", "inventory.warehouse": "v",
+        "sales.salesperson": "v", "sales.salesentity": "v", "sales.customer": "vac",
+    },
+    Role.INTEGRATOR: {
+        "erp.company": "v", "erp.currency": "v", "erp.exchangerate": "vac",
+        "accounting.account": "v", "accounting.accountingvariable": "v",
+        "cashbank.cashbankaccount": "v",
+        "inventory.productline": "vac", "inventory.product": "vac", "inventory.warehouse": "v",
+        "sales.salesperson": "v", "sales.salesentity": "v", "sales.customer": "vac",
+    },
+    Role.OPS: {
+        "erp.company": "v", "erp.currency": "v",
+        "inventory.productline": "v", "inventory.product": "v", "inventory.warehouse": "v",
+        "sales.salesentity": "v", "sales.customer": "v",
+    },
+}  # fmt: skip
+
+_ACTIONS = {"v": "view", "a": "add", "c": "change"}
+
+
+def role_permissions(role: str) -> set[str]:
+    """Django permission names ("app.action_model") granted to a role."""
+    perms = set()
+    for label, actions in ROLE_TABLE[role].items():
+        app_label, model = label.split(".")
+        perms.update(f"{app_label}.{_ACTIONS[a]}_{model}" for a in actions)
+    return perms
+
+
+_PERMS_BY_ROLE = {role: role_permissions(role) for role in ROLE_TABLE}
+
+
+def roles_with_perm(perm: str) -> list[str]:
+    return [role for role, perms in _PERMS_BY_ROLE.items() if perm in perms]
+
+
+def companies_with_perm(user, perm: str) -> QuerySet:
+    """Companies in which ``user`` holds ``perm`` through their role."""
+    if not user.is_authenticated:
+        return Company.objects.none()
+    if user.is_superuser:
+        return Company.objects.all()
+    return Company.objects.filter(memberships__user=user, memberships__role__in=roles_with_perm(perm))
+
+
+def has_company_perm(user, company_id: int, perm: str) -> bool:
+    if user.is_superuser:
+        return True
+    return Membership.objects.filter(
+        user=user, company_id=company_id, role__in=roles_with_perm(perm)
+    ).exists()

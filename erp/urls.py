@@ -1,0 +1,37 @@
+from django.contrib import admin
+from django.urls import include, path
+from django.views.generic import RedirectView
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from rest_framework.authtoken.views import obtain_auth_token
+from rest_framework.routers import DefaultRouter
+
+from accounting.api import AccountingVariableViewSet, AccountViewSet
+from cashbank.api import CashBankAccountViewSet
+from erp.api import CompanyViewSet, CurrencyViewSet, ExchangeRateViewSet
+from inventory.api import ProductLineViewSet, ProductViewSet, WarehouseViewSet
+from sales.api import CustomerViewSet, SalesEntityViewSet, SalespersonViewSet
+
+router = DefaultRouter()
+router.register("companies", CompanyViewSet, basename="company")
+router.register("currencies", CurrencyViewSet)
+router.register("exchange-rates", ExchangeRateViewSet)
+router.register("accounting/accounts", AccountViewSet)
+router.register("accounting/variables", AccountingVariableViewSet)
+router.register("cashbank/accounts", CashBankAccountViewSet)
+router.register("inventory/product-lines", ProductLineViewSet)
+router.register("inventory/products", ProductViewSet)
+router.register("inventory/warehouses", WarehouseViewSet)
+router.register("sales/salespeople", SalespersonViewSet)
+router.register("sales/entities", SalesEntityViewSet)
+router.register("sales/customers", CustomerViewSet)
+
+urlpatterns = [
+    path("", RedirectView.as_view(url="/admin/", permanent=False)),
+    path("admin/", admin.site.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("api/auth/token/", obtain_auth_token, name="api-token"),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
+    path("api/", include(router.urls)),
+]

@@ -1,0 +1,61 @@
+"""Django field validators for RFCs and SAT catalog values, with Spanish messages."""
+
+from django.core.exceptions import ValidationError
+from django.utils.deconstruct import deconstructible
+
+from . import sat_catalogs
+from .rfc import is_valid_rfc, normalize_rfc
+
+
+def validate_rfc(value: str) -> None:
+    if not is_valid_rfc(value):
+        raise ValidationError(
+            "El RFC «%(value)s» no tiene una estructura válida: 3 letras (persona moral) o 4 "
+            "(persona física), la fecha AAMMDD y 3 caracteres de homoclave.",
+            code="rfc_invalido",
+            params={"value": normalize_rfc(value)},
+        )
+
+
+@deconstructible
+class SatCatalogValidator:
+    """Accepts only keys present in a SAT catalog; ``lookup`` names a function of sat_catalogs."""
+
+    def __init__(self, lookup: str, catalog_label: str, code: str):
+        self.lookup = lookup
+        self.catalog_label = catalog_label
+        self.code = code
+
+    def __call__(self, value: str) -> None:
+        if not value or getattr(sat_catalogs, self.lookup)(value) is None:
+            raise ValidationError(
+                "«%(value)s» no es una clave válida del catálogo de %(catalog)s del SAT.",
+                code=self.code,
+                params={"value": value, "catalog": self.catalog_label},
+            )
+
+    def __eq__(self, other):
+        return isinstance(other, SatCatalogValidator) and self.lookup == other.lookup
+
+
+validate_regimen_fiscal = SatCatalogValidator("regimen_fiscal_name", "régimen fiscal", "regimen_invalido")
+validate_uso_cfdi = SatCatalogValidator("uso_cfdi_name", "uso del CFDI", "uso_cfdi_invalido")
+validate_forma_pago = SatCatalogValidator("forma_pago_name", "formas de pago", "forma_pago_invalida")
+validate_clave_prod_serv = SatCatalogValidator(
+    "clave_prod_serv_name", "productos y servicios", "clave_prod_serv_invalida"
+)
+validate_clave_unidad = SatCatalogValidator(
+    "clave_unidad_name", "unidades de medida", "clave_unidad_invalida"
+)
+validate_codigo_agrupador = SatCatalogValidator(
+    "codigo_agrupador_name", "código agrupador de cuentas", "codigo_agrupador_invalido"
+)
+
+
+def validate_postal_code(value: str) -> None:
+    if not sat_catalogs.postal_code_exists(value):
+        raise ValidationError(
+            "El código postal «%(value)s» no existe en el catálogo del SAT.",
+            code="codigo_postal_invalido",
+            params={"value": value},
+        )

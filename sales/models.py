@@ -1,0 +1,250 @@
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from cashbank.models import CashBankAccount
+from erp import sat_catalogs
+from erp.models import CompanyOwned
+from erp.rfc import RFC_PUBLICO_GENERAL, is_generic_rfc, normalize_rfc, person_type
+from erp.validators import (
+    validate_forma_pago,
+    validate_postal_code,
+    validate_regimen_fiscal,
+    validate_rfc,
+    validate_uso_cfdi,
+)
+from inventory.models import Warehouse
+
+COUNTER_CUSTOMER_NUMBER = 0
+COUNTER_CUSTOMER_NAME = "PUBLICO EN GENERAL"
+
+
+def _same_company(instance, field: str, label: str) -> None:
+    related = getattr(instance, field)
+    if related is not None and related.company_id != instance.company_id:
+        raise ValidationError({field: _("%(label)s es de otra empresa.") % {"label": label}})
+
+
+class Salesperson(CompanyOwned):
+    """A salesperson. Number 0 is the system's "no salesperson": an empty salesperson field."""
+
+    number = models.PositiveIntegerField(_("número"), validators=[MinValueValidator(1)])
+    name = models.CharField(_("nombre"), max_length=120)
+    active = models.BooleanField(_("activo"), default=True)
+
+    class Meta:
+        verbose_name = _("vendedor")
+        verbose_name_plural = _("vendedores")
+        ordering = ["company", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["company", "number"], name="salesperson_number_per_company"),
+            models.CheckConstraint(condition=models.Q(number__gte=1), name="salesperson_zero_reserved"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.name}"
+
+
+class SalesEntity(CompanyOwned):
+    """A sales point with its own series and consecutive, accounting mode and warehouse."""
+
+    class Mode(models.TextChoices):
+        CONTABLE = "contable", _("Contable (enlazada a contabilidad)")
+        FIJA = "fija", _("Fija (no contable)")
+
+    code = models.CharField(_("clave"), max_length=20)
+    name = models.CharField(_("nombre"), max_length=120)
+    series = models.CharField(
+        _("serie"),
+        max_length=25,
+        blank=True,
+        validators=[RegexValidator(r"^[A-Za-z0-9]*$", _("La serie solo admite letras y números."))],
+    )
+    next_number = models.PositiveIntegerField(
+        _("siguiente consecutivo"), default=1, validators=[MinValueValidator(1)]
+    )
+    allow_number_change = models.BooleanField(
+        _("permitir cambiar el consecutivo al momento de facturar"), default=False
+    )
+    iva_rate = models.DecimalField(
+        _("IVA %"),
+        max_digits=5,
+        decimal_places=2,
+        default=16,
+        validators=[MinValueValidator(0), MaxValueValidator(16)],
+    )
+    mode = models.CharField(_("tipo"), max_length=8, choices=Mode.choices, default=Mode.CONTABLE)
+    warehouse = models.ForeignKey(
+        Warehouse, on_delete=models.PROTECT, null=True, blank=True, verbose_name=_("bodega")
+    )
+    salesperson = models.ForeignKey(
+        Salesperson,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        verbose_name=_("vendedor"),
+        help_text=_("Vacío: vendedor 0, ningún vendedor."),
+    )
+    no_stock_movements = models.BooleanField(
+        _("no manejar movimientos al almacén de productos"), default=False
+    )
+    cash_accounts = models.ManyToManyField(
+        CashBankAccount, blank=True, verbose_name=_("cajas y bancos para cobrar")
+    )
+    active = models.BooleanField(_("activa"), default=True)
+
+    class Meta:
+        verbose_name = _("entidad de venta")
+        verbose_name_plural = _("entidades de venta")
+        ordering = ["company", "code"]
+        constraints = [
+            models.UniqueConstraint(fields=["company", "code"], name="sales_entity_code_per_company"),
+            models.CheckConstraint(condition=models.Q(next_number__gte=1), name="next_number_positive"),
+            models.CheckConstraint(
+                condition=models.Q(iva_rate__gte=0, iva_rate__lte=16), name="entity_iva_rate_range"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+    @property
+    def is_contable(self) -> bool:
+        return self.mode == self.Mode.CONTABLE
+
+    def clean(self):
+        _same_company(self, "warehouse", _("La bodega"))
+        _same_company(self, "salesperson", _("El vendedor"))
+        if self.warehouse_id is None and not self.no_stock_movements:
+            raise ValidationError(
+                {
+                    "warehouse": _(
+                        "Indique la bodega, o marque que la entidad no maneja movimientos al almacén."
+                    )
+                }
+            )
+
+
+class Customer(CompanyOwned):
+    """A customer of one sales entity. Number 0 is the counter customer (público en general)."""
+
+    entity = models.ForeignKey(
+        SalesEntity, on_delete=models.PROTECT, related_name="customers", verbose_name=_("entidad")
+    )
+    number = models.PositiveIntegerField(_("número"))
+    rfc = models.CharField(_("RFC"), max_length=13, validators=[validate_rfc])
+    name = models.CharField(_("nombre o razón social"), max_length=254)
+    address = models.CharField(_("dirección"), max_length=254, blank=True)
+    colonia = models.CharField(_("colonia"), max_length=120, blank=True)
+    poblacion = models.CharField(_("población"), max_length=120, blank=True)
+    postal_code = models.CharField(_("C.P."), max_length=5, validators=[validate_postal_code])
+    phones = models.CharField(_("teléfonos"), max_length=120, blank=True)
+    email = models.EmailField(_("correo electrónico"), blank=True)
+    regimen_fiscal = models.CharField(_("régimen fiscal"), max_length=3, validators=[validate_regimen_fiscal])
+    uso_cfdi = models.CharField(_("uso del CFDI"), max_length=4, validators=[validate_uso_cfdi])
+    forma_pago = models.CharField(
+        _("forma de pago"), max_length=2, default="99", validators=[validate_forma_pago]
+    )
+    credit_days = models.PositiveIntegerField(_("días de crédito"), default=0)
+    general_discount = models.DecimalField(
+        _("descuento general %"),
+        max_digits=5,
+        decimal_places=2,
+        default=0,
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
+    )
+    salesperson = models.ForeignKey(
+        Salesperson,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        verbose_name=_("vendedor"),
+        help_text=_("Vacío: vendedor 0, ningún vendedor."),
+    )
+    external_key = models.CharField(_("clave externa"), max_length=60, blank=True)
+    active = models.BooleanField(_("activo"), default=True)
+
+    class Meta:
+        verbose_name = _("cliente")
+        verbose_name_plural = _("clientes")
+        ordering = ["entity", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["entity", "number"], name="customer_number_per_entity"),
+            models.UniqueConstraint(
+                fields=["company", "external_key"],
+                condition=~models.Q(external_key=""),
+                name="customer_external_key_per_company",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(general_discount__gte=0, general_discount__lte=100),
+                name="customer_discount_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.name}"
+
+    @property
+    def is_counter(self) -> bool:
+        return self.number == COUNTER_CUSTOMER_NUMBER
+
+    @property
+    def person_type(self) -> str:
+        return person_type(self.rfc)
+
+    def clean(self):
+        self.rfc = normalize_rfc(self.rfc)
+        if self.entity_id and self.entity.company_id != self.company_id:
+            raise ValidationError({"entity": _("La entidad de venta es de otra empresa.")})
+        _same_company(self, "salesperson", _("El vendedor"))
+        if self.is_counter and self.rfc != RFC_PUBLICO_GENERAL:
+            raise ValidationError(
+                {
+                    "rfc": _("El cliente 0 (mostrador) lleva el RFC genérico %(rfc)s.")
+                    % {"rfc": RFC_PUBLICO_GENERAL}
+                }
+            )
+        self._clean_fiscal_data()
+
+    def _clean_fiscal_data(self):
+        if not (self.rfc and self.regimen_fiscal and self.uso_cfdi):
+            return  # the field validators already report what is missing
+        if is_generic_rfc(self.rfc):
+            if self.regimen_fiscal != "616":
+                raise ValidationError(
+                    {
+                        "regimen_fiscal": _(
+                            "Con RFC genérico el régimen fiscal debe ser 616 (Sin obligaciones fiscales)."
+                        )
+                    }
+                )
+            if self.uso_cfdi != "S01":
+                raise ValidationError(
+                    {"uso_cfdi": _("Con RFC genérico el uso del CFDI debe ser S01 (Sin efectos fiscales).")}
+                )
+            return
+        persona = _("moral") if self.person_type == "moral" else _("física")
+        if not sat_catalogs.regimen_applies_to(self.regimen_fiscal, self.person_type):
+            raise ValidationError(
+                {
+                    "regimen_fiscal": _(
+                        "El régimen fiscal %(r)s no aplica a una persona %(p)s (RFC %(rfc)s)."
+                    )
+                    % {"r": self.regimen_fiscal, "p": persona, "rfc": self.rfc}
+                }
+            )
+        if not sat_catalogs.uso_cfdi_applies_to(self.uso_cfdi, self.person_type):
+            raise ValidationError(
+                {
+                    "uso_cfdi": _("El uso del CFDI %(u)s no aplica a una persona %(p)s.")
+                    % {"u": self.uso_cfdi, "p": persona}
+                }
+            )
+        if not sat_catalogs.uso_cfdi_admits_regimen(self.uso_cfdi, self.regimen_fiscal):
+            raise ValidationError(
+                {
+                    "uso_cfdi": _("El uso del CFDI %(u)s no corresponde al régimen fiscal %(r)s del cliente.")
+                    % {"u": self.uso_cfdi, "r": self.regimen_fiscal}
+                }
+            )

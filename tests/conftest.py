@@ -1,0 +1,57 @@
+import pytest
+from django.db import connection
+from rest_framework.test import APIClient
+
+from erp.models import Role
+from tests.factories import CompanyFactory, user_with_role
+
+
+@pytest.fixture
+def company(db):
+    return CompanyFactory()
+
+
+@pytest.fixture
+def other_company(db):
+    return CompanyFactory(rfc="AAA010101AAA", legal_name="EMPRESA AJENA SA DE CV", postal_code="06000")
+
+
+@pytest.fixture
+def api_as():
+    """api_as(user) -> an APIClient authenticated with the user's token."""
+
+    def make(user):
+        from rest_framework.authtoken.models import Token
+
+        client = APIClient()
+        token, _ = Token.objects.get_or_create(user=user)
+        client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        return client
+
+    return make
+
+
+@pytest.fixture
+def accountant(company):
+    return user_with_role(company, Role.ACCOUNTANT)
+
+
+@pytest.fixture
+def cashier(company):
+    return user_with_role(company, Role.CASHIER)
+
+
+@pytest.fixture
+def integrator(company):
+    return user_with_role(company, Role.INTEGRATOR)
+
+
+@pytest.fixture
+def ops(company):
+    return user_with_role(company, Role.OPS)
+
+
+@pytest.fixture
+def postgres_only():
+    if connection.vendor != "postgresql":
+        pytest.skip("Necesita PostgreSQL (bloqueos de fila reales); corre en CI con DATABASE_URL.")
