@@ -55,3 +55,9 @@ def ops(company):
 def postgres_only():
     if connection.vendor != "postgresql":
         pytest.skip("Necesita PostgreSQL (bloqueos de fila reales); corre en CI con DATABASE_URL.")
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # Real hashing is deliberately slow; tests only need it to be a hash.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -1,0 +1,45 @@
+# Two commands set everything up on a fresh machine:
+#   make run   - virtualenv, install, migrate, demo data, serve on http://127.0.0.1:8000
+#   make test  - virtualenv, install, run the test suite (SQLite unless DATABASE_URL is set)
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+HOST ?= 127.0.0.1:8000
+
+.PHONY: run test lint install migrate demo worker beat bench clean
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+install: $(VENV)/.installed
+
+migrate: install
+	mkdir -p var
+	$(PY) manage.py migrate --noinput
+
+demo: migrate
+	$(PY) manage.py load_demo
+
+run: demo
+	$(PY) manage.py runserver $(HOST)
+
+test: install
+	$(PY) -m pytest
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
+	$(PY) manage.py makemigrations --check --dry-run
+
+worker: install
+	$(VENV)/bin/celery -A erp worker -l info
+
+beat: install
+	$(VENV)/bin/celery -A erp beat -l info
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .ruff_cache

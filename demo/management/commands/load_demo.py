@@ -1,0 +1,14 @@
+from django.core.management.base import BaseCommand
+
+from demo.services import load_demo
+
+
+class Command(BaseCommand):
+    help = "Carga la empresa de demostración (ESCUELA KEMPER URGATE). Se puede correr varias veces."
+
+    def handle(self, *args, **options):
+        result = load_demo()
+        self.stdout.write(self.style.SUCCESS(f"Empresa de demostración lista: {result.company}"))
+        self.stdout.write("Usuarios (usuario / contraseña / rol):")
+        for username, password, role in result.credentials:
+            self.stdout.write(f"  {username} / {password} / {role}")

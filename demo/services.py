@@ -1,0 +1,284 @@
+"""The demo company: ESCUELA KEMPER URGATE (SAT's test RFC) with everything configured.
+
+Loading it twice is safe: every row is found by its natural key and brought up to date.
+"""
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+
+from accounting.models import Account, AccountingVariable
+from accounting.variables import Variable
+from cashbank.models import CashBankAccount
+from erp.models import Company, Currency, Role
+from erp.services import grant_membership, save_catalog_row
+from inventory.models import Product, ProductLine, Warehouse
+from sales.models import Customer, SalesEntity, Salesperson
+from sales.services import save_sales_entity
+
+D, A = Account.Nature.DEBIT, Account.Nature.CREDIT
+
+# code, name, nature, SAT código agrupador, parent code, postable
+CHART = [
+    ("100", "Activo", D, "100", None, False),
+    ("101", "Caja", D, "101", "100", False),
+    ("101-01", "Caja general", D, "101.01", "101", True),
+    ("101-02", "Caja chica (fuera de contabilidad)", D, "101.01", "101", True),
+    ("102", "Bancos", D, "102", "100", False),
+    ("102-01", "Bancos nacionales", D, "102.01", "102", True),
+    ("102-02", "Bancos extranjeros", D, "102.02", "102", True),
+    ("105", "Clientes", D, "105", "100", False),
+    ("105-01", "Clientes nacionales", D, "105.01", "105", True),
+    ("107", "Deudores diversos", D, "107", "100", False),
+    ("107-01", "Ventas sin cobro ni crédito", D, "107.05", "107", True),
+    ("113", "Impuestos a favor", D, "113", "100", False),
+    ("113-01", "IVA retenido por clientes", D, "113.01", "113", True),
+    ("113-02", "ISR retenido por clientes", D, "113.02", "113", True),
+    ("115", "Inventario", D, "115", "100", False),
+    ("115-01", "Inventario de mercancías", D, "115.01", "115", True),
+    ("200", "Pasivo", A, "200", None, False),
+    ("209", "Impuestos trasladados no cobrados", A, "209", "200", False),
+    ("209-01", "IVA trasladado no cobrado", A, "209.01", "209", True),
+    ("209-02", "IEPS trasladado no cobrado", A, "209.02", "209", True),
+    ("300", "Capital contable", A, "300", None, False),
+    ("301", "Capital social", A, "301", "300", False),
+    ("301-01", "Capital fijo", A, "301.01", "301", True),
+    ("400", "Ingresos", A, "400", None, False),
+    ("401", "Ingresos por ventas", A, "401", "400", False),
+    ("401-01", "Ventas y servicios", A, "401.01", "401", True),
+    ("402", "Devoluciones, descuentos o bonificaciones", D, "402", "400", False),
+    ("402-01", "Devoluciones y rebajas sobre ventas", D, "402.01", "402", True),
+    ("402-02", "Descuentos sobre ventas", D, "402.01", "402", True),
+    ("500", "Costos", D, "500", None, False),
+    ("501", "Costo de venta", D, "501", "500", False),
+    ("501-01", "Costo de ventas", D, "501.01", "501", True),
+]
+
+VARIABLES = {
+    Variable.SALES_INCOME: "401-01",
+    Variable.IVA_TRANSFERRED: "209-01",
+    Variable.IEPS_TRANSFERRED: "209-02",
+    Variable.RETAINED_IVA: "113-01",
+    Variable.RETAINED_ISR: "113-02",
+    Variable.SALES_DISCOUNTS: "402-02",
+    Variable.RETURNS_REBATES: "402-01",
+    Variable.CUSTOMERS: "105-01",
+    Variable.COST_OF_SALES: "501-01",
+    Variable.INVENTORY: "115-01",
+    Variable.NO_PAYMENT_COUNTERPART: "107-01",
+}
+
+# code, description, unit, ClaveProdServ, ClaveUnidad, service, IVA, IEPS %, ret IVA %, ret ISR %, price
+PRODUCTS = [
+    ("A", "Producto A (tornillo)", "PZA", "31161500", "H87", False, True, 0, 0, 0, "11.50"),
+    ("B", "Producto B (azúcar)", "KG", "50161509", "KGM", False, True, 0, 0, 0, "10.00"),
+    ("COLEG", "Colegiatura mensual (exenta de IVA)", "SERV", "86121501", "E48", True, False, 0, 0, 0, "3500.00"),
+    ("CERV", "Cerveza 355 ml (IEPS 26.5%)", "PZA", "50202201", "H87", False, True, "26.5", 0, 0, "22.00"),
+    ("ASES", "Asesoría administrativa (con retenciones)", "SERV", "80101500", "E48", True, True, 0, "10.6667", 10, "1000.00"),
+]  # fmt: skip
+
+USERS = [
+    ("contador", Role.ACCOUNTANT, "Contador"),
+    ("cajero", Role.CASHIER, "Cajero"),
+    ("integrador", Role.INTEGRATOR, "Integrador"),
+    ("operaciones", Role.OPS, "Operaciones"),
+]
+DEMO_PASSWORD = "demo-2026"
+
+
+@dataclass
+class DemoResult:
+    company: Company
+    credentials: list[tuple[str, str, str]]  # (username, password, role)
+
+
+def _upsert(model, lookup: dict, values: dict):
+    instance = model.objects.filter(**lookup).first() or model(**lookup)
+    for key, value in values.items():
+        setattr(instance, key, value)
+    return save_catalog_row(instance=instance)
+
+
+@transaction.atomic
+def load_demo() -> DemoResult:
+    company = _upsert(
+        Company,
+        {"rfc": "EKU9003173C9"},
+        {"legal_name": "ESCUELA KEMPER URGATE", "regimen_fiscal": "601", "postal_code": "42501"},
+    )
+    users = _users(company)
+    accounts = _chart(company)
+    mxn, usd = Currency.objects.get(code="MXN"), Currency.objects.get(code="USD")
+
+    def cash(code, name, kind, currency, account, bank=""):
+        return _upsert(
+            CashBankAccount,
+            {"company": company, "code": code},
+            {
+                "name": name,
+                "kind": kind,
+                "currency": currency,
+                "linked_to_accounting": account is not None,
+                "ledger_account": accounts.get(account),
+                "bank_name": bank,
+                "account_number": "0123456789" if bank else "",
+            },
+        )
+
+    caja = cash("CAJA", "Caja general", "cash", mxn, "101-01")
+    banco_mxn = cash("BBVA-MXN", "BBVA pesos", "bank", mxn, "102-01", "BBVA México")
+    banco_usd = cash("BBVA-USD", "BBVA dólares", "bank", usd, "102-02", "BBVA México")
+    caja_chica = cash("CHICA", "Caja chica de mostrador", "cash", mxn, None)
+
+    almacen = _upsert(
+        Warehouse,
+        {"company": company, "code": "ALM"},
+        {
+            "short_name": "Almacén general",
+            "linked_to_accounting": True,
+            "inventory_account": accounts["115-01"],
+        },
+    )
+    almacen.managers.add(users["contador"])
+    mostrador = _upsert(
+        Warehouse,
+        {"company": company, "code": "MOS"},
+        {"short_name": "Bodega mostrador", "linked_to_accounting": False, "inventory_account": None},
+    )
+    mostrador.managers.add(users["contador"])
+
+    ana = _upsert(Salesperson, {"company": company, "number": 1}, {"name": "Ana López"})
+    _upsert(Salesperson, {"company": company, "number": 2}, {"name": "Bruno Díaz"})
+
+    pachuca = _entity(
+        company,
+        "PACHUCA",
+        {
+            "name": "Pachuca (contable)",
+            "series": "A",
+            "mode": SalesEntity.Mode.CONTABLE,
+            "warehouse": almacen,
+            "salesperson": ana,
+        },
+        [caja, banco_mxn, banco_usd],
+    )
+    _entity(
+        company,
+        "MOSTRADOR",
+        {"name": "Mostrador (fija)", "series": "M", "mode": SalesEntity.Mode.FIJA, "warehouse": mostrador},
+        [caja_chica],
+    )
+    _customers(company, pachuca, ana)
+    _products(company)
+    credentials = [(name, DEMO_PASSWORD, str(role.label)) for name, role, _ in USERS]
+    credentials.append(("admin", DEMO_PASSWORD, "Administrador (superusuario)"))
+    return DemoResult(company=company, credentials=credentials)
+
+
+def _users(company):
+    User = get_user_model()
+    users = {}
+    for username, role, first_name in USERS:
+        user, _ = User.objects.get_or_create(username=username, defaults={"first_name": first_name})
+        user.set_password(DEMO_PASSWORD)
+        user.save()
+        grant_membership(user=user, company=company, role=role)
+        users[username] = user
+    admin, _ = User.objects.get_or_create(username="admin")
+    admin.is_staff = admin.is_superuser = True
+    admin.set_password(DEMO_PASSWORD)
+    admin.save()
+    return users
+
+
+def _chart(company):
+    accounts = {}
+    for code, name, nature, grouping, parent, postable in CHART:
+        accounts[code] = _upsert(
+            Account,
+            {"company": company, "code": code},
+            {
+                "name": name,
+                "nature": nature,
+                "sat_grouping_code": grouping,
+                "parent": accounts.get(parent),
+                "postable": postable,
+            },
+        )
+    for variable, code in VARIABLES.items():
+        _upsert(AccountingVariable, {"company": company, "name": variable.value}, {"account": accounts[code]})
+    return accounts
+
+
+def _entity(company, code, values, cash_accounts):
+    entity = SalesEntity.objects.filter(company=company, code=code).first() or SalesEntity(
+        company=company, code=code
+    )
+    for key, value in values.items():
+        setattr(entity, key, value)
+    return save_sales_entity(entity=entity, m2m={"cash_accounts": cash_accounts})
+
+
+def _customers(company, entity, salesperson):
+    base = {"company": company, "entity": entity}
+    _upsert(
+        Customer,
+        {**base, "number": 1},
+        {
+            "rfc": "URE180429TM6",
+            "name": "UNIVERSIDAD ROBOTICA ESPAÑOLA",
+            "address": "Av. Universidad 100",
+            "colonia": "Centro",
+            "poblacion": "Villahermosa, Tab.",
+            "postal_code": "86991",
+            "phones": "993 000 0000",
+            "email": "compras@ure.example.mx",
+            "regimen_fiscal": "601",
+            "uso_cfdi": "G03",
+            "forma_pago": "03",
+            "credit_days": 30,
+            "salesperson": salesperson,
+        },
+    )
+    _upsert(
+        Customer,
+        {**base, "number": 2},
+        {
+            "rfc": "MASO451221PM4",
+            "name": "MARIA OLIVARES SOTO",
+            "address": "Calle Reforma 25",
+            "colonia": "Juárez",
+            "poblacion": "Ciudad de México",
+            "postal_code": "06600",
+            "email": "maria.olivares@example.mx",
+            "regimen_fiscal": "612",
+            "uso_cfdi": "G01",
+            "forma_pago": "01",
+            "credit_days": 15,
+            "general_discount": Decimal("5"),
+        },
+    )
+
+
+def _products(company):
+    line = _upsert(ProductLine, {"company": company, "code": "GEN"}, {"name": "General"})
+    for code, desc, unit, sat_key, sat_unit, service, iva, ieps, ret_iva, ret_isr, price in PRODUCTS:
+        _upsert(
+            Product,
+            {"company": company, "code": code},
+            {
+                "description": desc,
+                "line": line,
+                "unit": unit,
+                "sat_product_key": sat_key,
+                "sat_unit_key": sat_unit,
+                "is_service": service,
+                "applies_iva": iva,
+                "ieps_rate": Decimal(str(ieps)),
+                "retained_iva_rate": Decimal(str(ret_iva)),
+                "retained_isr_rate": Decimal(str(ret_isr)),
+                "list_price": Decimal(price),
+            },
+        )
