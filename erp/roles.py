@@ -15,14 +15,16 @@ CATALOGS = [
     "inventory.productline", "inventory.product", "inventory.warehouse",
     "sales.salesperson", "sales.salesentity", "sales.customer",
 ]  # fmt: skip
+DOCUMENTS = ["sales.salesdocument"]
 
 ROLE_TABLE: dict[str, dict[str, str]] = {
-    Role.ACCOUNTANT: {"erp.company": "vc", **{label: "vac" for label in CATALOGS}},
+    Role.ACCOUNTANT: {"erp.company": "vc", **{label: "vac" for label in CATALOGS + DOCUMENTS}},
     Role.CASHIER: {
         "erp.company": "v", "erp.currency": "v", "erp.exchangerate": "v",
         "cashbank.cashbankaccount": "v",
         "inventory.productline": "v", "inventory.product": "v", "inventory.warehouse": "v",
         "sales.salesperson": "v", "sales.salesentity": "v", "sales.customer": "vac",
+        "sales.salesdocument": "vac",
     },
     Role.INTEGRATOR: {
         "erp.company": "v", "erp.currency": "v", "erp.exchangerate": "vac",
@@ -30,11 +32,12 @@ ROLE_TABLE: dict[str, dict[str, str]] = {
         "cashbank.cashbankaccount": "v",
         "inventory.productline": "vac", "inventory.product": "vac", "inventory.warehouse": "v",
         "sales.salesperson": "v", "sales.salesentity": "v", "sales.customer": "vac",
+        "sales.salesdocument": "vac",
     },
     Role.OPS: {
         "erp.company": "v", "erp.currency": "v",
         "inventory.productline": "v", "inventory.product": "v", "inventory.warehouse": "v",
-        "sales.salesentity": "v", "sales.customer": "v",
+        "sales.salesentity": "v", "sales.customer": "v", "sales.salesdocument": "v",
     },
 }  # fmt: skip
 

@@ -10,6 +10,7 @@ from cashbank.api import CashBankAccountViewSet
 from erp.api import CompanyViewSet, CurrencyViewSet, ExchangeRateViewSet
 from inventory.api import ProductLineViewSet, ProductViewSet, WarehouseViewSet
 from sales.api import CustomerViewSet, SalesEntityViewSet, SalespersonViewSet
+from sales.document_api import InvoiceViewSet, OrderViewSet, QuoteViewSet, RemissionViewSet
 
 router = DefaultRouter()
 router.register("companies", CompanyViewSet, basename="company")
@@ -24,6 +25,12 @@ router.register("inventory/warehouses", WarehouseViewSet)
 router.register("sales/salespeople", SalespersonViewSet)
 router.register("sales/entities", SalesEntityViewSet)
 router.register("sales/customers", CustomerViewSet)
+
+# Sales documents
+router.register("sales/quotes", QuoteViewSet, basename="quote")
+router.register("sales/orders", OrderViewSet, basename="order")
+router.register("sales/remissions", RemissionViewSet, basename="remission")
+router.register("sales/invoices", InvoiceViewSet, basename="invoice")
 
 urlpatterns = [
     path("", RedirectView.as_view(url="/admin/", permanent=False)),

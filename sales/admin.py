@@ -1,8 +1,10 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 
 from erp.admin import CompanyScopedAdmin
+from erp.errors import DomainError
 
-from .models import Customer, SalesEntity, Salesperson
+from .documents import post_invoice
+from .models import Customer, SalesDocument, SalesDocumentLine, SalesEntity, Salesperson
 from .services import save_sales_entity
 
 
@@ -46,3 +48,78 @@ class CustomerAdmin(CompanyScopedAdmin):
         ("Datos fiscales", {"fields": ["regimen_fiscal", "uso_cfdi", "forma_pago"]}),
         ("Crédito y venta", {"fields": ["credit_days", "general_discount", "salesperson", "external_key"]}),
     ]
+
+
+class SalesDocumentLineInline(admin.TabularInline):
+    model = SalesDocumentLine
+    extra = 0
+    can_delete = False
+    fields = [
+        "position",
+        "quantity",
+        "unit",
+        "code",
+        "description",
+        "unit_price",
+        "importe",
+        "discount",
+        "iva",
+        "ieps",
+        "retained_iva",
+        "retained_isr",
+    ]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(SalesDocument)
+class SalesDocumentAdmin(CompanyScopedAdmin):
+    """The seed's list: Núm., Fecha, Ref, ST, Total, Cliente, origin reference, CFDI. Documents are
+    made and changed only through their services (screens and API), so here they are read-only."""
+
+    list_display = [
+        "kind",
+        "entity",
+        "folio",
+        "date",
+        "reference",
+        "status",
+        "total",
+        "currency",
+        "customer_name",
+        "origin_ref",
+        "cfdi_state",
+    ]
+    list_filter = ["kind", "status", "entity", "payment", "cfdi_state"]
+    search_fields = ["customer_name", "customer_rfc", "reference", "origin_ref"]
+    date_hierarchy = "date"
+    list_select_related = ["entity", "currency"]
+    inlines = [SalesDocumentLineInline]
+    actions = ["post_selected"]
+
+    @admin.display(description="Núm.", ordering="number")
+    def folio(self, obj):
+        return f"{obj.series}{obj.number}" if obj.number else "—"
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in SalesDocument._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description="Contabilizar las facturas seleccionadas", permissions=["change"])
+    def post_selected(self, request, queryset):
+        posted = 0
+        for document in queryset.filter(kind="invoice", status="draft").order_by("date", "pk"):
+            try:
+                post_invoice(document=document, user=request.user)
+                posted += 1
+            except DomainError as exc:
+                self.message_user(request, f"{document}: {exc.message}", messages.ERROR)
+        if posted:
+            self.message_user(request, f"{posted} factura(s) contabilizada(s).", messages.SUCCESS)

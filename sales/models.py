@@ -248,3 +248,13 @@ class Customer(CompanyOwned):
                     % {"u": self.uso_cfdi, "r": self.regimen_fiscal}
                 }
             )
+
+
+# Sales documents live in their own module; importing them here registers them with the app.
+from .document_models import (  # noqa: E402
+    DocumentCounter,
+    SalesDocument,
+    SalesDocumentLine,
+)
+
+__all__ = ["Customer", "DocumentCounter", "SalesDocument", "SalesDocumentLine", "SalesEntity", "Salesperson"]

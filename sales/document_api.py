@@ -1,0 +1,245 @@
+"""REST endpoints of quotes, orders, remissions and invoices: parse, call the service, render."""
+
+import hashlib
+import json
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from erp.api_base import CompanyRolePermission
+from erp.models import Currency
+from erp.roles import companies_with_perm
+
+from .document_models import DocumentKind, Payment, SalesDocument, SalesDocumentLine
+from .document_selectors import PERIODS, STATUS_TABS, documents_for_list
+from .documents import UNSET, LineRequest, create_document, generate_invoice_from, post_invoice
+from .models import Customer, SalesEntity, Salesperson
+
+VIEW_PERM = "sales.view_salesdocument"
+
+
+class LineSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = SalesDocumentLine
+        fields = [
+            "position", "code", "unit", "description", "quantity", "unit_price", "importe",
+            "discount_rate", "discount", "iva_rate", "iva", "ieps_rate", "ieps",
+            "retained_iva_rate", "retained_iva", "retained_isr_rate", "retained_isr", "observations",
+        ]  # fmt: skip
+
+
+class DocumentSerializer(serializers.ModelSerializer):
+    lines = LineSerializer(many=True, read_only=True)
+    status_display = serializers.CharField(source="get_status_display", read_only=True)
+    currency = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    entity_code = serializers.CharField(source="entity.code", read_only=True)
+
+    class Meta:
+        model = SalesDocument
+        fields = [
+            "id", "kind", "company", "entity", "entity_code", "series", "number", "status",
+            "status_display", "reference", "date", "delivery_date", "payment", "customer",
+            "customer_number", "customer_rfc", "customer_name", "customer_address",
+            "customer_colonia", "customer_poblacion", "customer_postal_code", "customer_phones",
+            "currency", "exchange_rate", "warehouse", "salesperson", "observations", "importe",
+            "discount", "subtotal", "iva", "ieps", "retained_iva", "retained_isr", "total",
+            "source", "origin_ref", "cfdi_state", "lines",
+        ]  # fmt: skip
+
+
+class LineInputSerializer(serializers.Serializer):
+    product = serializers.CharField(help_text="Clave del producto o clave del proveedor.")
+    quantity = serializers.DecimalField(max_digits=18, decimal_places=6)
+    unit_price = serializers.DecimalField(max_digits=18, decimal_places=6, required=False, allow_null=True)
+    discount_rate = serializers.DecimalField(max_digits=7, decimal_places=4, required=False, allow_null=True)
+    iva_rate = serializers.DecimalField(max_digits=7, decimal_places=4, required=False, allow_null=True)
+    description = serializers.CharField(required=False, allow_blank=True, max_length=1000)
+    observations = serializers.CharField(required=False, allow_blank=True, max_length=254)
+
+
+class DocumentInputSerializer(serializers.Serializer):
+    entity = serializers.PrimaryKeyRelatedField(queryset=SalesEntity.objects.all())
+    customer = serializers.IntegerField(
+        min_value=0, help_text="Número de cliente en la entidad (0: mostrador)."
+    )
+    date = serializers.DateField()
+    delivery_date = serializers.DateField(required=False, allow_null=True)
+    payment = serializers.ChoiceField(choices=Payment.choices, default=Payment.CASH)
+    currency = serializers.SlugRelatedField(
+        slug_field="code", queryset=Currency.objects.all(), required=False
+    )
+    exchange_rate = serializers.DecimalField(max_digits=18, decimal_places=6, required=False, allow_null=True)
+    number = serializers.IntegerField(min_value=1, required=False, allow_null=True)
+    reference = serializers.CharField(required=False, allow_blank=True, max_length=60, default="")
+    salesperson = serializers.IntegerField(
+        min_value=0,
+        required=False,
+        allow_null=True,
+        help_text="Número de vendedor; 0 o null: ningún vendedor.",
+    )
+    observations = serializers.CharField(required=False, allow_blank=True, default="")
+    lines = LineInputSerializer(many=True)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        request = self.context.get("request")
+        if request is not None:  # entities of another company look like entities that do not exist
+            self.fields["entity"].queryset = SalesEntity.objects.filter(
+                company__in=companies_with_perm(request.user, "sales.add_salesdocument")
+            )
+
+    def validate(self, attrs):
+        entity = attrs["entity"]
+        customer = (
+            Customer.objects.filter(entity=entity, number=attrs["customer"])
+            .select_related("salesperson")
+            .first()
+        )
+        if customer is None:
+            raise serializers.ValidationError(
+                {"customer": f"No existe el cliente {attrs['customer']} en esta entidad."}
+            )
+        attrs["customer"] = customer
+        if "salesperson" in attrs:
+            number = attrs["salesperson"]
+            if number in (None, 0):
+                attrs["salesperson"] = None
+            else:
+                found = Salesperson.objects.filter(company=entity.company, number=number).first()
+                if found is None:
+                    raise serializers.ValidationError({"salesperson": f"No existe el vendedor {number}."})
+                attrs["salesperson"] = found
+        return attrs
+
+
+def _fingerprint(data) -> str:
+    return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
+
+
+class SalesDocumentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Documents of one kind (set by the subclass) in the user's companies."""
+
+    kind: str = ""
+    serializer_class = DocumentSerializer
+    permission_classes = [CompanyRolePermission]
+    filterset_fields = {
+        "entity": ["exact"],
+        "customer": ["exact"],
+        "status": ["exact"],
+        "payment": ["exact"],
+        "date": ["exact", "gte", "lte"],
+    }
+    search_fields = ["customer_name", "customer_rfc", "reference", "origin_ref"]
+    ordering_fields = ["date", "number", "total"]
+
+    def get_queryset(self):
+        queryset = SalesDocument.objects.filter(
+            kind=self.kind, company__in=companies_with_perm(self.request.user, VIEW_PERM)
+        )
+        if self.action == "list":
+            params = self.request.query_params
+            queryset = documents_for_list(
+                queryset,
+                tab=params.get("tab", "todas"),
+                period=params.get("period", "todas"),
+                month=params.get("month", ""),
+            )
+        return queryset.prefetch_related("lines")
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "tab", OpenApiTypes.STR, enum=list(STATUS_TABS), description="Pestaña de estatus."
+            ),
+            OpenApiParameter(
+                "period", OpenApiTypes.STR, enum=list(PERIODS), description="Periodo por fecha."
+            ),
+            OpenApiParameter("month", OpenApiTypes.STR, description="AAAA-MM con period=mes (mes especial)."),
+        ]
+    )
+    def list(self, request, *args, **kwargs):
+        return super().list(request, *args, **kwargs)
+
+    @extend_schema(
+        request=DocumentInputSerializer,
+        responses={201: DocumentSerializer},
+        parameters=[
+            OpenApiParameter(
+                "Idempotency-Key",
+                OpenApiTypes.STR,
+                OpenApiParameter.HEADER,
+                description="La misma clave dos veces crea un solo documento y responde lo mismo.",
+            )
+        ],
+    )
+    def create(self, request):
+        payload = DocumentInputSerializer(data=request.data, context={"request": request})
+        payload.is_valid(raise_exception=True)
+        data = dict(payload.validated_data)
+        requests = [
+            LineRequest(
+                product_code=line["product"],
+                quantity=line["quantity"],
+                unit_price=line.get("unit_price"),
+                discount_rate=line.get("discount_rate"),
+                iva_rate=line.get("iva_rate"),
+                description=line.get("description", ""),
+                observations=line.get("observations", ""),
+            )
+            for line in data.pop("lines")
+        ]
+        document, _ = create_document(
+            kind=self.kind,
+            lines=requests,
+            salesperson=data.pop("salesperson", UNSET),
+            user=request.user,
+            idempotency_key=request.headers.get("Idempotency-Key") or None,
+            idempotency_fingerprint=_fingerprint(request.data),
+            **data,
+        )
+        document = self.get_queryset().get(pk=document.pk)
+        return Response(DocumentSerializer(document).data, status=status.HTTP_201_CREATED)
+
+
+class GenerateInvoiceMixin:
+    @extend_schema(request=None, responses={201: DocumentSerializer}, summary="Generar factura")
+    @action(detail=True, methods=["post"], url_path="generate-invoice")
+    def generate_invoice(self, request, pk=None):
+        """Genera una factura (borrador) con los datos y partidas de este documento, ligada a él."""
+        document = generate_invoice_from(
+            source=self.get_object(),
+            user=request.user,
+            idempotency_key=request.headers.get("Idempotency-Key") or None,
+        )
+        invoice = SalesDocument.objects.prefetch_related("lines").get(pk=document.pk)
+        return Response(DocumentSerializer(invoice).data, status=status.HTTP_201_CREATED)
+
+
+class QuoteViewSet(GenerateInvoiceMixin, SalesDocumentViewSet):
+    kind = DocumentKind.QUOTE
+    queryset = SalesDocument.objects.filter(kind=DocumentKind.QUOTE)
+
+
+class OrderViewSet(GenerateInvoiceMixin, SalesDocumentViewSet):
+    kind = DocumentKind.ORDER
+    queryset = SalesDocument.objects.filter(kind=DocumentKind.ORDER)
+
+
+class RemissionViewSet(GenerateInvoiceMixin, SalesDocumentViewSet):
+    kind = DocumentKind.REMISSION
+    queryset = SalesDocument.objects.filter(kind=DocumentKind.REMISSION)
+
+
+class InvoiceViewSet(SalesDocumentViewSet):
+    kind = DocumentKind.INVOICE
+    queryset = SalesDocument.objects.filter(kind=DocumentKind.INVOICE)
+
+    @extend_schema(request=None, responses={200: DocumentSerializer})
+    @action(detail=True, methods=["post"])
+    def post(self, request, pk=None):
+        """Contabiliza la factura: toma su número y genera sus movimientos."""
+        document = post_invoice(document=self.get_object(), user=request.user)
+        return Response(DocumentSerializer(self.get_queryset().get(pk=document.pk)).data)

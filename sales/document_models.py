@@ -1,0 +1,205 @@
+"""Quotes, orders, remissions and invoices: one structure (header + lines), one calculation."""
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from erp.models import CompanyOwned, Currency
+from inventory.models import Product, Warehouse
+
+from .models import Customer, SalesEntity, Salesperson
+
+AMOUNT = {"max_digits": 18, "decimal_places": 2, "default": 0}
+RATE = {"max_digits": 7, "decimal_places": 4, "default": 0}
+
+
+class DocumentKind(models.TextChoices):
+    QUOTE = "quote", _("Cotización")
+    ORDER = "order", _("Pedido")
+    REMISSION = "remission", _("Remisión")
+    INVOICE = "invoice", _("Factura")
+
+
+# The module name used in origin references "Módulo|ID|Entidad||".
+ORIGIN_MODULE = {
+    DocumentKind.QUOTE: "VCOT",
+    DocumentKind.ORDER: "VPED",
+    DocumentKind.REMISSION: "VREM",
+    DocumentKind.INVOICE: "VFAC",
+}
+
+
+class DocumentStatus(models.TextChoices):
+    DRAFT = "draft", _("Borrador")
+    GENERATED = "generated", _("Generada")
+    EMITTED = "emitted", _("Emitida")
+    REVERTED = "reverted", _("Revertida")
+    CANCELLED = "cancelled", _("Cancelada")
+
+
+class Payment(models.TextChoices):
+    CASH = "cash", _("Contado")
+    CREDIT = "credit", _("Crédito")
+    NONE = "none", _("Sin método de pago")
+
+
+class CfdiState(models.TextChoices):
+    NONE = "---", "---"
+    STAMPED = "TFD", "TFD"
+    COMPLETE = "PDF", "PDF"
+
+
+class DocumentCounter(models.Model):
+    """The next number of quotes, orders and remissions per entity (invoices use the entity's)."""
+
+    entity = models.ForeignKey(SalesEntity, on_delete=models.CASCADE, related_name="counters")
+    kind = models.CharField(max_length=10, choices=DocumentKind.choices)
+    next_number = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["entity", "kind"], name="one_counter_per_entity_kind")]
+
+    def __str__(self) -> str:
+        return f"{self.entity} {self.kind}: {self.next_number}"
+
+
+class SalesDocument(CompanyOwned):
+    kind = models.CharField(_("tipo"), max_length=10, choices=DocumentKind.choices)
+    entity = models.ForeignKey(
+        SalesEntity, on_delete=models.PROTECT, related_name="documents", verbose_name=_("entidad")
+    )
+    number = models.PositiveIntegerField(_("núm."), null=True, blank=True)
+    series = models.CharField(_("serie"), max_length=25, blank=True)
+    status = models.CharField(
+        _("estatus"), max_length=10, choices=DocumentStatus.choices, default=DocumentStatus.DRAFT
+    )
+    reference = models.CharField(_("referencia"), max_length=60, blank=True)
+    date = models.DateField(_("fecha"))
+    delivery_date = models.DateField(_("fecha de entrega"), null=True, blank=True)
+    payment = models.CharField(_("pago"), max_length=6, choices=Payment.choices, default=Payment.CASH)
+
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, verbose_name=_("cliente"))
+    # The customer's data as it was when the document was made (the seed's informative fields).
+    customer_number = models.PositiveIntegerField(_("núm. de cliente"))
+    customer_rfc = models.CharField(_("RFC"), max_length=13)
+    customer_name = models.CharField(_("nombre"), max_length=254)
+    customer_address = models.CharField(_("dirección"), max_length=254, blank=True)
+    customer_colonia = models.CharField(_("colonia"), max_length=120, blank=True)
+    customer_poblacion = models.CharField(_("población"), max_length=120, blank=True)
+    customer_postal_code = models.CharField(_("C.P."), max_length=5)
+    customer_phones = models.CharField(_("teléfonos"), max_length=120, blank=True)
+    customer_regimen_fiscal = models.CharField(_("régimen fiscal del cliente"), max_length=3)
+    customer_uso_cfdi = models.CharField(_("uso del CFDI"), max_length=4)
+
+    currency = models.ForeignKey(Currency, on_delete=models.PROTECT, verbose_name=_("moneda"))
+    exchange_rate = models.DecimalField(_("TC"), max_digits=18, decimal_places=6, default=1)
+    warehouse = models.ForeignKey(
+        Warehouse, on_delete=models.PROTECT, null=True, blank=True, verbose_name=_("bodega")
+    )
+    salesperson = models.ForeignKey(
+        Salesperson, on_delete=models.PROTECT, null=True, blank=True, verbose_name=_("vendedor")
+    )
+    observations = models.TextField(_("observaciones"), blank=True)
+
+    importe = models.DecimalField(_("importe"), **AMOUNT)
+    discount = models.DecimalField(_("descuento"), **AMOUNT)
+    subtotal = models.DecimalField(_("sub total"), **AMOUNT)
+    iva = models.DecimalField(_("IVA"), **AMOUNT)
+    ieps = models.DecimalField(_("IEPS"), **AMOUNT)
+    retained_iva = models.DecimalField(_("retención IVA"), **AMOUNT)
+    retained_isr = models.DecimalField(_("retención ISR"), **AMOUNT)
+    total = models.DecimalField(_("total"), **AMOUNT)
+
+    source = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="generated_documents",
+        verbose_name=_("documento origen"),
+    )
+    origin_ref = models.CharField(_("ref. origen"), max_length=80, blank=True)
+    cfdi_state = models.CharField(_("CFDI"), max_length=3, choices=CfdiState.choices, default=CfdiState.NONE)
+    idempotency_key = models.CharField(max_length=80, null=True, blank=True)
+    idempotency_fingerprint = models.CharField(max_length=64, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    posted_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("documento de venta")
+        verbose_name_plural = _("documentos de venta")
+        ordering = ["-date", "-number"]
+        indexes = [models.Index(fields=["entity", "kind", "date"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["entity", "kind", "number"], name="document_number_per_entity_kind"
+            ),
+            models.UniqueConstraint(
+                fields=["company", "idempotency_key"],
+                condition=models.Q(idempotency_key__isnull=False),
+                name="document_idempotency_key_per_company",
+            ),
+            models.UniqueConstraint(
+                fields=["source"],
+                condition=models.Q(kind="invoice") & ~models.Q(status="cancelled"),
+                name="source_invoiced_once",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(exchange_rate__gt=0), name="document_exchange_rate_positive"
+            ),
+            models.CheckConstraint(condition=models.Q(total__gte=0), name="document_total_not_negative"),
+            models.CheckConstraint(
+                condition=models.Q(delivery_date__isnull=True)
+                | models.Q(delivery_date__gte=models.F("date")),
+                name="delivery_not_before_date",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        number = f"{self.series}{self.number}" if self.number else f"#{self.pk}"
+        return f"{self.get_kind_display()} {number}"
+
+    @property
+    def origin_reference(self) -> str:
+        """How other records point at this document: "Módulo|ID|Entidad||"."""
+        return f"{ORIGIN_MODULE[self.kind]}|{self.pk}|{self.entity.code}||"
+
+
+class SalesDocumentLine(models.Model):
+    document = models.ForeignKey(SalesDocument, on_delete=models.CASCADE, related_name="lines")
+    position = models.PositiveSmallIntegerField(_("partida"))
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, verbose_name=_("producto"))
+    code = models.CharField(_("clave"), max_length=30)
+    unit = models.CharField(_("unidad"), max_length=20)
+    description = models.CharField(_("descripción"), max_length=1000)
+    quantity = models.DecimalField(_("cantidad"), max_digits=18, decimal_places=6)
+    unit_price = models.DecimalField(_("precio"), max_digits=18, decimal_places=6)
+    discount_rate = models.DecimalField(_("desc. %"), **RATE)
+    iva_rate = models.DecimalField(_("IVA %"), max_digits=7, decimal_places=4, null=True, blank=True)
+    ieps_rate = models.DecimalField(_("IEPS %"), **RATE)
+    retained_iva_rate = models.DecimalField(_("R/IVA %"), **RATE)
+    retained_isr_rate = models.DecimalField(_("R/ISR %"), **RATE)
+    importe = models.DecimalField(_("importe"), **AMOUNT)
+    discount = models.DecimalField(_("descuento"), **AMOUNT)
+    iva = models.DecimalField(_("IVA"), **AMOUNT)
+    ieps = models.DecimalField(_("IEPS"), **AMOUNT)
+    retained_iva = models.DecimalField(_("R/IVA"), **AMOUNT)
+    retained_isr = models.DecimalField(_("R/ISR"), **AMOUNT)
+    observations = models.CharField(_("observaciones"), max_length=254, blank=True)
+
+    class Meta:
+        verbose_name = _("partida")
+        verbose_name_plural = _("partidas")
+        ordering = ["document", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["document", "position"], name="line_position_per_document"),
+            models.CheckConstraint(condition=models.Q(quantity__gt=0), name="line_quantity_positive"),
+            models.CheckConstraint(condition=models.Q(unit_price__gte=0), name="line_price_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} {self.unit} {self.code}"

@@ -1,0 +1,54 @@
+"""Reads of sales documents: the lists by entity, status tab and period, as the seed's screens."""
+
+from datetime import timedelta
+
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from erp.errors import DomainError
+
+from .document_models import DocumentStatus
+
+STATUS_TABS = {
+    "todas": None,
+    "generadas": DocumentStatus.GENERATED,
+    "emitidas": DocumentStatus.EMITTED,
+    "revertidas": DocumentStatus.REVERTED,
+    "canceladas": DocumentStatus.CANCELLED,
+    "borradores": DocumentStatus.DRAFT,
+}
+PERIODS = ("hoy", "semana", "mes", "todas")
+
+
+def documents_for_list(
+    queryset: QuerySet, *, tab: str = "todas", period: str = "todas", month: str = ""
+) -> QuerySet:
+    """Filter by the status tab and the period: hoy, semana (the last seven days), mes (``month``
+    as YYYY-MM, the current month when blank, the "especial" tab being any other month)."""
+    if tab not in STATUS_TABS:
+        raise DomainError("pestana_invalida", f"Pestaña de estatus desconocida: {tab}.")
+    if STATUS_TABS[tab]:
+        queryset = queryset.filter(status=STATUS_TABS[tab])
+    today = timezone.localdate()
+    if period == "hoy":
+        queryset = queryset.filter(date=today)
+    elif period == "semana":
+        queryset = queryset.filter(date__gt=today - timedelta(days=7), date__lte=today)
+    elif period == "mes":
+        year, number = _parse_month(month) if month else (today.year, today.month)
+        queryset = queryset.filter(date__year=year, date__month=number)
+    elif period != "todas":
+        raise DomainError("periodo_invalido", f"Periodo desconocido: {period}. Use hoy, semana, mes o todas.")
+    return queryset.select_related("entity", "currency", "customer", "salesperson").order_by(
+        "-date", "-number"
+    )
+
+
+def _parse_month(value: str) -> tuple[int, int]:
+    try:
+        year, number = (int(part) for part in value.split("-"))
+        if not 1 <= number <= 12:
+            raise ValueError
+    except ValueError as exc:
+        raise DomainError("mes_invalido", f"Mes inválido «{value}»: use el formato AAAA-MM.") from exc
+    return year, number

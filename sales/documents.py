@@ -1,0 +1,409 @@
+"""Writes of quotes, orders, remissions and invoices: the header and line rules of the seed's
+"Agregar Factura", numbering, and generating an invoice from another document."""
+
+from dataclasses import dataclass
+from datetime import date as date_type
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from erp.errors import DomainError
+from erp.models import Company, Currency
+from erp.money import ZERO, quantize, to_decimal
+from erp.taxes import LineInput, compute_document
+from inventory.models import Product
+
+from .document_models import (
+    DocumentCounter,
+    DocumentKind,
+    DocumentStatus,
+    Payment,
+    SalesDocument,
+    SalesDocumentLine,
+)
+from .models import Customer, SalesEntity, Salesperson
+
+UNSET = object()  # "not given", as opposed to an explicit None (salesperson 0)
+
+
+@dataclass(frozen=True)
+class LineRequest:
+    """A line as the user typed it: product by code or supplier code; blanks take defaults."""
+
+    product_code: str
+    quantity: Decimal
+    unit_price: Decimal | None = None
+    discount_rate: Decimal | None = None
+    iva_rate: Decimal | None = None
+    description: str = ""
+    observations: str = ""
+
+
+def line_iva_rate(*, entity: SalesEntity, product: Product, requested: Decimal | None) -> Decimal | None:
+    """The seed's IVA rules: a product without IVA gets none; a blank rate takes the entity's;
+    a 0% entity ignores a given rate; otherwise the given rate applies."""
+    if not product.applies_iva:
+        return None
+    if requested is None:
+        return entity.iva_rate
+    if entity.iva_rate == 0:
+        return Decimal("0")
+    return to_decimal(requested)
+
+
+def resolve_salesperson(*, entity: SalesEntity, customer: Customer, requested=UNSET) -> Salesperson | None:
+    """The seed's four salesperson rules (None is salesperson 0, "ningún vendedor")."""
+    if customer.is_counter:
+        return entity.salesperson if requested is UNSET else requested
+    if customer.salesperson_id is None:
+        if requested not in (UNSET, None):
+            raise DomainError(
+                "vendedor_no_permitido",
+                "El vendedor del cliente es el vendedor cero: no se puede especificar ningún vendedor.",
+            )
+        return None
+    if requested is not UNSET and (requested is None or requested.pk != customer.salesperson_id):
+        raise DomainError(
+            "vendedor_distinto_al_del_cliente",
+            f"Es necesario especificar el vendedor registrado en el cliente: {customer.salesperson}.",
+        )
+    return customer.salesperson
+
+
+def _find_products(company: Company, codes: list[str]) -> dict[str, Product]:
+    found = Product.objects.filter(company=company, active=True).filter(
+        Q(code__in=codes) | Q(supplier_code__in=codes)
+    )
+    by_code = {}
+    for product in found:
+        by_code.setdefault(product.supplier_code, product)
+        by_code[product.code] = product  # the product's own code wins over a supplier code
+    missing = [c for c in codes if c not in by_code]
+    if missing:
+        raise DomainError(
+            "producto_inexistente",
+            f"No existe el producto o servicio con clave «{missing[0]}».",
+            codes=missing,
+        )
+    return by_code
+
+
+def _build_lines(*, entity, customer, requests: list[LineRequest], decimals: int):
+    if not requests:
+        raise DomainError("sin_partidas", "El documento debe tener al menos una partida.")
+    products = _find_products(entity.company, [r.product_code for r in requests])
+    lines, inputs = [], []
+    for position, request in enumerate(requests, start=1):
+        product = products[request.product_code]
+        quantity = to_decimal(request.quantity)
+        price = product.list_price if request.unit_price is None else to_decimal(request.unit_price)
+        discount_rate = (
+            customer.general_discount if request.discount_rate is None else to_decimal(request.discount_rate)
+        )
+        if not ZERO <= discount_rate <= 100:
+            raise DomainError(
+                "descuento_invalido", f"Partida {position}: el descuento debe estar entre 0 y 100%."
+            )
+        iva_rate = line_iva_rate(entity=entity, product=product, requested=request.iva_rate)
+        importe = quantize(quantity * price, decimals) if quantity > 0 else ZERO
+        line = SalesDocumentLine(
+            position=position,
+            product=product,
+            code=product.code,
+            unit=product.unit,
+            description=request.description or product.description,
+            quantity=quantity,
+            unit_price=price,
+            discount_rate=discount_rate,
+            iva_rate=iva_rate,
+            ieps_rate=product.ieps_rate,
+            retained_iva_rate=product.retained_iva_rate,
+            retained_isr_rate=product.retained_isr_rate,
+            observations=request.observations,
+        )
+        lines.append(line)
+        inputs.append(
+            LineInput(
+                quantity=quantity,
+                unit_price=price,
+                discount=quantize(importe * discount_rate / 100, decimals),
+                iva_rate=iva_rate,
+                ieps_rate=product.ieps_rate,
+                retained_iva_rate=product.retained_iva_rate,
+                retained_isr_rate=product.retained_isr_rate,
+            )
+        )
+    try:
+        totals = compute_document(inputs, decimals)
+    except DomainError as exc:
+        raise DomainError(exc.code, exc.message, **exc.details) from exc
+    for line, taxes in zip(lines, totals.lines, strict=True):
+        line.importe, line.discount = taxes.importe, taxes.discount
+        line.iva, line.ieps = taxes.iva, taxes.ieps
+        line.retained_iva, line.retained_isr = taxes.retained_iva, taxes.retained_isr
+    return lines, totals
+
+
+def _check_header(*, kind, entity, customer, payment, currency, exchange_rate):
+    if customer.entity_id != entity.pk:
+        raise DomainError("cliente_de_otra_entidad", "El cliente no pertenece a esta entidad de venta.")
+    if not customer.active:
+        raise DomainError("cliente_inactivo", f"El cliente {customer} está inactivo.")
+    if payment == Payment.CREDIT and customer.is_counter:
+        raise DomainError(
+            "credito_cliente_generico",
+            "Las facturas con pago a crédito no se pueden generar si el cliente es el genérico "
+            "(cliente con el número cero).",
+        )
+    if currency.is_national:
+        return Decimal("1")
+    if exchange_rate is None or to_decimal(exchange_rate) <= 0:
+        raise DomainError(
+            "tipo_cambio_requerido",
+            f"Indique el tipo de cambio: la moneda {currency.code} es extranjera.",
+        )
+    return to_decimal(exchange_rate)
+
+
+def _copy_customer(document: SalesDocument, customer: Customer) -> None:
+    document.customer = customer
+    document.customer_number = customer.number
+    document.customer_rfc = customer.rfc
+    document.customer_name = customer.name
+    document.customer_address = customer.address
+    document.customer_colonia = customer.colonia
+    document.customer_poblacion = customer.poblacion
+    document.customer_postal_code = customer.postal_code
+    document.customer_phones = customer.phones
+    document.customer_regimen_fiscal = customer.regimen_fiscal
+    document.customer_uso_cfdi = customer.uso_cfdi
+
+
+def _set_totals(document: SalesDocument, totals) -> None:
+    document.importe, document.discount, document.subtotal = totals.importe, totals.discount, totals.subtotal
+    document.iva, document.ieps = totals.iva, totals.ieps
+    document.retained_iva, document.retained_isr = totals.retained_iva, totals.retained_isr
+    document.total = totals.total
+
+
+def create_document(
+    *,
+    kind: str,
+    entity: SalesEntity,
+    customer: Customer,
+    date: date_type,
+    lines: list[LineRequest],
+    payment: str = Payment.CASH,
+    currency: Currency | None = None,
+    exchange_rate: Decimal | None = None,
+    number: int | None = None,
+    reference: str = "",
+    delivery_date: date_type | None = None,
+    salesperson=UNSET,
+    observations: str = "",
+    user=None,
+    idempotency_key: str | None = None,
+    idempotency_fingerprint: str = "",
+    source: SalesDocument | None = None,
+) -> tuple[SalesDocument, bool]:
+    """Create a document with its lines and totals. Returns (document, created).
+
+    An invoice is created as a draft and numbered when posted; quotes, orders and remissions are
+    numbered at once. The same ``idempotency_key`` twice returns the first document; with a
+    different request (``idempotency_fingerprint``) it is refused.
+    """
+    if idempotency_key:
+        existing = SalesDocument.objects.filter(
+            company=entity.company, idempotency_key=idempotency_key
+        ).first()
+        if existing:
+            return _replay(existing, idempotency_fingerprint), False
+    currency = currency or Currency.objects.get(is_national=True)
+    rate = _check_header(
+        kind=kind,
+        entity=entity,
+        customer=customer,
+        payment=payment,
+        currency=currency,
+        exchange_rate=exchange_rate,
+    )
+    if number is not None and not entity.allow_number_change:
+        raise DomainError(
+            "consecutivo_no_editable",
+            "La entidad de venta no permite cambiar el consecutivo al momento de facturar.",
+        )
+    if delivery_date and delivery_date < date:
+        raise DomainError("fecha_entrega_invalida", "La fecha de entrega no puede ser anterior a la fecha.")
+    line_rows, totals = _build_lines(
+        entity=entity, customer=customer, requests=lines, decimals=currency.decimals
+    )
+
+    document = SalesDocument(
+        company=entity.company,
+        kind=kind,
+        entity=entity,
+        number=number,
+        series=entity.series,
+        reference=reference,
+        date=date,
+        delivery_date=delivery_date,
+        payment=payment,
+        currency=currency,
+        exchange_rate=rate,
+        warehouse=None if entity.no_stock_movements else entity.warehouse,
+        salesperson=resolve_salesperson(entity=entity, customer=customer, requested=salesperson),
+        observations=observations,
+        idempotency_key=idempotency_key or None,
+        idempotency_fingerprint=idempotency_fingerprint,
+        created_by=user,
+        source=source,
+        origin_ref=source.origin_reference if source else "",
+    )
+    _copy_customer(document, customer)
+    _set_totals(document, totals)
+    try:
+        with transaction.atomic():
+            if kind != DocumentKind.INVOICE:
+                document.number = _take_counter_number(entity=entity, kind=kind, requested=number)
+                document.status = DocumentStatus.GENERATED
+            elif number is not None:
+                _check_number_free(entity=entity, kind=kind, number=number)
+            document.save()
+            for line in line_rows:
+                line.document = document
+            SalesDocumentLine.objects.bulk_create(line_rows)
+    except IntegrityError as exc:
+        # A concurrent request with the same key won the race: answer with its document.
+        existing = SalesDocument.objects.filter(
+            company=entity.company, idempotency_key=idempotency_key
+        ).first()
+        if idempotency_key and existing:
+            return _replay(existing, idempotency_fingerprint), False
+        if source is not None:
+            raise _already_invoiced(source) from exc
+        raise
+    return document, True
+
+
+def _replay(existing: SalesDocument, fingerprint: str) -> SalesDocument:
+    if fingerprint and existing.idempotency_fingerprint and fingerprint != existing.idempotency_fingerprint:
+        raise DomainError(
+            "idempotencia_conflicto",
+            "La clave de idempotencia ya se usó con otros datos; use una clave nueva.",
+            status=409,
+        )
+    return existing
+
+
+def _check_number_free(*, entity, kind, number) -> None:
+    if SalesDocument.objects.filter(entity=entity, kind=kind, number=number).exists():
+        raise DomainError(
+            "numero_duplicado", f"El número {number} ya existe en esta entidad de venta.", status=409
+        )
+
+
+def _take_counter_number(*, entity, kind, requested) -> int:
+    counter, _ = DocumentCounter.objects.get_or_create(entity=entity, kind=kind)
+    counter = DocumentCounter.objects.select_for_update().get(pk=counter.pk)
+    if requested is None:
+        number = counter.next_number
+    else:
+        _check_number_free(entity=entity, kind=kind, number=requested)
+        number = requested
+    counter.next_number = max(counter.next_number, number + 1)
+    counter.save(update_fields=["next_number"])
+    return number
+
+
+def take_invoice_number(*, document: SalesDocument) -> int:
+    """Number an invoice at posting: the entity's consecutive, taken under the entity's row lock
+    so concurrent postings get consecutive numbers with no gap and no duplicate."""
+    entity = SalesEntity.objects.select_for_update().get(pk=document.entity_id)
+    number = document.number
+    if number is None:
+        number = entity.next_number
+        # A draft may have reserved a number ahead of the consecutive (entities that allow it).
+        taken = SalesDocument.objects.filter(entity=entity, kind=DocumentKind.INVOICE, number__gte=number)
+        reserved = set(taken.values_list("number", flat=True))
+        while number in reserved:
+            number += 1
+    if number >= entity.next_number:
+        SalesEntity.objects.filter(pk=entity.pk).update(next_number=number + 1)
+    return number
+
+
+def can_post(document: SalesDocument) -> bool:
+    return document.kind == DocumentKind.INVOICE and document.status == DocumentStatus.DRAFT
+
+
+@transaction.atomic
+def post_invoice(*, document: SalesDocument, user=None) -> SalesDocument:
+    """Post a draft invoice: it takes its number and becomes Generada."""
+    document = SalesDocument.objects.select_for_update().get(pk=document.pk)
+    if not can_post(document):
+        raise DomainError(
+            "no_se_puede_contabilizar",
+            f"La factura está {document.get_status_display().lower()}: solo se contabiliza un borrador.",
+            status=409,
+        )
+    document.number = take_invoice_number(document=document)
+    document.status = DocumentStatus.GENERATED
+    document.posted_at = timezone.now()
+    document.save(update_fields=["number", "status", "posted_at"])
+    return document
+
+
+def _already_invoiced(source: SalesDocument) -> DomainError:
+    return DomainError(
+        "documento_ya_facturado",
+        f"{source} ya fue facturado; cancele la factura para poder facturarlo de nuevo.",
+        status=409,
+    )
+
+
+def generate_invoice_from(
+    *, source: SalesDocument, date: date_type | None = None, user=None, idempotency_key: str | None = None
+) -> SalesDocument:
+    """A draft invoice with the source's header and lines, linked to it (invoiced only once)."""
+    if source.kind == DocumentKind.INVOICE:
+        raise DomainError("origen_invalido", "Solo se facturan cotizaciones, pedidos o remisiones.")
+    if source.status == DocumentStatus.CANCELLED:
+        raise DomainError("origen_cancelado", f"{source} está cancelado.", status=409)
+    if (
+        source.generated_documents.filter(kind=DocumentKind.INVOICE)
+        .exclude(status=DocumentStatus.CANCELLED)
+        .exists()
+    ):
+        raise _already_invoiced(source)
+    requests = [
+        LineRequest(
+            product_code=line.code,
+            quantity=line.quantity,
+            unit_price=line.unit_price,
+            discount_rate=line.discount_rate,
+            iva_rate=line.iva_rate if line.iva_rate is not None else None,
+            description=line.description,
+            observations=line.observations,
+        )
+        for line in source.lines.all()
+    ]
+    document, _ = create_document(
+        kind=DocumentKind.INVOICE,
+        entity=source.entity,
+        customer=source.customer,
+        date=date or timezone.localdate(),
+        lines=requests,
+        payment=source.payment,
+        currency=source.currency,
+        exchange_rate=source.exchange_rate,
+        reference=source.reference,
+        delivery_date=source.delivery_date,
+        salesperson=source.salesperson,
+        observations=source.observations,
+        user=user,
+        idempotency_key=idempotency_key,
+        source=source,
+    )
+    return document
