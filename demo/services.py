@@ -13,7 +13,7 @@ from accounting.models import Account, AccountingVariable
 from accounting.variables import Variable
 from cashbank.models import CashBankAccount
 from erp.models import Company, Currency, Role
-from erp.services import grant_membership, save_catalog_row
+from erp.services import ensure_currencies, grant_membership, save_catalog_row
 from inventory.models import Product, ProductLine, Warehouse
 from sales.models import Customer, SalesEntity, Salesperson
 from sales.services import save_sales_entity
@@ -103,6 +103,7 @@ def _upsert(model, lookup: dict, values: dict):
 
 @transaction.atomic
 def load_demo() -> DemoResult:
+    ensure_currencies()
     company = _upsert(
         Company,
         {"rfc": "EKU9003173C9"},

@@ -3,7 +3,8 @@
 from django.contrib.auth.models import Group, Permission
 from django.db import transaction
 
-from .models import Membership, Role
+from .currencies import SEED_CURRENCIES
+from .models import Currency, Membership, Role
 from .roles import role_permissions
 
 
@@ -52,3 +53,11 @@ def refresh_user_groups(*, user) -> None:
     if user.is_staff != staff:
         user.is_staff = staff
         user.save(update_fields=["is_staff"])
+
+
+def ensure_currencies() -> None:
+    """Create the seed currencies if missing (a flushed database, e.g. transactional tests)."""
+    for code, name, decimals, national in SEED_CURRENCIES:
+        Currency.objects.get_or_create(
+            code=code, defaults={"name": name, "decimals": decimals, "is_national": national}
+        )

@@ -35,6 +35,8 @@ router.register("sales/invoices", InvoiceViewSet, basename="invoice")
 urlpatterns = [
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
     path("admin/", admin.site.urls),
+    path("accounts/", include("django.contrib.auth.urls")),
+    path("caja/", include("sales.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/auth/token/", obtain_auth_token, name="api-token"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -15,7 +15,14 @@ from erp.roles import companies_with_perm
 
 from .document_models import DocumentKind, Payment, SalesDocument, SalesDocumentLine
 from .document_selectors import PERIODS, STATUS_TABS, documents_for_list
-from .documents import UNSET, LineRequest, create_document, generate_invoice_from, post_invoice
+from .documents import (
+    UNSET,
+    LineRequest,
+    create_document,
+    generate_invoice_from,
+    post_invoice,
+    prepare_document,
+)
 from .models import Customer, SalesEntity, Salesperson
 
 VIEW_PERM = "sales.view_salesdocument"
@@ -48,6 +55,15 @@ class DocumentSerializer(serializers.ModelSerializer):
             "discount", "subtotal", "iva", "ieps", "retained_iva", "retained_isr", "total",
             "source", "origin_ref", "cfdi_state", "lines",
         ]  # fmt: skip
+
+
+class PreviewSerializer(DocumentSerializer):
+    """An unsaved document as the entry screen shows it while the cashier types."""
+
+    lines = serializers.SerializerMethodField()
+
+    def get_lines(self, document) -> list[dict]:
+        return LineSerializer(document.preview_lines, many=True).data
 
 
 class LineInputSerializer(serializers.Serializer):
@@ -175,11 +191,11 @@ class SalesDocumentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vie
             )
         ],
     )
-    def create(self, request):
+    def _parse(self, request) -> dict:
         payload = DocumentInputSerializer(data=request.data, context={"request": request})
         payload.is_valid(raise_exception=True)
         data = dict(payload.validated_data)
-        requests = [
+        data["lines"] = [
             LineRequest(
                 product_code=line["product"],
                 quantity=line["quantity"],
@@ -189,12 +205,15 @@ class SalesDocumentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vie
                 description=line.get("description", ""),
                 observations=line.get("observations", ""),
             )
-            for line in data.pop("lines")
+            for line in data["lines"]
         ]
+        data["salesperson"] = data.get("salesperson", UNSET)
+        return data
+
+    def create(self, request):
+        data = self._parse(request)
         document, _ = create_document(
             kind=self.kind,
-            lines=requests,
-            salesperson=data.pop("salesperson", UNSET),
             user=request.user,
             idempotency_key=request.headers.get("Idempotency-Key") or None,
             idempotency_fingerprint=_fingerprint(request.data),
@@ -202,6 +221,14 @@ class SalesDocumentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vie
         )
         document = self.get_queryset().get(pk=document.pk)
         return Response(DocumentSerializer(document).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=DocumentInputSerializer, responses={200: PreviewSerializer})
+    @action(detail=False, methods=["post"])
+    def preview(self, request):
+        """Calcula el documento (partidas, impuestos, totales, datos del cliente) sin guardarlo."""
+        document, lines = prepare_document(kind=self.kind, **self._parse(request))
+        document.preview_lines = lines
+        return Response(PreviewSerializer(document).data)
 
 
 class GenerateInvoiceMixin:

@@ -188,7 +188,7 @@ def _set_totals(document: SalesDocument, totals) -> None:
     document.total = totals.total
 
 
-def create_document(
+def prepare_document(
     *,
     kind: str,
     entity: SalesEntity,
@@ -203,23 +203,10 @@ def create_document(
     delivery_date: date_type | None = None,
     salesperson=UNSET,
     observations: str = "",
-    user=None,
-    idempotency_key: str | None = None,
-    idempotency_fingerprint: str = "",
     source: SalesDocument | None = None,
-) -> tuple[SalesDocument, bool]:
-    """Create a document with its lines and totals. Returns (document, created).
-
-    An invoice is created as a draft and numbered when posted; quotes, orders and remissions are
-    numbered at once. The same ``idempotency_key`` twice returns the first document; with a
-    different request (``idempotency_fingerprint``) it is refused.
-    """
-    if idempotency_key:
-        existing = SalesDocument.objects.filter(
-            company=entity.company, idempotency_key=idempotency_key
-        ).first()
-        if existing:
-            return _replay(existing, idempotency_fingerprint), False
+) -> tuple[SalesDocument, list[SalesDocumentLine]]:
+    """Check the header, resolve the lines and compute the totals, saving nothing: what the
+    entry screen shows while the cashier types, and what ``create_document`` then saves."""
     currency = currency or Currency.objects.get(is_national=True)
     rate = _check_header(
         kind=kind,
@@ -255,14 +242,65 @@ def create_document(
         warehouse=None if entity.no_stock_movements else entity.warehouse,
         salesperson=resolve_salesperson(entity=entity, customer=customer, requested=salesperson),
         observations=observations,
-        idempotency_key=idempotency_key or None,
-        idempotency_fingerprint=idempotency_fingerprint,
-        created_by=user,
         source=source,
         origin_ref=source.origin_reference if source else "",
     )
     _copy_customer(document, customer)
     _set_totals(document, totals)
+    return document, line_rows
+
+
+def create_document(
+    *,
+    kind: str,
+    entity: SalesEntity,
+    customer: Customer,
+    date: date_type,
+    lines: list[LineRequest],
+    payment: str = Payment.CASH,
+    currency: Currency | None = None,
+    exchange_rate: Decimal | None = None,
+    number: int | None = None,
+    reference: str = "",
+    delivery_date: date_type | None = None,
+    salesperson=UNSET,
+    observations: str = "",
+    user=None,
+    idempotency_key: str | None = None,
+    idempotency_fingerprint: str = "",
+    source: SalesDocument | None = None,
+) -> tuple[SalesDocument, bool]:
+    """Create a document with its lines and totals. Returns (document, created).
+
+    An invoice is created as a draft and numbered when posted; quotes, orders and remissions are
+    numbered at once. The same ``idempotency_key`` twice returns the first document; with a
+    different request (``idempotency_fingerprint``) it is refused.
+    """
+    if idempotency_key:
+        existing = SalesDocument.objects.filter(
+            company=entity.company, idempotency_key=idempotency_key
+        ).first()
+        if existing:
+            return _replay(existing, idempotency_fingerprint), False
+    document, line_rows = prepare_document(
+        kind=kind,
+        entity=entity,
+        customer=customer,
+        date=date,
+        lines=lines,
+        payment=payment,
+        currency=currency,
+        exchange_rate=exchange_rate,
+        number=number,
+        reference=reference,
+        delivery_date=delivery_date,
+        salesperson=salesperson,
+        observations=observations,
+        source=source,
+    )
+    document.idempotency_key = idempotency_key or None
+    document.idempotency_fingerprint = idempotency_fingerprint
+    document.created_by = user
     try:
         with transaction.atomic():
             if kind != DocumentKind.INVOICE:

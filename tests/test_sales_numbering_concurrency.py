@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 
+from erp.services import ensure_currencies
 from sales.documents import LineRequest, create_document, post_invoice
 from sales.models import Customer, SalesDocument
 from tests.factories import CompanyFactory, ProductFactory, sales_entity
@@ -14,6 +15,7 @@ from tests.factories import CompanyFactory, ProductFactory, sales_entity
 
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_postings_get_consecutive_numbers(postgres_only):
+    ensure_currencies()
     company = CompanyFactory()
     ProductFactory(company=company, code="A", list_price=Decimal("1"))
     entity = sales_entity(company)

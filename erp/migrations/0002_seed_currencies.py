@@ -1,10 +1,6 @@
 from django.db import migrations
 
-CURRENCIES = [
-    ("MXN", "Peso mexicano", 2, True),
-    ("USD", "Dólar americano", 2, False),
-    ("EUR", "Euro", 2, False),
-]
+from erp.currencies import SEED_CURRENCIES as CURRENCIES
 
 
 def seed(apps, schema_editor):

@@ -1,0 +1,127 @@
+// Invoice entry: keyboard-first, live totals from the API's preview (the server calculates).
+(function () {
+  "use strict";
+  const form = document.getElementById("invoice-form");
+  const linesBody = document.getElementById("lines");
+  const template = document.getElementById("line-template");
+  const message = document.getElementById("message");
+  const info = document.getElementById("customer-info");
+  const csrf = form.querySelector("[name=csrfmiddlewaretoken]").value;
+  const entity = Number(form.dataset.entity);
+  let previewTimer = null;
+  let previewSeq = 0;
+  let lastCustomer = form.customer.value;
+
+  function addLine() {
+    linesBody.appendChild(template.content.cloneNode(true));
+    return linesBody.lastElementChild;
+  }
+
+  function lineInputs() {
+    return Array.from(linesBody.querySelectorAll("tr")).map((row) => {
+      const get = (name) => row.querySelector(`[data-field=${name}]`).value.trim();
+      return { row, quantity: get("quantity"), product: get("product"), unit_price: get("unit_price"),
+               discount_rate: get("discount_rate"), iva_rate: get("iva_rate") };
+    }).filter((line) => line.product && line.quantity);
+  }
+
+  function payload() {
+    const data = { entity, customer: Number(form.customer.value || 0), date: form.date.value,
+                   payment: form.payment.value, currency: form.currency.value, reference: form.reference.value,
+                   observations: form.observations.value, lines: [] };
+    if (form.delivery_date.value) data.delivery_date = form.delivery_date.value;
+    if (form.exchange_rate.value) data.exchange_rate = form.exchange_rate.value;
+    if (form.salesperson.value !== "") data.salesperson = Number(form.salesperson.value);
+    if (form.number && form.number.value) data.number = Number(form.number.value);
+    for (const line of lineInputs()) {
+      const item = { product: line.product, quantity: line.quantity };
+      for (const key of ["unit_price", "discount_rate", "iva_rate"]) if (line[key] !== "") item[key] = line[key];
+      data.lines.push(item);
+    }
+    return data;
+  }
+
+  async function api(url, body, extraHeaders) {
+    const response = await fetch(url, {
+      method: "POST", credentials: "same-origin",
+      headers: Object.assign({ "Content-Type": "application/json", "X-CSRFToken": csrf }, extraHeaders || {}),
+      body: JSON.stringify(body),
+    });
+    const data = await response.json().catch(() => ({}));
+    return { ok: response.ok, data };
+  }
+
+  function show(text, kind) {
+    message.textContent = text;
+    message.className = kind;
+  }
+
+  function render(doc) {
+    const rows = lineInputs().map((line) => line.row);
+    doc.lines.forEach((line, i) => {
+      const row = rows[i];
+      if (!row) return;
+      for (const cell of row.querySelectorAll("[data-show]")) cell.textContent = line[cell.dataset.show] ?? "";
+    });
+    for (const cell of document.querySelectorAll("[data-total]")) cell.textContent = doc[cell.dataset.total];
+    info.textContent = `${doc.customer_rfc} — ${doc.customer_name}. ${doc.customer_address} ${doc.customer_colonia} ` +
+      `${doc.customer_poblacion} C.P. ${doc.customer_postal_code} ${doc.customer_phones}`.replace(/\s+/g, " ");
+  }
+
+  async function preview() {
+    const seq = ++previewSeq;
+    const body = payload();
+    if (!body.lines.length) return;
+    const { ok, data } = await api("/api/sales/invoices/preview/", body);
+    if (seq !== previewSeq) return; // a newer preview is on its way
+    if (ok) { render(data); show("", ""); } else { show(data.message || "No se pudo calcular.", "error"); }
+  }
+
+  function schedulePreview() {
+    clearTimeout(previewTimer);
+    previewTimer = setTimeout(preview, 250);
+  }
+
+  form.addEventListener("input", schedulePreview);
+  form.customer.addEventListener("change", () => {
+    // The seed: choosing another customer after entering lines removes them.
+    if (form.customer.value !== lastCustomer && lineInputs().length) {
+      linesBody.innerHTML = "";
+      addLine();
+      for (const cell of document.querySelectorAll("[data-total]")) cell.textContent = "0.00";
+      show("Se cambió el cliente: las partidas se eliminaron.", "info");
+    }
+    lastCustomer = form.customer.value;
+  });
+
+  form.addEventListener("keydown", (event) => {
+    if (event.key !== "Enter" || event.target.tagName === "TEXTAREA") return;
+    event.preventDefault();
+    if (event.ctrlKey) { form.requestSubmit(); return; }
+    const fields = Array.from(form.querySelectorAll("input:not([disabled]):not([type=hidden]), select"));
+    const index = fields.indexOf(event.target);
+    const isLastOfLastLine = event.target.closest("tr") === linesBody.lastElementChild &&
+      event.target.dataset.field === "iva_rate";
+    if (isLastOfLastLine) { addLine().querySelector("input").focus(); return; }
+    if (index >= 0 && index + 1 < fields.length) fields[index + 1].focus();
+  });
+
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const accept = document.getElementById("accept");
+    accept.disabled = true;
+    try {
+      const key = { "Idempotency-Key": form.dataset.idempotencyKey };
+      const created = await api("/api/sales/invoices/", payload(), key);
+      if (!created.ok) { show(created.data.message || "No se pudo agregar la factura.", "error"); return; }
+      const posted = await api(`/api/sales/invoices/${created.data.id}/post/`, {});
+      if (!posted.ok) { show(posted.data.message || "La factura quedó en borrador.", "error"); return; }
+      show(`Factura ${posted.data.series}${posted.data.number} agregada por ${posted.data.total}.`, "ok");
+      window.location.assign(`${form.dataset.listUrl}?tab=todas&period=hoy`);
+    } finally {
+      accept.disabled = false;
+    }
+  });
+
+  addLine();
+})();

@@ -1,0 +1,91 @@
+"""Cashier screens: the invoice list by entity, status tab and period, and the entry form.
+
+The entry form computes nothing itself: it asks the API's preview for lines and totals, so the
+screen, the API and the CFDI always agree (one calculation, erp.taxes)."""
+
+import uuid
+from datetime import date
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
+
+from erp.errors import DomainError
+from erp.models import Currency
+from erp.roles import companies_with_perm
+
+from .document_models import DocumentKind, Payment, SalesDocument
+from .document_selectors import documents_for_list
+from .models import SalesEntity
+
+MONTH_NAMES = ["Ene", "Feb", "Mar", "Abr", "May", "Jun", "Jul", "Ago", "Sep", "Oct", "Nov", "Dic"]
+
+
+def _entities(user, perm: str):
+    return SalesEntity.objects.filter(company__in=companies_with_perm(user, perm), active=True).order_by(
+        "company__legal_name", "code"
+    )
+
+
+@login_required
+def invoice_list(request, entity_id: int | None = None):
+    entities = _entities(request.user, "sales.view_salesdocument")
+    entity = get_object_or_404(entities, pk=entity_id) if entity_id else entities.first()
+    if entity is None:
+        raise Http404("Su usuario no tiene entidades de venta.")
+    tab = request.GET.get("tab", "todas")
+    period = request.GET.get("period", "hoy")
+    month = request.GET.get("month", "")
+    error = ""
+    invoices = SalesDocument.objects.none()
+    try:
+        invoices = documents_for_list(
+            SalesDocument.objects.filter(kind=DocumentKind.INVOICE, entity=entity),
+            tab=tab,
+            period=period,
+            month=month,
+        )[:500]
+    except DomainError as exc:
+        error = exc.message
+    today = timezone.localdate()
+    months = [(f"{today.year}-{m:02d}", MONTH_NAMES[m - 1]) for m in range(1, today.month + 1)]
+    return render(
+        request,
+        "sales/invoice_list.html",
+        {
+            "entities": entities,
+            "entity": entity,
+            "invoices": invoices,
+            "tab": tab,
+            "period": period,
+            "month": month,
+            "months": months,
+            "error": error,
+            "tabs": [
+                ("todas", "Todas"),
+                ("generadas", "Generadas"),
+                ("emitidas", "Emitidas"),
+                ("revertidas", "Revertidas"),
+                ("canceladas", "Canceladas"),
+                ("borradores", "Borradores"),
+            ],
+            "can_add": entity.company in companies_with_perm(request.user, "sales.add_salesdocument"),
+        },
+    )
+
+
+@login_required
+def invoice_entry(request, entity_id: int):
+    entity = get_object_or_404(_entities(request.user, "sales.add_salesdocument"), pk=entity_id)
+    return render(
+        request,
+        "sales/invoice_entry.html",
+        {
+            "entity": entity,
+            "today": date.isoformat(timezone.localdate()),
+            "currencies": Currency.objects.order_by("-is_national", "code"),
+            "payments": Payment.choices,
+            "idempotency_key": uuid.uuid4().hex,
+        },
+    )
