@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from django.db.models import Prefetch, Q, Sum
 
-from erp.money import ZERO
+from erp.money import ZERO, quantize
 
 from .models import Account, JournalEntry, JournalLine
 from .services import signed
@@ -79,7 +79,8 @@ def month_bounds(year: int, month: int) -> tuple[Date, Date]:
 
 
 def trial_balance(*, company, date_from: Date, date_to: Date) -> TrialBalance:
-    """Opening, debits, credits and closing per account for the period, rolled up the tree.
+    """Opening, debits, credits and closing per account for the period, rolled up the tree,
+    in cents whatever the database returns.
 
     Three queries: the chart, the sums before the period, the sums within it (posted entries only).
     """
@@ -105,8 +106,8 @@ def trial_balance(*, company, date_from: Date, date_to: Date) -> TrialBalance:
         row.level = level
         own = by_account.get(row.account.pk)
         if own:
-            row.raw_opening = own["before_debit"] - own["before_credit"]
-            row.debit, row.credit = own["debit"], own["credit"]
+            row.raw_opening = quantize(own["before_debit"] - own["before_credit"])
+            row.debit, row.credit = quantize(own["debit"]), quantize(own["credit"])
         for child in row.children:
             roll_up(child, level + 1)
             row.raw_opening += child.raw_opening

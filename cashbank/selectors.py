@@ -5,7 +5,7 @@ from decimal import Decimal
 
 from django.db.models import Q, Sum
 
-from erp.money import ZERO
+from erp.money import ZERO, quantize
 
 from .models import CashBankAccount, CashMovement
 
@@ -39,5 +39,9 @@ def balances_at(*, company, date: Date):
 
 
 def balance_at(*, account: CashBankAccount, date: Date) -> Decimal:
-    row = balances_at(company=account.company_id, date=date).get(pk=account.pk)
-    return row.deposits - row.withdrawals
+    return balance_of(balances_at(company=account.company_id, date=date).get(pk=account.pk))
+
+
+def balance_of(row: CashBankAccount) -> Decimal:
+    """The balance of a row annotated by ``balances_at``, in cents."""
+    return quantize(row.deposits - row.withdrawals)

@@ -305,7 +305,11 @@ def can_cancel_movement(movement: CashMovement) -> bool:
 @transaction.atomic
 def cancel_cash_movement(*, movement: CashMovement, user=None) -> CashMovement:
     """Cancel a movement: it leaves the balance, and its póliza (if any) is cancelled."""
-    movement = CashMovement.objects.select_for_update().select_related("journal_entry").get(pk=movement.pk)
+    movement = (
+        CashMovement.objects.select_for_update(of=("self",))
+        .select_related("journal_entry")
+        .get(pk=movement.pk)
+    )
     if not can_cancel_movement(movement):
         raise DomainError("movimiento_cancelado", "El movimiento ya está cancelado.", status=409)
     movement.status = CashMovement.Status.CANCELLED

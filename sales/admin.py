@@ -3,6 +3,7 @@ from django.contrib import admin
 from erp.admin import CompanyScopedAdmin
 
 from .models import Customer, SalesEntity, Salesperson
+from .receivables import admin as receivables_admin  # noqa: F401  (registers the receivables screens)
 from .services import save_sales_entity
 
 

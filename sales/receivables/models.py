@@ -67,7 +67,7 @@ class Receivable(CompanyOwned):
         return f"Cuentas por cobrar|{self.pk}|{self.document_number}||"
 
 
-class ReceivableRecord(models.Model):
+class ReceivableRecord(CompanyOwned):
     """A payment, a balance adjustment (returns, rebates) or an advance applied to a receivable."""
 
     class Kind(models.TextChoices):

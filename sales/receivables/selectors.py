@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from django.db.models import Q, Sum
 
-from erp.money import ZERO
+from erp.money import ZERO, quantize
 
 from .models import Receivable, ReceivableRecord
 
@@ -25,7 +25,7 @@ def customer_debt(*, customer) -> dict[str, Decimal]:
         .annotate(total=Sum("balance"))
         .order_by("currency__code")
     )
-    return {row["currency__code"]: row["total"] for row in rows}
+    return {row["currency__code"]: quantize(row["total"]) for row in rows}
 
 
 @dataclass

@@ -106,6 +106,7 @@ def apply_receivable_record(
     if cash_movement is not None and cash_movement.company_id != receivable.company_id:
         raise DomainError("movimiento_invalido", "El movimiento de caja es de otra empresa.")
     record = ReceivableRecord.objects.create(
+        company_id=receivable.company_id,
         receivable=receivable,
         kind=kind,
         date=date,
