@@ -239,6 +239,19 @@ def cancel_entries(*, entries: Iterable[JournalEntry | None], user=None) -> None
 
 
 @transaction.atomic
+def cancel_entries_for_origin(*, company, origin: str, user=None) -> int:
+    """Cancel every posted entry a document wrote (seed: cancelling an invoice cancels all the
+    pólizas tied to it). Returns how many were cancelled."""
+    entries = list(
+        JournalEntry.objects.select_for_update()
+        .filter(company=company, origin=origin, status=JournalEntry.Status.POSTED)
+        .order_by("pk")
+    )
+    cancel_entries(entries=entries, user=user)
+    return len(entries)
+
+
+@transaction.atomic
 def close_period(*, company, year: int, month: int) -> ClosedPeriod:
     period, _ = ClosedPeriod.objects.get_or_create(company=company, year=year, month=month)
     return period

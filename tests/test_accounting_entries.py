@@ -9,8 +9,9 @@ from django.test.utils import CaptureQueriesContext
 
 from accounting.models import AccountingVariable, JournalEntry, JournalLine, PaymentRecord
 from accounting.services import cancel_journal_entry, close_period, post_journal_entry, require_variables
-from accounting.variables import Variable
+from accounting.variables import SALES_VARIABLES, Variable
 from erp.errors import DomainError
+from tests.factories import set_all_variables
 from tests.factories_ledgers import demo_chart
 
 pytestmark = pytest.mark.django_db
@@ -248,3 +249,10 @@ def test_require_variables_lists_every_missing_one_like_the_seed(company, chart)
 def test_require_variables_returns_the_accounts(company, chart):
     accounts = require_variables(company=company, names=[Variable.SALES_INCOME, Variable.COST_OF_SALES])
     assert accounts == {"VEN_INGRESOS": chart.ventas, "VEN_COSTO": chart.costo_ventas}
+
+
+def test_sales_can_check_all_its_variables_in_one_query(company, django_assert_num_queries):
+    set_all_variables(company)
+    with django_assert_num_queries(1):
+        accounts = require_variables(company=company, names=SALES_VARIABLES)
+    assert set(accounts) == set(SALES_VARIABLES)

@@ -6,6 +6,8 @@ from decimal import Decimal
 import pytest
 
 from accounting.models import JournalEntry, PaymentRecord
+from accounting.sat_export import journal_entries_xml, schema_errors
+from accounting.services import cancel_entries_for_origin, post_journal_entry
 from cashbank.models import CashMovement
 from cashbank.selectors import balance_at, balances_at
 from cashbank.services import (
@@ -14,6 +16,7 @@ from cashbank.services import (
     cash_journal_line,
     check_collection_accounts,
     create_cash_movement,
+    link_movements_to_entry,
 )
 from erp.errors import DomainError
 from tests.factories import currency
@@ -208,3 +211,36 @@ def test_balances_at_a_date_and_cancel_reverses(company, accountant):
     with pytest.raises(DomainError) as error:
         cancel_cash_movement(movement=late)
     assert error.value.status == 409
+
+
+def test_one_income_entry_for_a_foreign_invoice_collected_through_two_accounts(company):
+    """Seed A.2, A.3 and A.7: a USD invoice collected into a national cash box at the rate and a
+    USD bank; one póliza de ingresos ties both movements, with one e-accounting record each."""
+    chart = demo_chart(company)
+    usd = currency("USD")
+    box, usd_bank = cash_box(company, chart), bank(company, chart, code="USD1", currency_code="USD")
+    check_collection_accounts(document_currency=usd, accounts=[box, usd_bank], document_is_contable=True)
+    origin = "Ventas|15|MTY||"
+    in_box = deposit(company, box, "40.00", document_currency=usd, exchange_rate="18.00", origin=origin)
+    in_bank = deposit(company, usd_bank, "60.00", exchange_rate="18.00", method="03", counterparty_bank="002",
+                      counterparty_account="555", beneficiary="CLIENTE SA", beneficiary_rfc="URE180429TM6",
+                      origin=origin)  # fmt: skip
+    lines = [cash_journal_line(in_box), cash_journal_line(in_bank)]
+    total = sum(line["debit"] for line in lines)
+    entry = post_journal_entry(
+        company=company, kind="I", date=date(2026, 2, 10), concept="Cobro factura A-15", origin=origin,
+        lines=[*lines, {"account": chart.ventas, "credit": total}],
+    )  # fmt: skip
+    link_movements_to_entry(movements=[in_box, in_bank], entry=entry)
+
+    assert total == D("1800.00")  # 40 × 18 + 60 × 18
+    assert set(CashMovement.objects.values_list("journal_entry", flat=True)) == {entry.pk}
+    assert sorted(PaymentRecord.objects.values_list("kind", flat=True)) == ["other", "transfer"]
+    xml = journal_entries_xml(
+        company=company, year=2026, month=2, request_type="CO", procedure_number="AB123456789012"
+    )
+    assert schema_errors(xml, "polizas") == []
+
+    assert cancel_entries_for_origin(company=company, origin=origin) == 1
+    entry.refresh_from_db()
+    assert entry.status == JournalEntry.Status.CANCELLED
