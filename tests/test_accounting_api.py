@@ -92,3 +92,31 @@ def test_admin_lists_entries_and_cancels(company, chart, accountant, api_as, cli
         "/admin/accounting/journalentry/", {"action": "cancel_entries", "_selected_action": [entry_id]}
     )
     assert JournalEntry.objects.get().status == "cancelled"
+
+
+def _form(company, chart, credit):
+    data = {"company": company.pk, "kind": "D", "date": "2026-02-12", "concept": "Ajuste manual", "origin": "",
+            "lines-TOTAL_FORMS": "8", "lines-INITIAL_FORMS": "0", "lines-MIN_NUM_FORMS": "0", "lines-MAX_NUM_FORMS": "1000",
+            "lines-0-account": chart.costo_ventas.pk, "lines-0-debit": "50.00",
+            "lines-1-account": chart.inventario.pk, "lines-1-credit": credit}  # fmt: skip
+    return data
+
+
+def test_accountant_posts_a_manual_entry_in_the_admin(company, chart, accountant, client):
+    client.force_login(accountant)
+    url = "/admin/accounting/journalentry/add/"
+    assert client.get(url).status_code == 200
+    refused = client.post(url, _form(company, chart, "40.00"))
+    assert refused.status_code == 200
+    assert "La póliza no cuadra: cargos 50.00 y abonos 40.00." in refused.content.decode()
+    assert JournalEntry.objects.count() == 0
+
+    posted = client.post(url, _form(company, chart, "50.00"))
+    assert posted.status_code == 302
+    entry = JournalEntry.objects.get()
+    assert (entry.sat_id, entry.total, entry.created_by) == ("D-1", 50, accountant)
+
+
+def test_cashier_has_no_entry_screen(company, chart, cashier, client):
+    client.force_login(cashier)
+    assert client.get("/admin/accounting/journalentry/add/").status_code in (302, 403)
