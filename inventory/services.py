@@ -22,8 +22,8 @@ COST_PLACES = 6
 
 
 def _qty(value: Decimal) -> str:
-    text = f"{value.normalize():f}"
-    return text
+    """A quantity as people write it: 4, 2.5 (not 4.0000)."""
+    return f"{value.normalize():f}"
 
 
 def _lock_levels(*, company_id: int, warehouse: Warehouse, product_ids) -> dict[int, StockLevel]:

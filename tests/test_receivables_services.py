@@ -111,3 +111,10 @@ def test_statement_runs_the_balance(company, customer):
         ("factura A-2", D("500.00"), D(0), D("1100.00")),
         ("Saldo (devolución o rebaja) a factura A-2", D(0), D("50.00"), D("1050.00")),
     ]
+
+
+def test_a_foreign_receivable_needs_its_exchange_rate(company, customer):
+    with pytest.raises(DomainError) as error:
+        invoice(company, customer, code="USD")
+    assert error.value.message == "Indique el tipo de cambio de USD."
+    assert Receivable.objects.count() == 0

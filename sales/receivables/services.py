@@ -49,6 +49,8 @@ def open_receivable(
     rate = to_decimal(exchange_rate)
     if rate <= 0 or (currency.is_national and rate != 1):
         raise DomainError("tipo_cambio_invalido", "El tipo de cambio no es válido para la moneda.")
+    if not currency.is_national and rate == 1:
+        raise DomainError("tipo_cambio_requerido", f"Indique el tipo de cambio de {currency.code}.")
     due_date = due_date or date + timedelta(days=customer.credit_days)
     if due_date < date:
         raise DomainError("vencimiento_invalido", "El vencimiento no puede ser anterior a la fecha.")
