@@ -146,3 +146,20 @@ def test_admin_actions_call_the_services_and_show_their_message(company, account
     assert any("Solo un encargado de la bodega B1 puede revertir sus movimientos." in m for m in messages)
     movement.refresh_from_db()
     assert movement.status == "audited"
+
+
+def test_accountant_registers_a_movement_in_the_admin(company, accountant, setup, client):
+    warehouse, product = setup
+    client.force_login(accountant)
+    url = "/admin/inventory/stockmovement/add/"
+    assert client.get(url).status_code == 200
+    form = {"warehouse": warehouse.pk, "kind": "exit", "date": "2026-02-10", "concept": "Merma", "origin": "",
+            "lines-TOTAL_FORMS": "8", "lines-INITIAL_FORMS": "0", "lines-MIN_NUM_FORMS": "0", "lines-MAX_NUM_FORMS": "1000",
+            "lines-0-product": product.pk, "lines-0-quantity": "2"}  # fmt: skip
+    refused = client.post(url, form)
+    assert "hay 0 y la salida requiere 2" in refused.content.decode()
+    assert StockMovement.objects.count() == 0
+
+    created = client.post(url, {**form, "kind": "entry", "lines-0-unit_cost": "3.50"})
+    assert created.status_code == 302
+    assert StockLevel.objects.get().quantity == 2
