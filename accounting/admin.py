@@ -47,20 +47,28 @@ class JournalLineInline(admin.TabularInline):
     model = JournalLine
     extra = 0
     can_delete = False
-    fields = [
-        "position",
-        "account",
-        "debit",
-        "credit",
-        "description",
-        "currency",
-        "exchange_rate",
-        "foreign_amount",
-    ]
+    fields = ["position", "account", "debit", "credit", "description", "currency", "exchange_rate",
+              "foreign_amount", "e_accounting"]  # fmt: skip
     readonly_fields = fields
 
     def has_add_permission(self, request, obj=None):
         return False
+
+    def get_queryset(self, request):
+        return (
+            super().get_queryset(request).select_related("account", "currency").prefetch_related("payments")
+        )
+
+    @admin.display(description="contabilidad electrónica")
+    def e_accounting(self, line):
+        return (
+            "; ".join(
+                f"{p.get_kind_display()} {p.check_number or p.method or ''} {p.origin_bank}→{p.dest_bank} "
+                f"{p.beneficiary} {p.rfc} {p.amount}".replace("  ", " ")
+                for p in line.payments.all()
+            )
+            or "—"
+        )
 
 
 class EntryHeaderForm(forms.Form):

@@ -120,3 +120,10 @@ def test_accountant_posts_a_manual_entry_in_the_admin(company, chart, accountant
 def test_cashier_has_no_entry_screen(company, chart, cashier, client):
     client.force_login(cashier)
     assert client.get("/admin/accounting/journalentry/add/").status_code in (302, 403)
+
+
+def test_admin_entry_page_shows_the_e_accounting_records(company, chart, accountant, api_as, client):
+    entry_id = api_as(accountant).post(URL, entry(company, chart), format="json").json()["id"]
+    client.force_login(accountant)
+    page = client.get(f"/admin/accounting/journalentry/{entry_id}/change/").content.decode()
+    assert "Otro método de pago 01" in page and "XAXX010101000" in page
