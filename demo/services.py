@@ -125,6 +125,7 @@ def load_demo() -> DemoResult:
                 "ledger_account": accounts.get(account),
                 "bank_name": bank,
                 "account_number": "0123456789" if bank else "",
+                "sat_bank_code": "012" if bank else "",  # 012: BBVA México in SAT's c_Banco
             },
         )
 

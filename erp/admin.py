@@ -1,5 +1,6 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 
+from .errors import DomainError
 from .models import Company, Currency, ExchangeRate, Membership
 from .roles import companies_with_perm
 from .services import grant_membership, revoke_membership
@@ -90,3 +91,28 @@ class MembershipAdmin(admin.ModelAdmin):
     def delete_queryset(self, request, queryset):
         for membership in queryset:
             revoke_membership(membership=membership)
+
+
+class LedgerAdmin(CompanyScopedAdmin):
+    """Rows written by services: shown read-only, changed only through the admin actions (which
+    call the services and report their Spanish message), never added or deleted here."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in self.model._meta.fields]
+
+    def run_service(self, request, queryset, service, argument: str, done: str) -> None:
+        ok = 0
+        for obj in queryset:
+            try:
+                service(**{argument: obj}, user=request.user)
+                ok += 1
+            except DomainError as error:
+                self.message_user(request, f"{obj}: {error.message}", level=messages.ERROR)
+        if ok:
+            self.message_user(request, f"{ok} {done}.", level=messages.SUCCESS)

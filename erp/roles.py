@@ -17,14 +17,30 @@ CATALOGS = [
 ]  # fmt: skip
 DOCUMENTS = ["sales.salesdocument"]
 
+# Ledgers (issue 3): rows written by services; "c" on them allows the state actions
+# (audit, revert, cancel). Records and history rows ride along with their header.
+LEDGERS = [
+    "accounting.journalentry", "accounting.journalline", "accounting.paymentrecord",
+    "accounting.closedperiod",
+    "cashbank.cashmovement",
+    "inventory.stockmovement", "inventory.stockmovementline", "inventory.stockmovementevent",
+    "inventory.stocklevel",
+    "sales.receivable", "sales.receivablerecord",
+]  # fmt: skip
+LEDGER_VIEW = {label: "v" for label in LEDGERS}
+
 ROLE_TABLE: dict[str, dict[str, str]] = {
-    Role.ACCOUNTANT: {"erp.company": "vc", **{label: "vac" for label in CATALOGS + DOCUMENTS}},
+    Role.ACCOUNTANT: {"erp.company": "vc", **{label: "vac" for label in CATALOGS + DOCUMENTS + LEDGERS}},
     Role.CASHIER: {
         "erp.company": "v", "erp.currency": "v", "erp.exchangerate": "v",
         "cashbank.cashbankaccount": "v",
         "inventory.productline": "v", "inventory.product": "v", "inventory.warehouse": "v",
         "sales.salesperson": "v", "sales.salesentity": "v", "sales.customer": "vac",
         "sales.salesdocument": "vac",
+        "cashbank.cashmovement": "va",
+        "inventory.stockmovement": "v", "inventory.stockmovementline": "v",
+        "inventory.stockmovementevent": "v", "inventory.stocklevel": "v",
+        "sales.receivable": "v", "sales.receivablerecord": "va",
     },
     Role.INTEGRATOR: {
         "erp.company": "v", "erp.currency": "v", "erp.exchangerate": "vac",
@@ -33,11 +49,15 @@ ROLE_TABLE: dict[str, dict[str, str]] = {
         "inventory.productline": "vac", "inventory.product": "vac", "inventory.warehouse": "v",
         "sales.salesperson": "v", "sales.salesentity": "v", "sales.customer": "vac",
         "sales.salesdocument": "vac",
+        **LEDGER_VIEW,
+        "accounting.closedperiod": "", "cashbank.cashmovement": "va", "inventory.stockmovement": "va",
+        "sales.receivable": "va", "sales.receivablerecord": "va",
     },
     Role.OPS: {
         "erp.company": "v", "erp.currency": "v",
         "inventory.productline": "v", "inventory.product": "v", "inventory.warehouse": "v",
         "sales.salesentity": "v", "sales.customer": "v", "sales.salesdocument": "v",
+        "inventory.stockmovement": "v", "inventory.stocklevel": "v",
     },
 }  # fmt: skip
 

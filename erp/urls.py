@@ -5,12 +5,19 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import DefaultRouter
 
-from accounting.api import AccountingVariableViewSet, AccountViewSet
-from cashbank.api import CashBankAccountViewSet
+from accounting.api import AccountingVariableViewSet, AccountViewSet, JournalEntryViewSet
+from cashbank.api import CashBankAccountViewSet, CashMovementViewSet
 from erp.api import CompanyViewSet, CurrencyViewSet, ExchangeRateViewSet
-from inventory.api import ProductLineViewSet, ProductViewSet, WarehouseViewSet
+from inventory.api import (
+    ProductLineViewSet,
+    ProductViewSet,
+    StockLevelViewSet,
+    StockMovementViewSet,
+    WarehouseViewSet,
+)
 from sales.api import CustomerViewSet, SalesEntityViewSet, SalespersonViewSet
 from sales.document_api import InvoiceViewSet, OrderViewSet, QuoteViewSet, RemissionViewSet
+from sales.receivables.api import ReceivableRecordViewSet, ReceivableViewSet
 
 router = DefaultRouter()
 router.register("companies", CompanyViewSet, basename="company")
@@ -31,6 +38,15 @@ router.register("sales/quotes", QuoteViewSet, basename="quote")
 router.register("sales/orders", OrderViewSet, basename="order")
 router.register("sales/remissions", RemissionViewSet, basename="remission")
 router.register("sales/invoices", InvoiceViewSet, basename="invoice")
+
+# -- Ledgers (issue 3) --
+router.register("accounting/entries", JournalEntryViewSet)
+router.register("cashbank/movements", CashMovementViewSet)
+router.register("inventory/stock-movements", StockMovementViewSet)
+router.register("inventory/stock-levels", StockLevelViewSet)
+router.register("sales/receivables", ReceivableViewSet)
+router.register("sales/receivable-records", ReceivableRecordViewSet)
+# -- end ledgers --
 
 urlpatterns = [
     path("", RedirectView.as_view(url="/admin/", permanent=False)),

@@ -121,3 +121,147 @@ class Warehouse(CompanyOwned):
             account_field="inventory_account",
             label="cuenta de inventario",
         )
+
+
+class StockMovement(CompanyOwned):
+    """An entry into or an exit from a warehouse. Generated, then audited by a manager of the
+    warehouse (the physical movement happened), or reverted (its stock effect undone); a
+    reverted movement can only be cancelled."""
+
+    class Kind(models.TextChoices):
+        ENTRY = "entry", _("Entrada")
+        EXIT = "exit", _("Salida")
+
+    class Status(models.TextChoices):
+        GENERATED = "generated", _("Generado")
+        AUDITED = "audited", _("Auditado")
+        REVERTED = "reverted", _("Revertido")
+        CANCELLED = "cancelled", _("Cancelado")
+
+    warehouse = models.ForeignKey(
+        Warehouse, on_delete=models.PROTECT, related_name="movements", verbose_name=_("bodega")
+    )
+    kind = models.CharField(_("tipo"), max_length=5, choices=Kind.choices)
+    date = models.DateField(_("fecha"))
+    concept = models.CharField(_("concepto"), max_length=300)
+    origin = models.CharField(
+        _("origen"), max_length=120, blank=True, help_text=_("Referencia «Módulo|ID|Entidad||».")
+    )
+    status = models.CharField(_("estatus"), max_length=10, choices=Status.choices, default=Status.GENERATED)
+    total_cost = models.DecimalField(_("costo total"), max_digits=18, decimal_places=2, default=0)
+    journal_entry = models.ForeignKey(
+        "accounting.JournalEntry",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("póliza de costo"),
+    )
+    created_at = models.DateTimeField(_("registrado el"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("movimiento al almacén")
+        verbose_name_plural = _("movimientos al almacén")
+        ordering = ["company", "-date", "-pk"]
+        indexes = [models.Index(fields=["warehouse", "date"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.pk} {self.warehouse.code}"
+
+    @property
+    def reference(self) -> str:
+        return f"Almacén|{self.pk}|{self.warehouse.code}||"
+
+    @property
+    def sign(self) -> int:
+        return 1 if self.kind == self.Kind.ENTRY else -1
+
+
+class StockMovementLine(models.Model):
+    movement = models.ForeignKey(
+        StockMovement, on_delete=models.CASCADE, related_name="lines", verbose_name=_("movimiento")
+    )
+    position = models.PositiveIntegerField(_("partida"))
+    product = models.ForeignKey(
+        Product, on_delete=models.PROTECT, related_name="+", verbose_name=_("producto")
+    )
+    quantity = models.DecimalField(_("cantidad"), max_digits=18, decimal_places=4)
+    unit_cost = models.DecimalField(_("costo unitario"), max_digits=18, decimal_places=6)
+    total_cost = models.DecimalField(_("costo"), max_digits=18, decimal_places=2)
+
+    class Meta:
+        verbose_name = _("partida de movimiento")
+        verbose_name_plural = _("partidas de movimiento")
+        ordering = ["movement", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["movement", "position"], name="stock_line_position"),
+            models.CheckConstraint(
+                condition=models.Q(quantity__gt=0, unit_cost__gte=0), name="stock_line_quantity_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} × {self.product.code}"
+
+
+class StockMovementEvent(models.Model):
+    """Who changed a movement's status and when (written in the same transaction as the change)."""
+
+    class Action(models.TextChoices):
+        CREATED = "created", _("Generado")
+        AUDITED = "audited", _("Auditado")
+        REVERTED = "reverted", _("Revertido")
+        CANCELLED = "cancelled", _("Cancelado")
+
+    movement = models.ForeignKey(
+        StockMovement, on_delete=models.CASCADE, related_name="events", verbose_name=_("movimiento")
+    )
+    action = models.CharField(_("acción"), max_length=10, choices=Action.choices)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("usuario"),
+    )
+    at = models.DateTimeField(_("fecha y hora"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("historial del movimiento")
+        verbose_name_plural = _("historial de movimientos")
+        ordering = ["movement", "at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} {self.at:%Y-%m-%d %H:%M}"
+
+
+class StockLevel(CompanyOwned):
+    """What a warehouse holds of a product and its weighted average unit cost."""
+
+    warehouse = models.ForeignKey(
+        Warehouse, on_delete=models.PROTECT, related_name="stock_levels", verbose_name=_("bodega")
+    )
+    product = models.ForeignKey(
+        Product, on_delete=models.PROTECT, related_name="stock_levels", verbose_name=_("producto")
+    )
+    quantity = models.DecimalField(_("existencia"), max_digits=18, decimal_places=4, default=0)
+    average_cost = models.DecimalField(_("costo promedio"), max_digits=18, decimal_places=6, default=0)
+
+    class Meta:
+        verbose_name = _("existencia")
+        verbose_name_plural = _("existencias")
+        ordering = ["warehouse", "product"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["warehouse", "product"], name="one_level_per_product_and_warehouse"
+            ),
+            models.CheckConstraint(condition=models.Q(average_cost__gte=0), name="average_cost_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.product.code} @ {self.warehouse.code}: {self.quantity}"
+
+    @property
+    def value(self):
+        return self.quantity * self.average_cost

@@ -5,6 +5,7 @@ from erp.errors import DomainError
 
 from .documents import post_invoice
 from .models import Customer, SalesDocument, SalesDocumentLine, SalesEntity, Salesperson
+from .receivables import admin as receivables_admin  # noqa: F401  (registers the receivables screens)
 from .services import save_sales_entity
 
 

@@ -16,6 +16,9 @@ from erp.validators import (
 )
 from inventory.models import Warehouse
 
+# Receivables live in a module of their own; importing them here registers them with the app.
+from .receivables.models import Receivable, ReceivableRecord  # noqa: F401
+
 COUNTER_CUSTOMER_NUMBER = 0
 COUNTER_CUSTOMER_NAME = "PUBLICO EN GENERAL"
 

@@ -1,0 +1,262 @@
+"""Writes of the accounting app: variables check, posting and cancelling journal entries."""
+
+from collections.abc import Iterable
+from datetime import date as Date
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from erp.errors import DomainError
+from erp.money import ZERO, quantize, to_decimal
+from erp.rfc import is_valid_rfc, normalize_rfc
+
+from .models import (
+    Account,
+    AccountingVariable,
+    ClosedPeriod,
+    JournalEntry,
+    JournalLine,
+    JournalSequence,
+    PaymentRecord,
+)
+from .variables import Variable
+
+PAYMENT_FIELDS = {
+    "kind", "date", "beneficiary", "rfc", "amount", "check_number", "origin_bank",
+    "origin_bank_foreign", "origin_account", "dest_bank", "dest_bank_foreign", "dest_account",
+    "method", "currency", "exchange_rate",
+}  # fmt: skip
+
+
+def _join_alternatives(items: list[str]) -> str:
+    """ "X", "X o Y", "X, Y o Z" — the seed's way of naming several accounts."""
+    if len(items) == 1:
+        return items[0]
+    return f"{', '.join(items[:-1])} o {items[-1]}"
+
+
+def require_variables(*, company, names: Iterable[str]) -> dict[str, Account]:
+    """The accounts the named variables point at, or fail naming every missing one.
+
+    Sales checks all its variables whether or not the entity is linked to accounting (seed).
+    One query, whatever the number of names.
+    """
+    names = list(dict.fromkeys(str(n) for n in names))
+    rows = AccountingVariable.objects.filter(company=company, name__in=names).select_related("account")
+    found = {row.name: row.account for row in rows}
+    missing = [n for n in names if found.get(n) is None or not found[n].postable or not found[n].active]
+    if missing:
+        labels = [Variable(n).label if n in Variable.values else n for n in missing]
+        raise DomainError(
+            "variable_sin_cuenta",
+            f"La cuenta {_join_alternatives(labels)} no existe o no se ha enlazado",
+            variables=missing,
+        )
+    return {n: found[n] for n in names}
+
+
+def check_period_open(*, company, date: Date) -> None:
+    if ClosedPeriod.objects.filter(company=company, year=date.year, month=date.month).exists():
+        raise DomainError(
+            "periodo_cerrado",
+            f"El periodo {date.year}-{date.month:02d} está cerrado: no admite pólizas ni cancelaciones.",
+            status=409,
+        )
+
+
+def _next_number(*, company, kind: str, date: Date) -> int:
+    """Take the next entry number of the kind and month under a row lock (F() on the counter)."""
+    key = {"company": company, "kind": kind, "year": date.year, "month": date.month}
+    JournalSequence.objects.get_or_create(**key)
+    sequences = JournalSequence.objects.filter(**key)
+    sequences.update(last_number=F("last_number") + 1)  # the UPDATE holds the row lock until commit
+    return sequences.values_list("last_number", flat=True).get()
+
+
+def _clean_payment(raw: dict, *, position: int) -> dict:
+    unknown = set(raw) - PAYMENT_FIELDS
+    if unknown:
+        raise DomainError(
+            "registro_invalido",
+            f"Partida {position}: datos desconocidos {sorted(unknown)}.",
+            fields=sorted(unknown),
+        )
+    data = dict(raw)
+    data["amount"] = quantize(data.get("amount", 0))
+    data["rfc"] = normalize_rfc(data.get("rfc", ""))
+    kind = data.get("kind")
+    if kind not in PaymentRecord.Kind.values:
+        raise DomainError("registro_invalido", f"Partida {position}: tipo de registro de pago inválido.")
+    if data["amount"] <= 0:
+        raise DomainError(
+            "registro_invalido", f"Partida {position}: el monto del registro de pago debe ser positivo."
+        )
+    if not data.get("beneficiary") or not is_valid_rfc(data["rfc"]):
+        raise DomainError(
+            "registro_invalido",
+            f"Partida {position}: el registro de pago requiere beneficiario y un RFC válido.",
+        )
+    required = {
+        PaymentRecord.Kind.CHECK: ["check_number", "origin_bank", "origin_account"],
+        PaymentRecord.Kind.TRANSFER: ["origin_bank", "dest_bank", "dest_account"],
+        PaymentRecord.Kind.OTHER: ["method"],
+    }[kind]
+    absent = [f for f in required if not data.get(f)]
+    if absent:
+        raise DomainError(
+            "registro_invalido",
+            f"Partida {position}: faltan datos del registro de pago ({', '.join(absent)}).",
+            fields=absent,
+        )
+    for bank in ("origin_bank", "dest_bank"):
+        value = data.get(bank) or ""
+        if value and not (len(value) == 3 and value.isdigit()):
+            raise DomainError(
+                "registro_invalido", f"Partida {position}: la clave de banco {value} no es válida."
+            )
+    return data
+
+
+@transaction.atomic
+def post_journal_entry(
+    *,
+    company,
+    kind: str,
+    date: Date,
+    concept: str,
+    lines: list[dict],
+    origin: str = "",
+    user=None,
+) -> JournalEntry:
+    """Post a balanced póliza on postable accounts of the company, numbered per kind and month.
+
+    ``lines``: dicts with ``account`` (an Account), ``debit`` or ``credit``, and optionally
+    ``description``, ``currency``, ``exchange_rate``, ``foreign_amount`` and ``payments`` (the
+    e-accounting records, dicts of PaymentRecord fields). A fixed number of queries, whatever the
+    number of lines.
+    """
+    if kind not in JournalEntry.Kind.values:
+        raise DomainError("poliza_invalida", "El tipo de póliza debe ser ingresos, egresos o diario.")
+    if not concept:
+        raise DomainError("poliza_invalida", "Indique el concepto de la póliza.")
+    if not lines:
+        raise DomainError("poliza_invalida", "La póliza no tiene partidas.")
+    built, payments = [], []
+    total_debit = total_credit = ZERO
+    for position, raw in enumerate(lines, start=1):
+        account = raw["account"]
+        debit = quantize(raw.get("debit") or 0)
+        credit = quantize(raw.get("credit") or 0)
+        if account.company_id != company.pk:
+            raise DomainError(
+                "cuenta_invalida", f"Partida {position}: la cuenta {account.code} es de otra empresa."
+            )
+        if not account.postable or not account.active:
+            raise DomainError(
+                "cuenta_no_afectable",
+                f"Partida {position}: la cuenta {account.code} {account.name} no es afectable o está inactiva.",
+                account=account.code,
+            )
+        if debit < 0 or credit < 0 or (debit > 0) == (credit > 0):
+            raise DomainError(
+                "partida_invalida",
+                f"Partida {position}: lleva un cargo o un abono positivo, no ambos ni ninguno.",
+            )
+        total_debit += debit
+        total_credit += credit
+        rate = raw.get("exchange_rate")
+        foreign = raw.get("foreign_amount")
+        built.append(
+            JournalLine(
+                position=position,
+                account=account,
+                debit=debit,
+                credit=credit,
+                description=(raw.get("description") or "")[:200],
+                currency=raw.get("currency"),
+                exchange_rate=to_decimal(rate) if rate is not None else None,
+                foreign_amount=quantize(foreign) if foreign is not None else None,
+            )
+        )
+        payments.append([_clean_payment(p, position=position) for p in raw.get("payments") or []])
+    if total_debit != total_credit:
+        raise DomainError(
+            "poliza_descuadrada",
+            f"La póliza no cuadra: cargos {total_debit:,.2f} y abonos {total_credit:,.2f}.",
+            debit=str(total_debit),
+            credit=str(total_credit),
+        )
+    check_period_open(company=company, date=date)
+    entry = JournalEntry.objects.create(
+        company=company,
+        kind=kind,
+        date=date,
+        year=date.year,
+        month=date.month,
+        number=_next_number(company=company, kind=kind, date=date),
+        concept=concept[:300],
+        origin=origin,
+        total=total_debit,
+        created_by=user,
+    )
+    for line in built:
+        line.entry = entry
+    JournalLine.objects.bulk_create(built)
+    records = [
+        PaymentRecord(line=line, **data)
+        for line, group in zip(built, payments, strict=True)
+        for data in group
+    ]
+    if records:
+        PaymentRecord.objects.bulk_create(records)
+    return entry
+
+
+def can_cancel_entry(entry: JournalEntry) -> bool:
+    return entry.status == JournalEntry.Status.POSTED
+
+
+@transaction.atomic
+def cancel_journal_entry(*, entry: JournalEntry, user=None) -> JournalEntry:
+    entry = JournalEntry.objects.select_for_update().get(pk=entry.pk)
+    if not can_cancel_entry(entry):
+        raise DomainError("poliza_cancelada", "La póliza ya está cancelada.", status=409)
+    check_period_open(company=entry.company_id, date=entry.date)
+    entry.status = JournalEntry.Status.CANCELLED
+    entry.cancelled_at = timezone.now()
+    entry.cancelled_by = user
+    entry.save(update_fields=["status", "cancelled_at", "cancelled_by"])
+    return entry
+
+
+def cancel_entries(*, entries: Iterable[JournalEntry | None], user=None) -> None:
+    """Cancel the posted ones among ``entries`` (callers undoing a document use this)."""
+    for entry in entries:
+        if entry is not None and can_cancel_entry(entry):
+            cancel_journal_entry(entry=entry, user=user)
+
+
+@transaction.atomic
+def cancel_entries_for_origin(*, company, origin: str, user=None) -> int:
+    """Cancel every posted entry a document wrote (seed: cancelling an invoice cancels all the
+    pólizas tied to it). Returns how many were cancelled."""
+    entries = list(
+        JournalEntry.objects.select_for_update()
+        .filter(company=company, origin=origin, status=JournalEntry.Status.POSTED)
+        .order_by("pk")
+    )
+    cancel_entries(entries=entries, user=user)
+    return len(entries)
+
+
+@transaction.atomic
+def close_period(*, company, year: int, month: int) -> ClosedPeriod:
+    period, _ = ClosedPeriod.objects.get_or_create(company=company, year=year, month=month)
+    return period
+
+
+def signed(debit: Decimal, credit: Decimal, nature: str) -> Decimal:
+    """A balance in the account's own nature (debtor: debit − credit; creditor: the reverse)."""
+    return debit - credit if nature == Account.Nature.DEBIT else credit - debit

@@ -1,0 +1,330 @@
+"""Writes of the warehouse: stock movements, their audit, reversion and cancellation.
+
+Stock levels change only through ``_lock_levels`` (rows locked in one query ordered by pk) and
+one bulk update, so the number of queries does not grow with the number of lines.
+"""
+
+from datetime import date as Date
+from decimal import Decimal
+
+from django.db import transaction
+
+from accounting.models import Account, JournalEntry
+from accounting.services import cancel_entries, post_journal_entry, require_variables
+from accounting.variables import Variable
+from erp.errors import DomainError
+from erp.money import ZERO, quantize, to_decimal
+
+from .models import Product, StockLevel, StockMovement, StockMovementEvent, StockMovementLine, Warehouse
+
+QTY_PLACES = 4
+COST_PLACES = 6
+
+
+def _qty(value: Decimal) -> str:
+    """A quantity as people write it: 4, 2.5 (not 4.0000)."""
+    return f"{value.normalize():f}"
+
+
+def _lock_levels(*, company_id: int, warehouse: Warehouse, product_ids) -> dict[int, StockLevel]:
+    """The stock rows of the products in the warehouse, created if missing, locked in pk order."""
+    ids = sorted(set(product_ids))
+    StockLevel.objects.bulk_create(
+        [StockLevel(company_id=company_id, warehouse=warehouse, product_id=pid) for pid in ids],
+        ignore_conflicts=True,
+    )
+    levels = list(
+        StockLevel.objects.select_for_update().filter(warehouse=warehouse, product_id__in=ids).order_by("pk")
+    )
+    return {level.product_id: level for level in levels}
+
+
+def _short_of_stock(*, warehouse, product, on_hand, needed, action="la salida requiere"):
+    return DomainError(
+        "existencia_insuficiente",
+        f"No hay existencia suficiente de {product.code} {product.description} en la bodega "
+        f"{warehouse.code}: hay {_qty(on_hand)} y {action} {_qty(needed)}.",
+        status=409,
+        product=product.code,
+        on_hand=str(on_hand),
+        needed=str(needed),
+    )
+
+
+def _take_in(level: StockLevel, quantity: Decimal, unit_cost: Decimal) -> None:
+    """Weighted average: an entry recomputes the average over what is on hand (if anything is)."""
+    on_hand = level.quantity
+    new_quantity = on_hand + quantity
+    if on_hand <= 0 or new_quantity <= 0:
+        level.average_cost = unit_cost
+    else:
+        level.average_cost = quantize(
+            (on_hand * level.average_cost + quantity * unit_cost) / new_quantity, COST_PLACES
+        )
+    level.quantity = new_quantity
+
+
+def _take_out_entry(level: StockLevel, quantity: Decimal, unit_cost: Decimal) -> None:
+    """Undo an entry: remove its units and their cost from the average."""
+    remaining = level.quantity - quantity
+    if remaining > 0:
+        average = (level.quantity * level.average_cost - quantity * unit_cost) / remaining
+        if average >= 0:
+            level.average_cost = quantize(average, COST_PLACES)
+    level.quantity = remaining
+
+
+def _validate_lines(*, company, kind, lines) -> list[dict]:
+    if not lines:
+        raise DomainError("movimiento_sin_partidas", "El movimiento no tiene partidas.")
+    clean = []
+    for position, raw in enumerate(lines, start=1):
+        product: Product = raw["product"]
+        quantity = quantize(raw.get("quantity") or 0, QTY_PLACES)
+        if product.company_id != company.pk:
+            raise DomainError(
+                "producto_invalido", f"Partida {position}: el producto {product.code} es de otra empresa."
+            )
+        if product.is_service:
+            raise DomainError(
+                "producto_invalido",
+                f"Partida {position}: {product.code} es un servicio y no lleva existencias.",
+            )
+        if quantity <= 0:
+            raise DomainError(
+                "cantidad_invalida", f"Partida {position}: la cantidad debe ser mayor que cero."
+            )
+        unit_cost = ZERO
+        if kind == StockMovement.Kind.ENTRY:
+            if raw.get("unit_cost") in (None, ""):
+                raise DomainError(
+                    "costo_invalido", f"Partida {position}: indique el costo unitario de la entrada."
+                )
+            unit_cost = quantize(to_decimal(raw["unit_cost"]), COST_PLACES)
+            if unit_cost < 0:
+                raise DomainError(
+                    "costo_invalido", f"Partida {position}: el costo unitario no puede ser negativo."
+                )
+        clean.append({"position": position, "product": product, "quantity": quantity, "unit_cost": unit_cost})
+    return clean
+
+
+def _post_cost_entry(*, movement: StockMovement, counterpart: Account, user) -> JournalEntry | None:
+    """Cost of sales against inventory for an exit; the reverse for an entry (a return)."""
+    amount = movement.total_cost
+    if amount <= 0:
+        return None
+    inventory = movement.warehouse.inventory_account
+    debit, credit = (
+        (counterpart, inventory) if movement.kind == StockMovement.Kind.EXIT else (inventory, counterpart)
+    )
+    return post_journal_entry(
+        company=movement.company,
+        kind=JournalEntry.Kind.GENERAL,
+        date=movement.date,
+        concept=f"Costo: {movement.concept}"[:300],
+        origin=movement.reference,
+        lines=[
+            {"account": debit, "debit": amount, "description": movement.concept[:200]},
+            {"account": credit, "credit": amount, "description": movement.concept[:200]},
+        ],
+        user=user,
+    )
+
+
+def _record(movement: StockMovement, action: str, user) -> None:
+    StockMovementEvent.objects.create(movement=movement, action=action, user=user)
+
+
+@transaction.atomic
+def create_stock_movement(
+    *,
+    company,
+    warehouse: Warehouse,
+    kind: str,
+    date: Date,
+    concept: str,
+    lines: list[dict],
+    origin: str = "",
+    user=None,
+    counterpart_account: Account | None = None,
+) -> StockMovement:
+    """Register an entry or an exit and apply it to the stock at once.
+
+    ``lines``: dicts with ``product`` (a Product), ``quantity`` and, for entries, ``unit_cost``.
+    Exits leave at the current average cost. A warehouse that refuses negative stock refuses an
+    exit of more than it holds. A warehouse linked to accounting posts the cost entry against
+    ``counterpart_account`` (default: the VEN_COSTO variable, cost of sales).
+    """
+    if warehouse.company_id != company.pk:
+        raise DomainError("bodega_invalida", "La bodega es de otra empresa.")
+    if not warehouse.active:
+        raise DomainError("bodega_inactiva", f"La bodega {warehouse.code} está inactiva.")
+    if kind not in StockMovement.Kind.values:
+        raise DomainError("movimiento_invalido", "El movimiento es una entrada o una salida.")
+    if not concept:
+        raise DomainError("movimiento_invalido", "Indique el concepto del movimiento.")
+    clean = _validate_lines(company=company, kind=kind, lines=lines)
+    if warehouse.linked_to_accounting and counterpart_account is None:
+        counterpart_account = require_variables(company=company, names=[Variable.COST_OF_SALES])[
+            Variable.COST_OF_SALES
+        ]
+    levels = _lock_levels(
+        company_id=company.pk, warehouse=warehouse, product_ids=[c["product"].pk for c in clean]
+    )
+    built, total = [], ZERO
+    for line in clean:
+        level, product, quantity = levels[line["product"].pk], line["product"], line["quantity"]
+        if kind == StockMovement.Kind.ENTRY:
+            unit_cost = line["unit_cost"]
+            _take_in(level, quantity, unit_cost)
+        else:
+            if not warehouse.allow_negative_stock and level.quantity < quantity:
+                raise _short_of_stock(
+                    warehouse=warehouse, product=product, on_hand=level.quantity, needed=quantity
+                )
+            unit_cost = level.average_cost
+            level.quantity -= quantity
+        line_total = quantize(quantity * unit_cost)
+        total += line_total
+        built.append(
+            StockMovementLine(
+                position=line["position"],
+                product=product,
+                quantity=quantity,
+                unit_cost=unit_cost,
+                total_cost=line_total,
+            )
+        )
+    movement = StockMovement.objects.create(
+        company=company,
+        warehouse=warehouse,
+        kind=kind,
+        date=date,
+        concept=concept[:300],
+        origin=origin,
+        total_cost=total,
+    )
+    for line in built:
+        line.movement = movement
+    StockMovementLine.objects.bulk_create(built)
+    StockLevel.objects.bulk_update(list(levels.values()), ["quantity", "average_cost"])
+    _record(movement, StockMovementEvent.Action.CREATED, user)
+    if warehouse.linked_to_accounting:
+        movement.journal_entry = _post_cost_entry(
+            movement=movement, counterpart=counterpart_account, user=user
+        )
+        if movement.journal_entry:
+            StockMovement.objects.filter(pk=movement.pk).update(journal_entry=movement.journal_entry)
+    return movement
+
+
+def _undo_stock(movement: StockMovement) -> None:
+    """Take the movement's effect off the stock (entries out, exits back at their cost)."""
+    warehouse = movement.warehouse
+    lines = list(movement.lines.select_related("product").order_by("-position"))
+    levels = _lock_levels(
+        company_id=movement.company_id, warehouse=warehouse, product_ids=[line.product_id for line in lines]
+    )
+    for line in lines:
+        level = levels[line.product_id]
+        if movement.kind == StockMovement.Kind.ENTRY:
+            if not warehouse.allow_negative_stock and level.quantity < line.quantity:
+                raise _short_of_stock(
+                    warehouse=warehouse,
+                    product=line.product,
+                    on_hand=level.quantity,
+                    needed=line.quantity,
+                    action="deshacer la entrada requiere",
+                )
+            _take_out_entry(level, line.quantity, line.unit_cost)
+        else:
+            _take_in(level, line.quantity, line.unit_cost)
+    StockLevel.objects.bulk_update(list(levels.values()), ["quantity", "average_cost"])
+
+
+def _locked(movement: StockMovement) -> StockMovement:
+    return (
+        StockMovement.objects.select_for_update(of=("self",))
+        .select_related("warehouse", "journal_entry", "company")
+        .get(pk=movement.pk)
+    )
+
+
+def is_manager(*, warehouse: Warehouse, user) -> bool:
+    if user is None:
+        return False
+    return user.is_superuser or warehouse.managers.filter(pk=user.pk).exists()
+
+
+def can_audit(movement: StockMovement) -> bool:
+    return movement.status == StockMovement.Status.GENERATED
+
+
+def can_revert(movement: StockMovement) -> bool:
+    return movement.status in (StockMovement.Status.GENERATED, StockMovement.Status.AUDITED)
+
+
+def can_cancel(movement: StockMovement) -> bool:
+    return movement.status != StockMovement.Status.CANCELLED
+
+
+def _require_manager(movement: StockMovement, user, verb: str) -> None:
+    if not is_manager(warehouse=movement.warehouse, user=user):
+        raise DomainError(
+            "no_es_encargado",
+            f"Solo un encargado de la bodega {movement.warehouse.code} puede {verb} sus movimientos.",
+            status=403,
+        )
+
+
+def _refuse(movement: StockMovement, verb: str) -> DomainError:
+    return DomainError(
+        "estatus_invalido",
+        f"No se puede {verb} un movimiento {movement.get_status_display().lower()}.",
+        status=409,
+        status_actual=movement.status,
+    )
+
+
+@transaction.atomic
+def audit_stock_movement(*, movement: StockMovement, user) -> StockMovement:
+    """A manager of the warehouse confirms the physical movement."""
+    movement = _locked(movement)
+    _require_manager(movement, user, "auditar")
+    if not can_audit(movement):
+        raise _refuse(movement, "auditar")
+    movement.status = StockMovement.Status.AUDITED
+    movement.save(update_fields=["status"])
+    _record(movement, StockMovementEvent.Action.AUDITED, user)
+    return movement
+
+
+@transaction.atomic
+def revert_stock_movement(*, movement: StockMovement, user) -> StockMovement:
+    """A manager undoes the movement's stock effect (and its cost entry); it can then only be cancelled."""
+    movement = _locked(movement)
+    _require_manager(movement, user, "revertir")
+    if not can_revert(movement):
+        raise _refuse(movement, "revertir")
+    _undo_stock(movement)
+    cancel_entries(entries=[movement.journal_entry], user=user)
+    movement.status = StockMovement.Status.REVERTED
+    movement.save(update_fields=["status"])
+    _record(movement, StockMovementEvent.Action.REVERTED, user)
+    return movement
+
+
+@transaction.atomic
+def cancel_stock_movement(*, movement: StockMovement, user=None) -> StockMovement:
+    """Cancel a movement; unless it was reverted, its stock effect and cost entry are undone."""
+    movement = _locked(movement)
+    if not can_cancel(movement):
+        raise _refuse(movement, "cancelar")
+    if movement.status != StockMovement.Status.REVERTED:
+        _undo_stock(movement)
+        cancel_entries(entries=[movement.journal_entry], user=user)
+    movement.status = StockMovement.Status.CANCELLED
+    movement.save(update_fields=["status"])
+    _record(movement, StockMovementEvent.Action.CANCELLED, user)
+    return movement
