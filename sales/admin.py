@@ -3,8 +3,9 @@ from django.contrib import admin, messages
 from erp.admin import CompanyScopedAdmin
 from erp.errors import DomainError
 
-from .documents import post_invoice
+from .document_models import DocumentStatus
 from .models import Customer, SalesDocument, SalesDocumentLine, SalesEntity, Salesperson
+from .posting import post_invoice
 from .receivables import admin as receivables_admin  # noqa: F401  (registers the receivables screens)
 from .services import save_sales_entity
 
@@ -86,7 +87,7 @@ class SalesDocumentAdmin(CompanyScopedAdmin):
         "folio",
         "date",
         "reference",
-        "status",
+        "st",
         "total",
         "currency",
         "customer_name",
@@ -96,8 +97,13 @@ class SalesDocumentAdmin(CompanyScopedAdmin):
     list_filter = ["kind", "status", "entity", "payment", "cfdi_state"]
     search_fields = ["customer_name", "customer_rfc", "reference", "origin_ref"]
     date_hierarchy = "date"
-    list_select_related = ["entity", "currency"]
+    list_select_related = ["entity", "currency", "stock_movement"]
     inlines = [SalesDocumentLineInline]
+
+    @admin.display(description="ST", ordering="status")
+    def st(self, obj):
+        return DocumentStatus(obj.effective_status).label
+
     actions = ["post_selected"]
 
     @admin.display(description="Núm.", ordering="number")
@@ -113,10 +119,15 @@ class SalesDocumentAdmin(CompanyScopedAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
-    @admin.action(description="Contabilizar las facturas seleccionadas", permissions=["change"])
+    @admin.action(
+        description="Agregar (contabilizar) las facturas a crédito o sin pago seleccionadas",
+        permissions=["change"],
+    )
     def post_selected(self, request, queryset):
         posted = 0
-        for document in queryset.filter(kind="invoice", status="draft").order_by("date", "pk"):
+        # Cash invoices need their collection accounts: those are posted from the cashier screen.
+        drafts = queryset.filter(kind="invoice", status="draft").exclude(payment="cash")
+        for document in drafts.order_by("date", "pk"):
             try:
                 post_invoice(document=document, user=request.user)
                 posted += 1

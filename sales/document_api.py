@@ -9,21 +9,16 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from cashbank.models import CashBankAccount, PaymentMethod
 from erp.api_base import CompanyRolePermission
 from erp.models import Currency
 from erp.roles import companies_with_perm
 
-from .document_models import DocumentKind, Payment, SalesDocument, SalesDocumentLine
+from .document_models import DocumentKind, DocumentStatus, Payment, SalesDocument, SalesDocumentLine
 from .document_selectors import PERIODS, STATUS_TABS, documents_for_list
-from .documents import (
-    UNSET,
-    LineRequest,
-    create_document,
-    generate_invoice_from,
-    post_invoice,
-    prepare_document,
-)
+from .documents import UNSET, LineRequest, create_document, generate_invoice_from, prepare_document
 from .models import Customer, SalesEntity, Salesperson
+from .posting import Collection, post_invoice
 
 VIEW_PERM = "sales.view_salesdocument"
 
@@ -40,7 +35,13 @@ class LineSerializer(serializers.ModelSerializer):
 
 class DocumentSerializer(serializers.ModelSerializer):
     lines = LineSerializer(many=True, read_only=True)
-    status_display = serializers.CharField(source="get_status_display", read_only=True)
+    status = serializers.ChoiceField(
+        source="effective_status",
+        choices=DocumentStatus.choices,
+        read_only=True,
+        help_text="Estatus efectivo: una factura Generada cuya salida auditó la bodega es Emitida.",
+    )
+    status_display = serializers.SerializerMethodField()
     currency = serializers.SlugRelatedField(slug_field="code", read_only=True)
     entity_code = serializers.CharField(source="entity.code", read_only=True)
 
@@ -53,8 +54,11 @@ class DocumentSerializer(serializers.ModelSerializer):
             "customer_colonia", "customer_poblacion", "customer_postal_code", "customer_phones",
             "currency", "exchange_rate", "warehouse", "salesperson", "observations", "importe",
             "discount", "subtotal", "iva", "ieps", "retained_iva", "retained_isr", "total",
-            "source", "origin_ref", "cfdi_state", "lines",
+            "source", "origin_ref", "stock_movement", "cfdi_state", "lines",
         ]  # fmt: skip
+
+    def get_status_display(self, document) -> str:
+        return str(DocumentStatus(document.effective_status).label)
 
 
 class PreviewSerializer(DocumentSerializer):
@@ -64,6 +68,26 @@ class PreviewSerializer(DocumentSerializer):
 
     def get_lines(self, document) -> list[dict]:
         return LineSerializer(document.preview_lines, many=True).data
+
+
+class CollectionInputSerializer(serializers.Serializer):
+    account = serializers.PrimaryKeyRelatedField(queryset=CashBankAccount.objects.select_related("currency"))
+    amount = serializers.DecimalField(
+        max_digits=18, decimal_places=2, help_text="En la moneda de la factura."
+    )
+    method = serializers.ChoiceField(choices=PaymentMethod.choices, default=PaymentMethod.CASH)
+    check_number = serializers.CharField(required=False, allow_blank=True, default="")
+    counterparty_bank = serializers.CharField(
+        required=False, allow_blank=True, default="", help_text="c_Banco"
+    )
+    counterparty_account = serializers.CharField(required=False, allow_blank=True, default="")
+    reference = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class PostInputSerializer(serializers.Serializer):
+    collections = CollectionInputSerializer(
+        many=True, required=False, help_text="Cajas o bancos que cobran una factura de contado."
+    )
 
 
 class LineInputSerializer(serializers.Serializer):
@@ -264,9 +288,14 @@ class InvoiceViewSet(SalesDocumentViewSet):
     kind = DocumentKind.INVOICE
     queryset = SalesDocument.objects.filter(kind=DocumentKind.INVOICE)
 
-    @extend_schema(request=None, responses={200: DocumentSerializer})
+    @extend_schema(request=PostInputSerializer, responses={200: DocumentSerializer})
     @action(detail=True, methods=["post"])
     def post(self, request, pk=None):
-        """Contabiliza la factura: toma su número y genera sus movimientos."""
-        document = post_invoice(document=self.get_object(), user=request.user)
+        """Agrega la factura: toma su número y genera cobro o cuenta por cobrar, pólizas y salida
+        del almacén, todo o nada."""
+        document = self.get_object()
+        payload = PostInputSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        collections = [Collection(**c) for c in payload.validated_data.get("collections", [])]
+        document = post_invoice(document=document, collections=collections, user=request.user)
         return Response(DocumentSerializer(self.get_queryset().get(pk=document.pk)).data)

@@ -5,7 +5,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from erp.models import CompanyOwned, Currency
-from inventory.models import Product, Warehouse
+from inventory.models import Product, StockMovement, Warehouse
 
 from .models import Customer, SalesEntity, Salesperson
 
@@ -119,6 +119,14 @@ class SalesDocument(CompanyOwned):
         verbose_name=_("documento origen"),
     )
     origin_ref = models.CharField(_("ref. origen"), max_length=80, blank=True)
+    stock_movement = models.ForeignKey(
+        StockMovement,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("movimiento al almacén"),
+    )
     cfdi_state = models.CharField(_("CFDI"), max_length=3, choices=CfdiState.choices, default=CfdiState.NONE)
     idempotency_key = models.CharField(max_length=80, null=True, blank=True)
     idempotency_fingerprint = models.CharField(max_length=64, blank=True)
@@ -162,6 +170,19 @@ class SalesDocument(CompanyOwned):
     def __str__(self) -> str:
         number = f"{self.series}{self.number}" if self.number else f"#{self.pk}"
         return f"{self.get_kind_display()} {number}"
+
+    @property
+    def effective_status(self) -> str:
+        """The status the seed's lists show: a Generada invoice whose stock exit the warehouse
+        audited is Emitida, and Revertida when the warehouse reverted it. The exit's audit is the
+        warehouse's own transition (inventory knows nothing of sales), so it is read, not copied."""
+        if self.status == DocumentStatus.GENERATED and self.stock_movement_id:
+            exit_status = self.stock_movement.status
+            if exit_status == StockMovement.Status.AUDITED:
+                return DocumentStatus.EMITTED
+            if exit_status == StockMovement.Status.REVERTED:
+                return DocumentStatus.REVERTED
+        return self.status
 
     @property
     def origin_reference(self) -> str:

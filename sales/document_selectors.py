@@ -2,20 +2,27 @@
 
 from datetime import timedelta
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from erp.errors import DomainError
+from inventory.models import StockMovement
 
 from .document_models import DocumentStatus
 
+_EXIT = "stock_movement__status"
+_GENERATED = Q(status=DocumentStatus.GENERATED)
+
+# Each tab by the effective status (SalesDocument.effective_status): the invoice's own status
+# combined with what the warehouse did with its stock exit.
 STATUS_TABS = {
     "todas": None,
-    "generadas": DocumentStatus.GENERATED,
-    "emitidas": DocumentStatus.EMITTED,
-    "revertidas": DocumentStatus.REVERTED,
-    "canceladas": DocumentStatus.CANCELLED,
-    "borradores": DocumentStatus.DRAFT,
+    "generadas": _GENERATED
+    & ~Q(**{f"{_EXIT}__in": [StockMovement.Status.AUDITED, StockMovement.Status.REVERTED]}),
+    "emitidas": Q(status=DocumentStatus.EMITTED) | (_GENERATED & Q(**{_EXIT: StockMovement.Status.AUDITED})),
+    "revertidas": _GENERATED & Q(**{_EXIT: StockMovement.Status.REVERTED}),
+    "canceladas": Q(status=DocumentStatus.CANCELLED),
+    "borradores": Q(status=DocumentStatus.DRAFT),
 }
 PERIODS = ("hoy", "semana", "mes", "todas")
 
@@ -27,8 +34,8 @@ def documents_for_list(
     as YYYY-MM, the current month when blank, the "especial" tab being any other month)."""
     if tab not in STATUS_TABS:
         raise DomainError("pestana_invalida", f"Pestaña de estatus desconocida: {tab}.")
-    if STATUS_TABS[tab]:
-        queryset = queryset.filter(status=STATUS_TABS[tab])
+    if STATUS_TABS[tab] is not None:
+        queryset = queryset.filter(STATUS_TABS[tab])
     today = timezone.localdate()
     if period == "hoy":
         queryset = queryset.filter(date=today)

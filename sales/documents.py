@@ -14,6 +14,7 @@ from erp.models import Company, Currency
 from erp.money import ZERO, quantize, to_decimal
 from erp.taxes import LineInput, compute_document
 from inventory.models import Product
+from inventory.services import create_stock_movement
 
 from .document_models import (
     DocumentCounter,
@@ -312,6 +313,9 @@ def create_document(
             for line in line_rows:
                 line.document = document
             SalesDocumentLine.objects.bulk_create(line_rows)
+            if kind == DocumentKind.REMISSION:  # a remission makes its own stock exit
+                document.stock_movement = stock_exit(document=document, user=user)
+                document.save(update_fields=["stock_movement"])
     except IntegrityError as exc:
         # A concurrent request with the same key won the race: answer with its document.
         existing = SalesDocument.objects.filter(
@@ -333,6 +337,26 @@ def _replay(existing: SalesDocument, fingerprint: str) -> SalesDocument:
             status=409,
         )
     return existing
+
+
+def stock_exit(*, document: SalesDocument, user=None):
+    """The stock exit of an invoice or a remission: its goods (services move no stock), unless the
+    entity keeps no stock movements. The warehouse posts the cost entry when linked."""
+    if document.entity.no_stock_movements:
+        return None
+    goods = [line for line in document.lines.select_related("product") if not line.product.is_service]
+    if not goods:
+        return None
+    return create_stock_movement(
+        company=document.company,
+        warehouse=document.warehouse,
+        kind="exit",
+        date=document.date,
+        concept=f"Salida por {document} {document.customer_name}"[:300],
+        origin=document.origin_reference,
+        lines=[{"product": line.product, "quantity": line.quantity} for line in goods],
+        user=user,
+    )
 
 
 def _check_number_free(*, entity, kind, number) -> None:
@@ -374,23 +398,6 @@ def take_invoice_number(*, document: SalesDocument) -> int:
 
 def can_post(document: SalesDocument) -> bool:
     return document.kind == DocumentKind.INVOICE and document.status == DocumentStatus.DRAFT
-
-
-@transaction.atomic
-def post_invoice(*, document: SalesDocument, user=None) -> SalesDocument:
-    """Post a draft invoice: it takes its number and becomes Generada."""
-    document = SalesDocument.objects.select_for_update().get(pk=document.pk)
-    if not can_post(document):
-        raise DomainError(
-            "no_se_puede_contabilizar",
-            f"La factura está {document.get_status_display().lower()}: solo se contabiliza un borrador.",
-            status=409,
-        )
-    document.number = take_invoice_number(document=document)
-    document.status = DocumentStatus.GENERATED
-    document.posted_at = timezone.now()
-    document.save(update_fields=["number", "status", "posted_at"])
-    return document
 
 
 def _already_invoiced(source: SalesDocument) -> DomainError:

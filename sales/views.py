@@ -11,6 +11,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 
+from cashbank.models import PaymentMethod
 from erp.errors import DomainError
 from erp.models import Currency
 from erp.roles import companies_with_perm
@@ -86,6 +87,8 @@ def invoice_entry(request, entity_id: int):
             "today": date.isoformat(timezone.localdate()),
             "currencies": Currency.objects.order_by("-is_national", "code"),
             "payments": Payment.choices,
+            "cash_accounts": entity.cash_accounts.filter(active=True).select_related("currency"),
+            "methods": PaymentMethod.choices,
             "idempotency_key": uuid.uuid4().hex,
         },
     )

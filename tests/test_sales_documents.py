@@ -7,9 +7,17 @@ import pytest
 
 from erp.errors import DomainError
 from erp.models import Currency
-from sales.documents import UNSET, LineRequest, create_document, generate_invoice_from, post_invoice
+from sales.documents import UNSET, LineRequest, create_document, generate_invoice_from
 from sales.models import Customer, SalesDocument
-from tests.factories import CustomerFactory, ProductFactory, SalespersonFactory, sales_entity
+from sales.posting import post_invoice
+from tests.factories import (
+    CustomerFactory,
+    ProductFactory,
+    SalespersonFactory,
+    WarehouseFactory,
+    sales_entity,
+    set_all_variables,
+)
 
 pytestmark = pytest.mark.django_db
 TODAY = date(2026, 11, 23)
@@ -19,7 +27,8 @@ TODAY = date(2026, 11, 23)
 def entity(company):
     ProductFactory(company=company, code="A", unit="PZA", list_price=Decimal("11.50"))
     ProductFactory(company=company, code="B", unit="KG", sat_unit_key="KGM", list_price=Decimal("10.00"))
-    return sales_entity(company)
+    set_all_variables(company)
+    return sales_entity(company, warehouse=WarehouseFactory(company=company, allow_negative_stock=True))
 
 
 @pytest.fixture
@@ -184,9 +193,9 @@ def test_foreign_currency_requires_an_exchange_rate(entity, customer):
 def test_number_is_editable_only_when_the_entity_allows_it(company, entity, customer):
     with pytest.raises(DomainError, match="no permite cambiar el consecutivo"):
         invoice(entity, customer, number=50)
-    free = sales_entity(company, code="LIBRE", allow_number_change=True)
+    free = sales_entity(company, code="LIBRE", allow_number_change=True, no_stock_movements=True)
     client = CustomerFactory(entity=free)
-    posted = post_invoice(document=invoice(free, client, number=50))
+    posted = post_invoice(document=invoice(free, client, number=50, payment="credit"))
     assert posted.number == 50
     free.refresh_from_db()
     assert free.next_number == 51
@@ -195,8 +204,8 @@ def test_number_is_editable_only_when_the_entity_allows_it(company, entity, cust
 
 
 def test_posting_numbers_invoices_consecutively(entity, customer):
-    first = post_invoice(document=invoice(entity, customer))
-    second = post_invoice(document=invoice(entity, customer))
+    first = post_invoice(document=invoice(entity, customer, payment="credit"))
+    second = post_invoice(document=invoice(entity, customer, payment="credit"))
     assert (first.number, second.number, first.status, first.series) == (1, 2, "generated", "A")
     with pytest.raises(DomainError, match="solo se contabiliza un borrador"):
         post_invoice(document=first)

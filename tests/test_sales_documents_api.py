@@ -8,7 +8,15 @@ from django.utils import timezone
 
 from erp.models import Role
 from sales.models import SalesDocument
-from tests.factories import CustomerFactory, ProductFactory, SalespersonFactory, sales_entity, user_with_role
+from tests.factories import (
+    CustomerFactory,
+    ProductFactory,
+    SalespersonFactory,
+    WarehouseFactory,
+    sales_entity,
+    set_all_variables,
+    user_with_role,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -17,7 +25,8 @@ pytestmark = pytest.mark.django_db
 def entity(company):
     ProductFactory(company=company, code="A", unit="PZA", list_price=Decimal("11.50"))
     ProductFactory(company=company, code="B", unit="KG", sat_unit_key="KGM", list_price=Decimal("10.00"))
-    return sales_entity(company)
+    set_all_variables(company)
+    return sales_entity(company, warehouse=WarehouseFactory(company=company, allow_negative_stock=True))
 
 
 @pytest.fixture

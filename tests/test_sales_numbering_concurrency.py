@@ -8,9 +8,10 @@ import pytest
 from django.db import connection
 
 from erp.services import ensure_currencies
-from sales.documents import LineRequest, create_document, post_invoice
+from sales.documents import LineRequest, create_document
 from sales.models import Customer, SalesDocument
-from tests.factories import CompanyFactory, ProductFactory, sales_entity
+from sales.posting import post_invoice
+from tests.factories import CompanyFactory, ProductFactory, sales_entity, set_all_variables
 
 
 @pytest.mark.django_db(transaction=True)
@@ -18,7 +19,8 @@ def test_concurrent_postings_get_consecutive_numbers(postgres_only):
     ensure_currencies()
     company = CompanyFactory()
     ProductFactory(company=company, code="A", list_price=Decimal("1"))
-    entity = sales_entity(company)
+    set_all_variables(company)
+    entity = sales_entity(company, no_stock_movements=True)
     counter = Customer.objects.get(entity=entity, number=0)
     drafts = [
         create_document(
@@ -27,6 +29,7 @@ def test_concurrent_postings_get_consecutive_numbers(postgres_only):
             customer=counter,
             date=date(2026, 11, 23),
             lines=[LineRequest("A", 1)],
+            payment="none",
         )[0]
         for _ in range(20)
     ]

@@ -2,6 +2,7 @@
 
 import os
 import shutil
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -55,8 +56,28 @@ def type_line(page, row, quantity, code):
     line.locator("[data-field=product]").fill(code)
 
 
+def put_in_stock(company):
+    from datetime import date
+
+    from inventory.models import Product, Warehouse
+    from inventory.services import create_stock_movement
+
+    create_stock_movement(
+        company=company,
+        warehouse=Warehouse.objects.get(company=company, code="ALM"),
+        kind="entry",
+        date=date(2026, 11, 1),
+        concept="Inventario inicial",
+        lines=[
+            {"product": Product.objects.get(company=company, code=code), "quantity": 500, "unit_cost": "5"}
+            for code in ("A", "B")
+        ],
+    )
+
+
 def test_cashier_enters_the_seeds_invoice_with_the_keyboard(page, live_server):
     demo = load_demo()
+    put_in_stock(demo.company)
     login(page, live_server.url, "cajero")
     page.click("text=Pachuca (contable)")
     page.click("#new-invoice")
@@ -88,6 +109,25 @@ def test_cashier_enters_the_seeds_invoice_with_the_keyboard(page, live_server):
         3654,
         "generated",
     )
+    assert invoice.stock_movement is not None
+
+
+def test_cash_sale_at_the_counter_is_collected_into_the_chosen_box(page, live_server):
+    from cashbank.models import CashMovement
+
+    demo = load_demo()
+    put_in_stock(demo.company)
+    login(page, live_server.url, "cajero")
+    page.click("text=Pachuca (contable)")
+    page.click("#new-invoice")
+    assert page.is_visible("#collection")
+    page.select_option("select[name=collection_account]", label="CAJA — Caja general (MXN)")
+    type_line(page, 0, "2", "A")
+    page.wait_for_function("document.querySelector('[data-total=total]').textContent === '26.68'")
+    page.click("#accept")
+    page.wait_for_url("**/caja/facturas/*/?tab=todas&period=hoy")
+    movement = CashMovement.objects.get(company=demo.company)
+    assert (movement.account.code, movement.amount, movement.method) == ("CAJA", Decimal("26.68"), "01")
 
 
 def test_bad_input_shows_the_spanish_message_and_saves_nothing(page, live_server):

@@ -82,6 +82,18 @@
     previewTimer = setTimeout(preview, 250);
   }
 
+  function showCollection() {
+    document.getElementById("collection").hidden = form.payment.value !== "cash";
+  }
+
+  function collections(total) {
+    if (form.payment.value !== "cash") return [];
+    return [{ account: Number(form.collection_account.value), amount: total, method: form.collection_method.value,
+              check_number: form.check_number.value, counterparty_bank: form.counterparty_bank.value,
+              counterparty_account: form.counterparty_account.value }];
+  }
+
+  form.payment.addEventListener("change", showCollection);
   form.addEventListener("input", schedulePreview);
   form.customer.addEventListener("change", () => {
     // The seed: choosing another customer after entering lines removes them.
@@ -114,7 +126,8 @@
       const key = { "Idempotency-Key": form.dataset.idempotencyKey };
       const created = await api("/api/sales/invoices/", payload(), key);
       if (!created.ok) { show(created.data.message || "No se pudo agregar la factura.", "error"); return; }
-      const posted = await api(`/api/sales/invoices/${created.data.id}/post/`, {});
+      const posted = await api(`/api/sales/invoices/${created.data.id}/post/`,
+                               { collections: collections(created.data.total) });
       if (!posted.ok) { show(posted.data.message || "La factura quedó en borrador.", "error"); return; }
       show(`Factura ${posted.data.series}${posted.data.number} agregada por ${posted.data.total}.`, "ok");
       window.location.assign(`${form.dataset.listUrl}?tab=todas&period=hoy`);
@@ -124,4 +137,5 @@
   });
 
   addLine();
+  showCollection();
 })();

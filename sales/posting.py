@@ -1,0 +1,217 @@
+"""Posting an invoice (the seed's "Agregar Factura", paths A–E) in one transaction.
+
+A) contado: collected into the entity's cash/bank accounts, one póliza de ingresos for all of
+   them (contable entities) with each movement's e-accounting record;
+B) crédito: a receivable, and a póliza de diario for contable entities;
+C) sin método de pago: no money, no receivable; the diario uses the CC_VENNP counterpart;
+D) warehouse: no movement when the entity keeps none or the invoice comes from a remission;
+   otherwise a stock exit of the goods (services move no stock), whose cost entry the
+   warehouse posts when it is linked to accounting;
+E) after commit, the CFDI engine is asked to seal it.
+
+Every record written points back at the invoice through its origin "VFAC|ID|Entidad||", which is
+how cancelling and tracking find them.
+"""
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils import timezone
+
+from accounting.models import JournalEntry
+from accounting.services import post_journal_entry, require_variables
+from accounting.variables import SALES_VARIABLES, Variable
+from cashbank.models import CashBankAccount, PaymentMethod
+from cashbank.services import (
+    cash_journal_line,
+    check_collection_accounts,
+    create_cash_movement,
+    link_movements_to_entry,
+)
+from erp.errors import DomainError
+from erp.money import ZERO, quantize, to_decimal
+
+from .document_models import DocumentKind, DocumentStatus, Payment, SalesDocument
+from .documents import can_post, stock_exit, take_invoice_number
+from .receivables.services import open_receivable
+
+
+@dataclass(frozen=True)
+class Collection:
+    """One cash or bank account that collects part of a cash invoice (amount in its currency)."""
+
+    account: CashBankAccount
+    amount: Decimal
+    method: str = PaymentMethod.CASH
+    check_number: str = ""
+    counterparty_bank: str = ""
+    counterparty_account: str = ""
+    reference: str = ""
+
+
+def _national(amount: Decimal, rate: Decimal) -> Decimal:
+    return quantize(amount * rate)
+
+
+def _sales_lines(document: SalesDocument, accounts: dict) -> tuple[list[dict], list[dict]]:
+    """The income side of a sale in national currency: (credits, debits other than the collection)."""
+    rate = document.exchange_rate
+    concept = f"Factura {document.series}{document.number} {document.customer_name}"[:200]
+    credits = [
+        (Variable.SALES_INCOME, document.importe),
+        (Variable.IVA_TRANSFERRED, document.iva),
+        (Variable.IEPS_TRANSFERRED, document.ieps),
+    ]
+    debits = [
+        (Variable.SALES_DISCOUNTS, document.discount),
+        (Variable.RETAINED_IVA, document.retained_iva),
+        (Variable.RETAINED_ISR, document.retained_isr),
+    ]
+
+    def lines(pairs, side):
+        return [
+            {"account": accounts[variable], side: _national(amount, rate), "description": concept}
+            for variable, amount in pairs
+            if amount > 0
+        ]
+
+    return lines(credits, "credit"), lines(debits, "debit")
+
+
+def _balanced(credits: list[dict], debits: list[dict], counterpart_lines: list[dict]) -> list[dict]:
+    """Absorb the cents that converting each amount at the exchange rate may leave, on income."""
+    difference = sum(ln["debit"] for ln in debits + counterpart_lines) - sum(ln["credit"] for ln in credits)
+    if difference:
+        credits[0]["credit"] += difference
+    return counterpart_lines + debits + credits
+
+
+def _collect(document: SalesDocument, collections: list[Collection], accounts: dict, user) -> None:
+    entity = document.entity
+    if not collections:
+        raise DomainError("sin_cobro", "Una factura de contado requiere al menos una caja o banco de cobro.")
+    allowed = set(entity.cash_accounts.values_list("pk", flat=True))
+    for collection in collections:
+        if collection.account.pk not in allowed:
+            raise DomainError(
+                "caja_no_permitida",
+                f"La caja o banco {collection.account.code} no está permitida para cobrar en esta entidad de venta.",
+            )
+    check_collection_accounts(
+        document_currency=document.currency,
+        accounts=[c.account for c in collections],
+        document_is_contable=entity.is_contable,
+    )
+    collected = sum((to_decimal(c.amount) for c in collections), ZERO)
+    if quantize(collected) != document.total:
+        raise DomainError(
+            "cobro_incompleto",
+            f"Los cobros suman {quantize(collected)} y el total de la factura es {document.total}.",
+        )
+    concept = f"Cobro factura {document.series}{document.number} {document.customer_name}"
+    movements = [
+        create_cash_movement(
+            company=document.company,
+            account=c.account,
+            kind="deposit",
+            date=document.date,
+            amount=c.amount,
+            method=c.method,
+            concept=concept,
+            document_currency=document.currency,
+            exchange_rate=document.exchange_rate,
+            check_number=c.check_number,
+            counterparty_bank=c.counterparty_bank,
+            counterparty_account=c.counterparty_account,
+            beneficiary=document.customer_name,
+            beneficiary_rfc=document.customer_rfc,
+            reference=c.reference or f"{document.series}{document.number}",
+            origin=document.origin_reference,
+            user=user,
+        )
+        for c in collections
+    ]
+    if entity.is_contable:
+        credits, debits = _sales_lines(document, accounts)
+        entry = post_journal_entry(
+            company=document.company,
+            kind=JournalEntry.Kind.INCOME,
+            date=document.date,
+            concept=concept,
+            origin=document.origin_reference,
+            lines=_balanced(credits, debits, [cash_journal_line(m) for m in movements]),
+            user=user,
+        )
+        link_movements_to_entry(movements=movements, entry=entry)
+
+
+def _diario(document: SalesDocument, accounts: dict, counterpart: str, user) -> None:
+    credits, debits = _sales_lines(document, accounts)
+    total = _national(document.total, document.exchange_rate)
+    counterpart_line = {
+        "account": accounts[counterpart],
+        "debit": total,
+        "description": document.customer_name[:200],
+    }
+    post_journal_entry(
+        company=document.company,
+        kind=JournalEntry.Kind.GENERAL,
+        date=document.date,
+        concept=f"Factura {document.series}{document.number} {document.customer_name}"[:300],
+        origin=document.origin_reference,
+        lines=_balanced(credits, debits, [counterpart_line]),
+        user=user,
+    )
+
+
+@transaction.atomic
+def post_invoice(
+    *, document: SalesDocument, collections: list[Collection] | None = None, user=None
+) -> SalesDocument:
+    """Post a draft invoice: number it and write its money, receivable, entries and stock exit."""
+    document = (
+        SalesDocument.objects.select_for_update(of=("self",))
+        .select_related("entity", "company", "currency", "customer", "source", "warehouse")
+        .get(pk=document.pk)
+    )
+    if not can_post(document):
+        raise DomainError(
+            "no_se_puede_contabilizar",
+            f"La factura está {document.get_status_display().lower()}: solo se contabiliza un borrador.",
+            status=409,
+        )
+    # The seed: every sales variable is checked, used or not, linked entity or not.
+    accounts = require_variables(company=document.company, names=SALES_VARIABLES)
+    document.number = take_invoice_number(document=document)
+
+    if document.payment == Payment.CASH:
+        _collect(document, collections or [], accounts, user)
+    else:
+        if collections:
+            raise DomainError("cobro_no_aplica", "Solo las facturas de contado se cobran al agregarlas.")
+        if document.payment == Payment.CREDIT:
+            open_receivable(
+                company=document.company,
+                customer=document.customer,
+                date=document.date,
+                amount=document.total,
+                currency=document.currency,
+                exchange_rate=document.exchange_rate,
+                document_number=f"{document.series}{document.number}",
+                origin=document.origin_reference,
+                user=user,
+            )
+        if document.entity.is_contable:
+            counterpart = (
+                Variable.CUSTOMERS if document.payment == Payment.CREDIT else Variable.NO_PAYMENT_COUNTERPART
+            )
+            _diario(document, accounts, counterpart, user)
+
+    from_remission = document.source_id and document.source.kind == DocumentKind.REMISSION
+    document.stock_movement = None if from_remission else stock_exit(document=document, user=user)
+    # Generada while its exit awaits the warehouse's audit; with nothing to audit, Emitida.
+    document.status = DocumentStatus.GENERATED if document.stock_movement else DocumentStatus.EMITTED
+    document.posted_at = timezone.now()
+    document.save(update_fields=["number", "status", "posted_at", "stock_movement"])
+    return document
