@@ -48,7 +48,9 @@ def test_another_companys_customer_answers_404(company, other_company, api_as):
     client = api_as(user_with_role(company, Role.CASHIER))
 
     assert client.get(f"/api/sales/customers/{foreign.pk}/").status_code == 404
-    assert client.patch(f"/api/sales/customers/{foreign.pk}/", {"name": "X"}, format="json").status_code == 404
+    assert (
+        client.patch(f"/api/sales/customers/{foreign.pk}/", {"name": "X"}, format="json").status_code == 404
+    )
     assert client.get(f"/api/sales/customers/{mine.pk}/").status_code == 200
     listed = {row["id"] for row in client.get("/api/sales/customers/").json()["results"]}
     assert foreign.pk not in listed and mine.pk in listed
@@ -71,7 +73,9 @@ def _customer_payload(company, entity, **overrides):
 
 def test_new_customer_gets_the_next_number(company, cashier, api_as):
     entity = sales_entity(company)
-    response = api_as(cashier).post("/api/sales/customers/", _customer_payload(company, entity), format="json")
+    response = api_as(cashier).post(
+        "/api/sales/customers/", _customer_payload(company, entity), format="json"
+    )
     assert response.status_code == 201, response.json()
     assert response.json()["number"] == 1  # 0 is the counter customer the entity came with
     assert response.json()["person_type"] == "moral"
@@ -82,7 +86,11 @@ def test_new_customer_gets_the_next_number(company, cashier, api_as):
     [
         ({"rfc": "URE18042ZTM6"}, "rfc", "no tiene una estructura válida"),
         ({"rfc": "URE181329TM6"}, "rfc", "no tiene una estructura válida"),
-        ({"regimen_fiscal": "999"}, "regimen_fiscal", "no es una clave válida del catálogo de régimen fiscal"),
+        (
+            {"regimen_fiscal": "999"},
+            "regimen_fiscal",
+            "no es una clave válida del catálogo de régimen fiscal",
+        ),
         ({"regimen_fiscal": "605"}, "regimen_fiscal", "no aplica a una persona moral"),
         ({"uso_cfdi": "Z99"}, "uso_cfdi", "no es una clave válida del catálogo de uso del CFDI"),
         ({"uso_cfdi": "D01"}, "uso_cfdi", "no aplica a una persona moral"),
