@@ -92,7 +92,9 @@ class CsdAdmin(CompanyScopedAdmin):
         except DomainError as error:
             messages.error(request, error.message)
             raise
-        obj.pk = csd.pk
+        for field in Csd._meta.concrete_fields:
+            setattr(obj, field.attname, getattr(csd, field.attname))
+        obj._state.adding = False
 
 
 @admin.register(CfdiDocument)

@@ -12,13 +12,13 @@ PASSWORD = "12345678a"
 
 
 @lru_cache(maxsize=8)
-def test_key(name: str = "default"):
+def cached_key(name: str = "default"):
     """RSA keys are slow to generate: one per name per test process."""
     return new_key()
 
 
 def csd_files(rfc: str = "EKU9003173C9", *, key_name: str = "default", password: str = PASSWORD, **options):
-    return generate_test_csd(rfc, "ESCUELA KEMPER URGATE", password, key=test_key(key_name), **options)
+    return generate_test_csd(rfc, "ESCUELA KEMPER URGATE", password, key=cached_key(key_name), **options)
 
 
 def install_test_csd(company, **options):
