@@ -133,12 +133,12 @@ def seal_cfdi(
         raise DomainError("cfdi_sin_conceptos", "El comprobante debe tener al menos un concepto.")
     csd = active_csd(company)
     comprobante, totals = sat.build_comprobante(document)
-    findings = checker.check(
-        comprobante.to_xml(), now=timezone.now(), reference_rate=_reference_rate(company, document)
-    )
+    root = comprobante.to_xml()
+    findings = checker.check(root, now=timezone.now(), reference_rate=_reference_rate(company, document))
     if findings:
         _refuse_findings(findings)
-    xml = sat.seal(comprobante, signer_for(csd))
+    sat.seal_root(root, signer_for(csd))
+    xml = sat.to_bytes(root)
     fecha = comprobante["Fecha"]
     issued_at = sat.get_timezone(document.lugar_expedicion).localize(fecha)
     return CfdiDocument.objects.create(

@@ -17,6 +17,7 @@ import hashlib
 import threading
 import uuid
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -73,17 +74,19 @@ def _new_sandbox_material():
 
 
 def _material():
-    """(certificate DER, private key), one per installation, kept in this process once loaded."""
-    row = SandboxPacCertificate.objects.filter(name="sandbox").first()
+    """(certificate DER, private key), one per installation (a database row shared by every
+    process), kept in this process's memory once loaded."""
     cached = _KEYS.get("sandbox")
-    if row is not None:
-        if cached is None or cached[0] != bytes(row.certificate):
-            key = serialization.load_der_private_key(bytes(row.private_key), password=None)
-            cached = (bytes(row.certificate), key)
-            with _LOCK:
-                _KEYS["sandbox"] = cached
+    if cached is not None:
         return cached
-    cer, key = cached or _new_sandbox_material()
+    row = SandboxPacCertificate.objects.filter(name="sandbox").first()
+    if row is not None:
+        cer = bytes(row.certificate)
+        cached = (cer, serialization.load_der_private_key(bytes(row.private_key), password=None))
+        with _LOCK:
+            _KEYS["sandbox"] = cached
+        return cached
+    cer, key = _new_sandbox_material()
     key_bytes = key.private_bytes(
         serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
@@ -103,7 +106,12 @@ def sandbox_certificate() -> bytes:
 
 
 def sandbox_certificate_number() -> str:
-    return certificate_number(read_certificate(sandbox_certificate()))
+    return _certificate_number(sandbox_certificate())
+
+
+@lru_cache(maxsize=4)
+def _certificate_number(cer: bytes) -> str:
+    return certificate_number(read_certificate(cer))
 
 
 def _refuse(code: str, message: str, findings=None):
@@ -185,7 +193,7 @@ class SandboxPAC(PAC):
 
     def _add_stamp(self, root) -> StampResult:
         cer, key = _material()
-        number = certificate_number(read_certificate(cer))
+        number = _certificate_number(cer)
         now = timezone.now().replace(microsecond=0)
         local = now.astimezone(get_timezone(root.get("LugarExpedicion"))).replace(tzinfo=None)
         stamp_uuid = str(uuid.uuid4()).upper()
