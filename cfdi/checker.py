@@ -341,6 +341,19 @@ class _Checker:
         regimen = receptor.get("RegimenFiscalReceptor", "")
         uso = receptor.get("UsoCFDI", "")
         persona = person_type(rfc)
+        global_info = self.root.find(f"{_C}InformacionGlobal")
+        public = rfc == RFC_PUBLICO_GENERAL and receptor.get("Nombre") == PUBLICO_EN_GENERAL
+        if global_info is not None and not public:
+            self.add(
+                "CFDI40130",
+                f"Con InformacionGlobal el receptor debe ser {RFC_PUBLICO_GENERAL} «{PUBLICO_EN_GENERAL}».",
+            )
+        if public and global_info is None:
+            self.add(
+                "CFDI40130",
+                f"Un CFDI a {RFC_PUBLICO_GENERAL} «{PUBLICO_EN_GENERAL}» debe llevar InformacionGlobal "
+                "(periodicidad, meses y año).",
+            )
         if rfc == RFC_PUBLICO_GENERAL and receptor.get("Nombre") != PUBLICO_EN_GENERAL:
             self.add(
                 "CFDI40146",

@@ -71,6 +71,15 @@ class Concept:
 
 
 @dataclass(frozen=True)
+class GlobalInfo:
+    """InformacionGlobal: the period a PUBLICO EN GENERAL invoice covers."""
+
+    periodicity: str = "01"  # c_Periodicidad: 01 diario, 02 semanal, 03 quincenal, 04 mensual, 05 bimestral
+    months: str = ""  # c_Meses; empty: the month of Fecha
+    year: int | None = None  # empty: the year of Fecha
+
+
+@dataclass(frozen=True)
 class Related:
     relation_type: str  # c_TipoRelacion, e.g. 01 nota de crédito, 04 sustitución
     uuids: tuple[str, ...]
@@ -93,6 +102,13 @@ class FiscalDocument:
     export: str = "01"
     place_of_issue: str = ""  # defaults to the issuer's postal code
     related: tuple[Related, ...] = field(default=())
+    # SAT requires InformacionGlobal when the receiver is XAXX010101000 "PUBLICO EN GENERAL";
+    # left empty, a counter sale gets a daily period (01) of the month and year of Fecha.
+    global_info: GlobalInfo | None = None
+
+    @property
+    def is_public(self) -> bool:
+        return self.receiver.rfc == RFC_PUBLICO_GENERAL and self.receiver.name == PUBLICO_EN_GENERAL
 
     @property
     def lugar_expedicion(self) -> str:

@@ -18,7 +18,7 @@ from satcfdi.transform import SCHEMA_ROOT, get_timezone
 from erp.sat_catalogs import currency_decimals
 from erp.taxes import DocumentTotals, compute_document
 
-from .description import FiscalDocument
+from .description import FiscalDocument, GlobalInfo
 
 CFDI_NS = "http://www.sat.gob.mx/cfd/4"
 TFD_NS = "http://www.sat.gob.mx/TimbreFiscalDigital"
@@ -174,6 +174,14 @@ def build_comprobante(document: FiscalDocument) -> tuple[cfdi40.Comprobante, Doc
         or None,
         fecha=local_fecha(document),
     )
+    if document.global_info or document.is_public:
+        info = document.global_info or GlobalInfo()
+        fecha = comprobante["Fecha"]
+        comprobante["InformacionGlobal"] = cfdi40.InformacionGlobal(
+            periodicidad=info.periodicity,
+            meses=info.months or f"{fecha.month:02d}",
+            ano=info.year or fecha.year,
+        )
     comprobante["SubTotal"] = _q(totals.importe, places)
     comprobante["Descuento"] = _q(totals.discount, places) if totals.discount else None
     comprobante["Total"] = _q(totals.total, places)

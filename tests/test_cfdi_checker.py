@@ -156,6 +156,15 @@ CASES = {
     "CFDI40220": lambda r: mutate(r, "cfdi:Impuestos/cfdi:Traslados/cfdi:Traslado", Importe="1.001"),
     "CFDI40221": lambda r: mutate(r, "cfdi:Impuestos/cfdi:Traslados/cfdi:Traslado", Importe="1.00"),
     "CFDI40101": lambda r: mutate(r, ".", Fecha="23/11/2026"),
+    "CFDI40130": lambda r: mutate(
+        r,
+        "cfdi:Receptor",
+        Rfc="XAXX010101000",
+        Nombre="PUBLICO EN GENERAL",
+        RegimenFiscalReceptor="616",
+        UsoCFDI="S01",
+        DomicilioFiscalReceptor="42501",
+    ),
 }
 
 
@@ -192,6 +201,24 @@ def test_counter_customer_passes(company):
         description(company, concept(), receiver=Receiver.counter(company.postal_code))
     )
     assert codes(comprobante.to_xml()) == set()
+
+
+def test_global_information_only_for_publico_en_general(company):
+    comprobante, _ = sat.build_comprobante(
+        description(company, concept(), receiver=Receiver.counter(company.postal_code))
+    )
+    root = comprobante.to_xml()
+    named = mutate(
+        root,
+        "cfdi:Receptor",
+        Rfc="URE180429TM6",
+        Nombre="UNIVERSIDAD",
+        RegimenFiscalReceptor="601",
+        UsoCFDI="G03",
+        DomicilioFiscalReceptor="86991",
+    )
+    assert "CFDI40130" in codes(named)
+    assert "CFDI40130" in codes(remove(root, "cfdi:InformacionGlobal"))
 
 
 def test_findings_carry_code_message_and_place(base_root):

@@ -130,6 +130,9 @@ def test_counter_customer(ready):
         "RegimenFiscalReceptor": "616",
         "UsoCFDI": "S01",
     }
+    info = root.find(f"{CFDI}InformacionGlobal")
+    fecha = root.get("Fecha")
+    assert info.attrib == {"Periodicidad": "01", "Meses": fecha[5:7], "Año": fecha[:4]}
 
 
 def test_credit_sale_is_ppd_with_forma_pago_99(ready):
