@@ -4,6 +4,7 @@ import base64
 
 from cryptography.hazmat.primitives.serialization import Encoding
 from django.http import HttpResponse
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
@@ -77,6 +78,7 @@ class CsdViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
     def get_serializer_class(self):
         return CsdUploadSerializer if self.action == "create" else CsdSerializer
 
+    @extend_schema(request=CsdUploadSerializer, responses={201: CsdSerializer})
     def create(self, request, *args, **kwargs):
         upload = CsdUploadSerializer(data=request.data, context={"request": request})
         upload.is_valid(raise_exception=True)
@@ -124,6 +126,7 @@ class CfdiDocumentViewSet(viewsets.ReadOnlyModelViewSet):
     def get_queryset(self):
         return selectors.documents_for(companies_with_perm(self.request.user, "cfdi.view_cfdidocument"))
 
+    @extend_schema(responses={200: OpenApiResponse(description="El XML del CFDI tal como fue timbrado.")})
     @action(detail=True, methods=["get"])
     def xml(self, request, pk=None):
         document = self.get_object()
@@ -197,6 +200,34 @@ class DescriptionSerializer(serializers.Serializer):
         )
 
 
+class FindingSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    message = serializers.CharField()
+    where = serializers.CharField()
+
+
+class CheckTotalsSerializer(serializers.Serializer):
+    subtotal = serializers.DecimalField(max_digits=18, decimal_places=2)
+    discount = serializers.DecimalField(max_digits=18, decimal_places=2)
+    iva = serializers.DecimalField(max_digits=18, decimal_places=2)
+    ieps = serializers.DecimalField(max_digits=18, decimal_places=2)
+    retained_iva = serializers.DecimalField(max_digits=18, decimal_places=2)
+    retained_isr = serializers.DecimalField(max_digits=18, decimal_places=2)
+    total = serializers.DecimalField(max_digits=18, decimal_places=2)
+
+
+class CheckResultSerializer(serializers.Serializer):
+    ok = serializers.BooleanField()
+    findings = FindingSerializer(many=True)
+    totals = CheckTotalsSerializer()
+
+
+class SandboxCertificateSerializer(serializers.Serializer):
+    certificate_number = serializers.CharField()
+    certificate_base64 = serializers.CharField()
+    certificate_pem = serializers.CharField()
+
+
 class CheckView(APIView):
     """POST a document description: the totals erp.taxes computes and SAT's rule findings."""
 
@@ -204,6 +235,7 @@ class CheckView(APIView):
     parser_classes = [JSONParser]
     serializer_class = DescriptionSerializer
 
+    @extend_schema(request=DescriptionSerializer, responses=CheckResultSerializer)
     def post(self, request):
         serializer = DescriptionSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -234,6 +266,7 @@ class SandboxCertificateView(APIView):
 
     permission_classes = [permissions.AllowAny]
 
+    @extend_schema(responses=OpenApiResponse(SandboxCertificateSerializer))
     def get(self, request):
         der = sandbox_certificate()
         cert = read_certificate(der)

@@ -250,7 +250,11 @@ class _Checker:
         )
         self._check_places("CFDI40107", "El SubTotal", subtotal)
         self._check_places("CFDI40112", "El Descuento", discount)
-        if _dec(subtotal) is not None and _dec(subtotal) != _round(self.importe_sum, self.places):
+        if (
+            self.kind in ("I", "E", "N")
+            and _dec(subtotal) is not None
+            and _dec(subtotal) != _round(self.importe_sum, self.places)
+        ):
             self.add(
                 "CFDI40108",
                 f"El SubTotal {subtotal} no es igual a la suma redondeada de los importes de los conceptos "
