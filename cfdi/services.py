@@ -139,8 +139,13 @@ def seal_cfdi(
         _refuse_findings(findings)
     sat.seal_root(root, signer_for(csd))
     xml = sat.to_bytes(root)
-    fecha = comprobante["Fecha"]
-    issued_at = sat.get_timezone(document.lugar_expedicion).localize(fecha)
+    issued_at = sat.get_timezone(document.lugar_expedicion).localize(comprobante["Fecha"])
+    if not csd.valid_from <= issued_at <= csd.valid_to:
+        raise DomainError(
+            "cfdi_fuera_de_vigencia",
+            f"La fecha del comprobante no está dentro de la vigencia del CSD {csd.serial_number} "
+            f"({csd.valid_from:%d/%m/%Y} a {csd.valid_to:%d/%m/%Y}).",
+        )
     return CfdiDocument.objects.create(
         company=company,
         kind=document.doc_type,

@@ -112,11 +112,14 @@ def test_exempt_line_has_exento_traslado_without_amount(ready):
     assert root.get("Total") == "100.00"
 
 
-def test_usd_with_exchange_rate(ready):
-    _, root = issue(
-        ready, description(ready, concept(5, "19.99"), currency="USD", exchange_rate=D("17.254300"))
-    )
-    assert (root.get("Moneda"), root.get("TipoCambio")) == ("USD", "17.254300")
+@pytest.mark.parametrize(
+    ("currency", "rate", "subtotal"),
+    [("USD", "17.254300", "99.95"), ("CLP", "0.019500", "100"), ("BHD", "45.871000", "99.950")],
+)
+def test_foreign_currency_with_exchange_rate_and_its_decimals(ready, currency, rate, subtotal):
+    document = description(ready, concept(5, "19.99"), currency=currency, exchange_rate=D(rate))
+    _, root = issue(ready, document)
+    assert (root.get("Moneda"), root.get("TipoCambio"), root.get("SubTotal")) == (currency, rate, subtotal)
 
 
 def test_counter_customer(ready):
@@ -245,3 +248,11 @@ def test_awkward_prices_always_pass_sat_rules_schema_and_seal(ready, rows, curre
     assert services.check_document(company=ready, document=document) == []
     sealed = services.seal_cfdi(company=ready, document=document)
     verify_cfdi(bytes(sealed.xml))
+
+
+def test_fecha_before_the_csd_validity_is_refused(ready):
+    before = timezone.now() - timedelta(days=2)  # the test CSD is valid from yesterday
+    with pytest.raises(DomainError) as error:
+        services.seal_cfdi(company=ready, document=seed_invoice(ready, issued_at=before))
+    assert error.value.code == "cfdi_fuera_de_vigencia"
+    assert CfdiDocument.objects.count() == 0
