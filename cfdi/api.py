@@ -181,6 +181,12 @@ class DescriptionSerializer(serializers.Serializer):
     exchange_rate = serializers.DecimalField(max_digits=18, decimal_places=6, required=False, allow_null=True)
     related = RelatedSerializer(many=True, required=False, default=list)
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        request = self.context.get("request")
+        if request is not None:
+            self.fields["company"].queryset = companies_with_perm(request.user, "cfdi.view_cfdidocument")
+
     def to_document(self) -> tuple[Company, FiscalDocument]:
         data = self.validated_data
         company = data["company"]
@@ -237,7 +243,7 @@ class CheckView(APIView):
 
     @extend_schema(request=DescriptionSerializer, responses=CheckResultSerializer)
     def post(self, request):
-        serializer = DescriptionSerializer(data=request.data)
+        serializer = DescriptionSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
         company, document = serializer.to_document()
         if not has_company_perm(request.user, company.pk, model_perm(CfdiDocument, "view")):

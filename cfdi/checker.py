@@ -31,6 +31,27 @@ STAMP_WINDOW = timedelta(hours=72)
 FUTURE_TOLERANCE = timedelta(minutes=5)
 # Allowed variation of TipoCambio against the day's reference rate before a Confirmacion is needed.
 EXCHANGE_RATE_VARIATION = Decimal("0.35")
+# c_TasaOCuota: fixed rates per tax for Tasa, and the ranges allowed for withholdings.
+_IEPS_RATES = frozenset(
+    Decimal(r)
+    for r in (
+        "0",
+        "0.03",
+        "0.06",
+        "0.07",
+        "0.08",
+        "0.09",
+        "0.25",
+        "0.265",
+        "0.30",
+        "0.304",
+        "0.50",
+        "0.53",
+        "1.60",
+    )
+)
+TRANSFER_RATES = {"002": frozenset(Decimal(r) for r in ("0", "0.08", "0.16")), "003": _IEPS_RATES}
+WITHHOLDING_MAX = {"001": Decimal("0.35"), "002": Decimal("0.16")}
 _TIPO_CAMBIO_RE = re.compile(r"^[0-9]{1,18}(\.[0-9]{1,6})?$")
 _EPSILON = Decimal("1e-12")
 _C = f"{{{CFDI_NS}}}"
@@ -219,6 +240,13 @@ class _Checker:
                 continue
             row[1] += _dec(amount) or 0
             row[2] = True
+            allowed = TRANSFER_RATES.get(t.get("Impuesto"))
+            if factor == "Tasa" and (allowed is None or _dec(rate) not in allowed):
+                self.add(
+                    "CFDI40179",
+                    f"La tasa {rate} no está en el catálogo c_TasaOCuota para el impuesto {t.get('Impuesto')} trasladado.",
+                    where,
+                )
             lower, upper = _limits(base, rate, self.places, b_exact=True)
             if not lower <= Decimal(amount) <= upper:
                 self.add(
@@ -233,6 +261,16 @@ class _Checker:
             self.line_withheld[t.get("Impuesto")] += _dec(amount) or 0
             if _dec(base) is None or _dec(rate) is None or _dec(amount) is None:
                 continue
+            tax = t.get("Impuesto")
+            if t.get("TipoFactor") == "Tasa" and not (
+                (tax in WITHHOLDING_MAX and 0 <= Decimal(rate) <= WITHHOLDING_MAX[tax])
+                or (tax == "003" and Decimal(rate) in _IEPS_RATES)
+            ):
+                self.add(
+                    "CFDI40185",
+                    f"La tasa {rate} no está en el catálogo c_TasaOCuota para la retención del impuesto {tax}.",
+                    where,
+                )
             lower, upper = _limits(base, rate, self.places, b_exact=True)
             if not lower <= Decimal(amount) <= upper:
                 self.add(

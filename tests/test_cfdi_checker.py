@@ -134,6 +134,16 @@ CASES = {
     "CFDI40178": lambda r: mutate(
         r, "cfdi:Conceptos/cfdi:Concepto[1]/cfdi:Impuestos/cfdi:Traslados/cfdi:Traslado", Importe=None
     ),
+    "CFDI40179": lambda r: mutate(
+        r,
+        "cfdi:Conceptos/cfdi:Concepto[1]/cfdi:Impuestos/cfdi:Traslados/cfdi:Traslado",
+        TasaOCuota="0.150000",
+    ),
+    "CFDI40185": lambda r: mutate(
+        r,
+        "cfdi:Conceptos/cfdi:Concepto[2]/cfdi:Impuestos/cfdi:Retenciones/cfdi:Retencion",
+        TasaOCuota="0.400000",
+    ),
     "CFDI40180": lambda r: mutate(
         r, "cfdi:Conceptos/cfdi:Concepto[1]/cfdi:Impuestos/cfdi:Traslados/cfdi:Traslado", Importe="16.00"
     ),
