@@ -15,6 +15,7 @@ from lxml import etree
 from satcfdi.create.cfd import cfdi40
 from satcfdi.transform import SCHEMA_ROOT, get_timezone
 
+from erp.errors import DomainError
 from erp.sat_catalogs import currency_decimals
 from erp.taxes import DocumentTotals, compute_document
 
@@ -117,8 +118,37 @@ def _tax_node(t, places):
     return node
 
 
+def _text(label: str, value: str, maximum: int, *, required: bool = True) -> None:
+    if (required and not value) or len(value) > maximum or "|" in value:
+        raise DomainError(
+            "cfdi_dato_invalido",
+            f"{label} debe tener entre 1 y {maximum} caracteres y no puede contener «|».",
+        )
+
+
+def _six_places(label: str, value: Decimal) -> None:
+    if value.as_tuple().exponent < -6 and value != value.quantize(Decimal("0.000001")):
+        raise DomainError("cfdi_dato_invalido", f"{label} admite a lo más 6 decimales.")
+
+
+def validate_description(document: FiscalDocument) -> None:
+    """What cfdv40.xsd would refuse in the description, told in Spanish before anything is built."""
+    _text("El nombre del emisor", document.issuer.name, 300)
+    _text("El nombre del receptor", document.receiver.name, 300)
+    _text("La serie", document.series, 25, required=False)
+    _text("El folio", document.folio, 40, required=False)
+    _text("Las condiciones de pago", document.payment_terms, 1000, required=False)
+    for n, concept in enumerate(document.concepts, start=1):
+        _text(f"La descripción del concepto {n}", concept.description, 1000)
+        _text(f"La clave del concepto {n}", concept.sku, 100, required=False)
+        _text(f"La unidad del concepto {n}", concept.unit, 20, required=False)
+        _six_places(f"La cantidad del concepto {n}", Decimal(concept.quantity))
+        _six_places(f"El valor unitario del concepto {n}", Decimal(concept.unit_price))
+
+
 def build_comprobante(document: FiscalDocument) -> tuple[cfdi40.Comprobante, DocumentTotals]:
     """The unsealed Comprobante and the totals it was built from."""
+    validate_description(document)
     places = currency_places(document.currency)
     totals = compute_totals(document)
     conceptos = []

@@ -256,3 +256,23 @@ def test_fecha_before_the_csd_validity_is_refused(ready):
         services.seal_cfdi(company=ready, document=seed_invoice(ready, issued_at=before))
     assert error.value.code == "cfdi_fuera_de_vigencia"
     assert CfdiDocument.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "text"),
+    [
+        ("description", "x" * 1001, "descripción"),
+        ("description", "A|B", "«|»"),
+        ("unit_price", D("1.1234567"), "6 decimales"),
+        ("quantity", D("0.0000001"), "6 decimales"),
+        ("unit", "U" * 21, "unidad"),
+    ],
+)
+def test_what_the_schema_refuses_is_told_before_building(ready, field, value, text):
+    from dataclasses import replace
+
+    bad = replace(concept(), **{field: value})
+    with pytest.raises(DomainError) as error:
+        services.issue_cfdi(company=ready, document=description(ready, bad))
+    assert error.value.code == "cfdi_dato_invalido" and text in error.value.message
+    assert CfdiDocument.objects.count() == 0
