@@ -138,3 +138,17 @@ def test_admin_lists_documents_and_downloads_xml(stamped, admin_client):
 def test_amount_fields_are_decimal(stamped):
     stamped.refresh_from_db()
     assert stamped.total == D("3654.00")
+
+
+def test_cfdi_columns_for_an_invoice_list(stamped, company, django_assert_num_queries):
+    from cfdi.selectors import cfdi_columns
+
+    services.seal_cfdi(
+        company=company, document=seed_invoice(company, folio="9"), source_model="sales.invoice", source_id=4
+    )
+    with django_assert_num_queries(1):
+        columns = cfdi_columns("sales.invoice", [3, 4, 5])
+    assert columns == {3: "TFD", 4: "---", 5: "---"}
+    stamped.pdf.name = "cfdi/pdf/a.pdf"
+    stamped.save(update_fields=["pdf"])
+    assert cfdi_columns("sales.invoice", [3])[3] == "PDF"
