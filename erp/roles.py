@@ -61,6 +61,13 @@ ROLE_TABLE: dict[str, dict[str, str]] = {
     },
 }  # fmt: skip
 
+# --- cfdi (issue 5): CSDs are uploaded by accountants; stored CFDIs are written only by services.
+ROLE_TABLE[Role.ACCOUNTANT].update({"cfdi.csd": "va", "cfdi.cfdidocument": "v"})
+ROLE_TABLE[Role.CASHIER].update({"cfdi.cfdidocument": "v"})
+ROLE_TABLE[Role.INTEGRATOR].update({"cfdi.csd": "v", "cfdi.cfdidocument": "v"})
+ROLE_TABLE[Role.OPS].update({"cfdi.cfdidocument": "v"})
+# --- end cfdi ---
+
 _ACTIONS = {"v": "view", "a": "add", "c": "change"}
 
 

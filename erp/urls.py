@@ -19,6 +19,10 @@ from sales.api import CustomerViewSet, SalesEntityViewSet, SalespersonViewSet
 from sales.document_api import InvoiceViewSet, OrderViewSet, QuoteViewSet, RemissionViewSet
 from sales.receivables.api import ReceivableRecordViewSet, ReceivableViewSet
 
+# --- cfdi (issue 5) ---
+from cfdi.api import CfdiDocumentViewSet, CheckView, CsdViewSet, SandboxCertificateView  # isort: skip
+# --- end cfdi ---
+
 router = DefaultRouter()
 router.register("companies", CompanyViewSet, basename="company")
 router.register("currencies", CurrencyViewSet)
@@ -48,6 +52,17 @@ router.register("sales/receivables", ReceivableViewSet)
 router.register("sales/receivable-records", ReceivableRecordViewSet)
 # -- end ledgers --
 
+# --- cfdi (issue 5) ---
+router.register("cfdi/csds", CsdViewSet, basename="csd")
+router.register("cfdi/documents", CfdiDocumentViewSet, basename="cfdidocument")
+cfdi_urlpatterns = [
+    path("api/cfdi/check/", CheckView.as_view(), name="cfdi-check"),
+    path(
+        "api/cfdi/sandbox-pac/certificate/", SandboxCertificateView.as_view(), name="cfdi-sandbox-certificate"
+    ),
+]
+# --- end cfdi ---
+
 urlpatterns = [
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
     path("admin/", admin.site.urls),
@@ -58,5 +73,6 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
+    *cfdi_urlpatterns,
     path("api/", include(router.urls)),
 ]

@@ -1,0 +1,256 @@
+"""The SAT-facing layer: build the Comprobante with satcfdi, seal it, validate it, cadena original.
+
+SAT's schemas and XSLT are the ones satcfdi ships. They are compiled once per process and kept
+(compiling cfdv40.xsd costs ~100 ms, validating against the compiled schema a few ms).
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+from decimal import Decimal
+from functools import lru_cache
+
+from lxml import etree
+from satcfdi.create.cfd import cfdi40
+from satcfdi.transform import SCHEMA_ROOT, get_timezone
+
+from erp.errors import DomainError
+from erp.sat_catalogs import currency_decimals
+from erp.taxes import DocumentTotals, compute_document
+
+from .description import FiscalDocument, GlobalInfo
+
+CFDI_NS = "http://www.sat.gob.mx/cfd/4"
+TFD_NS = "http://www.sat.gob.mx/TimbreFiscalDigital"
+NS = {"cfdi": CFDI_NS, "tfd": TFD_NS}
+
+_SAT = "www.sat.gob.mx/sitio_internet/cfd"
+CFDI_XSD = f"{_SAT}/4/cfdv40.xsd"
+TFD_XSD = f"{_SAT}/TimbreFiscalDigital/TimbreFiscalDigitalv11.xsd"
+CFDI_XSLT = f"{_SAT}/4/cadenaoriginal_4_0/cadenaoriginal_4_0.xslt"
+TFD_XSLT = f"{_SAT}/TimbreFiscalDigital/cadenaoriginal_TFD_1_1.xslt"
+
+# Parsing XML that comes from outside: no entities, no network, bounded size (checked by callers).
+SAFE_PARSER = etree.XMLParser(
+    resolve_entities=False, no_network=True, remove_blank_text=False, huge_tree=False
+)
+
+
+def schema_path(relative: str) -> str:
+    return os.path.join(SCHEMA_ROOT, relative)
+
+
+@lru_cache(maxsize=1)
+def cfdi_schema() -> etree.XMLSchema:
+    """cfdv40.xsd together with the TimbreFiscalDigital 1.1 schema, compiled once."""
+    wrapper = etree.fromstring(
+        '<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema"/>',
+        base_url=schema_path("wrapper.xsd"),
+    )
+    for namespace, location in ((CFDI_NS, CFDI_XSD), (TFD_NS, TFD_XSD)):
+        etree.SubElement(
+            wrapper,
+            "{http://www.w3.org/2001/XMLSchema}import",
+            namespace=namespace,
+            schemaLocation=location,
+        )
+    return etree.XMLSchema(wrapper)
+
+
+@lru_cache(maxsize=2)
+def _xslt(relative: str) -> etree.XSLT:
+    return etree.XSLT(etree.parse(schema_path(relative)))
+
+
+def schema_errors(root) -> list[str]:
+    """Messages of cfdv40.xsd (and TFD 1.1) violations; empty when the document is valid."""
+    schema = cfdi_schema()
+    if schema.validate(root):
+        return []
+    return [f"línea {e.line}: {e.message}" for e in schema.error_log]
+
+
+def cadena_original(root) -> str:
+    """SAT's cadena original of a Comprobante, with cadenaoriginal_4_0.xslt."""
+    return str(_xslt(CFDI_XSLT)(root))
+
+
+def tfd_cadena_original(tfd) -> str:
+    return str(_xslt(TFD_XSLT)(tfd))
+
+
+def currency_places(currency: str) -> int:
+    places = currency_decimals(currency)
+    return 2 if places is None else places
+
+
+class _Comprobante(cfdi40.Comprobante):
+    """satcfdi's Comprobante with its own arithmetic switched off: every amount is set from
+    erp.taxes, the project's one calculation module."""
+
+    def compute(self):
+        return None
+
+
+def _q(value: Decimal, places: int) -> Decimal:
+    return value.quantize(Decimal(1).scaleb(-places))
+
+
+def local_fecha(document: FiscalDocument):
+    """Fecha in the local time of the place of issue (SAT: hora local del lugar de expedición)."""
+    from django.utils import timezone
+
+    moment = document.issued_at or timezone.now()
+    tz = get_timezone(document.lugar_expedicion)
+    return moment.astimezone(tz).replace(tzinfo=None, microsecond=0)
+
+
+def compute_totals(document: FiscalDocument) -> DocumentTotals:
+    return compute_document((c.line_input() for c in document.concepts), currency_places(document.currency))
+
+
+def _tax_node(t, places):
+    node = {"Base": _q(t.base, places), "Impuesto": t.tax, "TipoFactor": t.factor}
+    if t.rate is not None:
+        node["TasaOCuota"] = t.rate
+        node["Importe"] = _q(t.amount, places)
+    return node
+
+
+def _text(label: str, value: str, maximum: int, *, required: bool = True) -> None:
+    if (required and not value) or len(value) > maximum or "|" in value:
+        raise DomainError(
+            "cfdi_dato_invalido",
+            f"{label} debe tener entre 1 y {maximum} caracteres y no puede contener «|».",
+        )
+
+
+def _six_places(label: str, value: Decimal) -> None:
+    if value.as_tuple().exponent < -6 and value != value.quantize(Decimal("0.000001")):
+        raise DomainError("cfdi_dato_invalido", f"{label} admite a lo más 6 decimales.")
+
+
+def validate_description(document: FiscalDocument) -> None:
+    """What cfdv40.xsd would refuse in the description, told in Spanish before anything is built."""
+    _text("El nombre del emisor", document.issuer.name, 300)
+    _text("El nombre del receptor", document.receiver.name, 300)
+    _text("La serie", document.series, 25, required=False)
+    _text("El folio", document.folio, 40, required=False)
+    _text("Las condiciones de pago", document.payment_terms, 1000, required=False)
+    for n, concept in enumerate(document.concepts, start=1):
+        _text(f"La descripción del concepto {n}", concept.description, 1000)
+        _text(f"La clave del concepto {n}", concept.sku, 100, required=False)
+        _text(f"La unidad del concepto {n}", concept.unit, 20, required=False)
+        _six_places(f"La cantidad del concepto {n}", Decimal(concept.quantity))
+        _six_places(f"El valor unitario del concepto {n}", Decimal(concept.unit_price))
+
+
+def build_comprobante(document: FiscalDocument) -> tuple[cfdi40.Comprobante, DocumentTotals]:
+    """The unsealed Comprobante and the totals it was built from."""
+    validate_description(document)
+    places = currency_places(document.currency)
+    totals = compute_totals(document)
+    conceptos = []
+    for concept, line in zip(document.concepts, totals.lines, strict=True):
+        node = cfdi40.Concepto(
+            clave_prod_serv=concept.product_key,
+            cantidad=concept.quantity,
+            clave_unidad=concept.unit_key,
+            descripcion=concept.description,
+            valor_unitario=concept.unit_price,
+            objeto_imp=line.objeto_imp,
+            no_identificacion=concept.sku or None,
+            unidad=concept.unit or None,
+            descuento=_q(line.discount, places) if line.discount else None,
+        )
+        node["Importe"] = _q(line.importe, places)
+        taxes = {}
+        if line.transferred:
+            taxes["Traslados"] = [_tax_node(t, places) for t in line.transferred]
+        if line.withheld:
+            taxes["Retenciones"] = [_tax_node(t, places) for t in line.withheld]
+        node["Impuestos"] = taxes or None
+        conceptos.append(node)
+
+    comprobante = _Comprobante(
+        emisor=cfdi40.Emisor(
+            rfc=document.issuer.rfc,
+            nombre=document.issuer.name,
+            regimen_fiscal=document.issuer.regimen_fiscal,
+        ),
+        lugar_expedicion=document.lugar_expedicion,
+        receptor=cfdi40.Receptor(
+            rfc=document.receiver.rfc,
+            nombre=document.receiver.name,
+            domicilio_fiscal_receptor=document.receiver.postal_code,
+            regimen_fiscal_receptor=document.receiver.regimen_fiscal,
+            uso_cfdi=document.receiver.uso_cfdi,
+        ),
+        conceptos=conceptos,
+        moneda=document.currency,
+        tipo_de_comprobante=document.doc_type,
+        exportacion=document.export,
+        serie=document.series or None,
+        folio=document.folio or None,
+        forma_pago=document.forma_pago,
+        condiciones_de_pago=document.payment_terms or None,
+        tipo_cambio=document.exchange_rate,
+        metodo_pago=document.metodo_pago,
+        cfdi_relacionados=[
+            cfdi40.CfdiRelacionados(tipo_relacion=r.relation_type, cfdi_relacionado=list(r.uuids))
+            for r in document.related
+        ]
+        or None,
+        fecha=local_fecha(document),
+    )
+    if document.global_info or document.is_public:
+        info = document.global_info or GlobalInfo()
+        fecha = comprobante["Fecha"]
+        comprobante["InformacionGlobal"] = cfdi40.InformacionGlobal(
+            periodicidad=info.periodicity,
+            meses=info.months or f"{fecha.month:02d}",
+            ano=info.year or fecha.year,
+        )
+    comprobante["SubTotal"] = _q(totals.importe, places)
+    comprobante["Descuento"] = _q(totals.discount, places) if totals.discount else None
+    comprobante["Total"] = _q(totals.total, places)
+    impuestos = {}
+    if totals.withheld:
+        impuestos["Retenciones"] = [
+            {"Impuesto": t.tax, "Importe": _q(t.amount, places)} for t in totals.withheld
+        ]
+        impuestos["TotalImpuestosRetenidos"] = _q(totals.total_withheld, places)
+    if totals.transferred:
+        impuestos["Traslados"] = [_tax_node(t, places) for t in totals.transferred]
+        if totals.total_transferred is not None:
+            impuestos["TotalImpuestosTrasladados"] = _q(totals.total_transferred, places)
+    comprobante["Impuestos"] = impuestos or None
+    return comprobante, totals
+
+
+def to_bytes(root) -> bytes:
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+
+
+def seal_root(root, signer) -> None:
+    """Set NoCertificado, Certificado and Sello (SHA-256 over SAT's cadena original) on an
+    unsealed Comprobante element, in place (one serialization instead of satcfdi's two)."""
+    root.set("NoCertificado", signer.certificate_number)
+    root.set("Certificado", signer.certificate_base64())
+    root.set("Sello", signer.sign_sha256(cadena_original(root).encode("utf-8")))
+
+
+def seal(comprobante: cfdi40.Comprobante, signer) -> bytes:
+    """Seal a Comprobante and serialize it."""
+    root = comprobante.to_xml()
+    seal_root(root, signer)
+    return to_bytes(root)
+
+
+def parse(xml: bytes):
+    return etree.fromstring(xml, parser=SAFE_PARSER)
+
+
+def certificate_der_from(root) -> bytes:
+    return base64.b64decode(root.get("Certificado", ""))
