@@ -8,10 +8,14 @@ from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.utils import timezone
 
 from accounting.models import Account, AccountingVariable
 from accounting.variables import Variable
 from cashbank.models import CashBankAccount
+from cfdi.models import Csd
+from cfdi.services import install_csd
+from cfdi.testing_csd import generate_test_csd
 from erp.models import Company, Currency, Role
 from erp.services import ensure_currencies, grant_membership, save_catalog_row
 from inventory.models import Product, ProductLine, Warehouse
@@ -86,6 +90,7 @@ USERS = [
     ("operaciones", Role.OPS, "Operaciones"),
 ]
 DEMO_PASSWORD = "demo-2026"
+DEMO_CSD_PASSWORD = "12345678a"
 
 
 @dataclass
@@ -174,6 +179,7 @@ def load_demo() -> DemoResult:
     )
     _customers(company, pachuca, ana)
     _products(company)
+    _csd(company)
     credentials = [(name, DEMO_PASSWORD, str(role.label)) for name, role, _ in USERS]
     credentials.append(("admin", DEMO_PASSWORD, "Administrador (superusuario)"))
     return DemoResult(company=company, credentials=credentials)
@@ -284,3 +290,11 @@ def _products(company):
                 "list_price": Decimal(price),
             },
         )
+
+
+def _csd(company):
+    """A test CSD in SAT's formats (generated, not SAT-signed) so the sandbox PAC can stamp at once."""
+    if Csd.objects.filter(company=company, active=True, valid_to__gt=timezone.now()).exists():
+        return
+    cer, key = generate_test_csd(company.rfc, company.legal_name, DEMO_CSD_PASSWORD)
+    install_csd(company=company, cer=cer, key=key, password=DEMO_CSD_PASSWORD)

@@ -1,8 +1,11 @@
 from django.contrib import admin, messages
+from django.db.models import Exists, OuterRef
 
+from cfdi.models import CfdiDocument
 from erp.admin import CompanyScopedAdmin
 from erp.errors import DomainError
 
+from .cfdi_mapping import SOURCE_MODEL
 from .document_models import DocumentStatus
 from .models import Customer, SalesDocument, SalesDocumentLine, SalesEntity, Salesperson
 from .posting import post_invoice
@@ -92,13 +95,27 @@ class SalesDocumentAdmin(CompanyScopedAdmin):
         "currency",
         "customer_name",
         "origin_ref",
-        "cfdi_state",
+        "cfdi",
     ]
-    list_filter = ["kind", "status", "entity", "payment", "cfdi_state"]
+    list_filter = ["kind", "status", "entity", "payment"]
     search_fields = ["customer_name", "customer_rfc", "reference", "origin_ref"]
     date_hierarchy = "date"
     list_select_related = ["entity", "currency", "stock_movement"]
     inlines = [SalesDocumentLineInline]
+
+    def get_queryset(self, request):
+        stamped = CfdiDocument.objects.filter(
+            source_model=SOURCE_MODEL, source_id=OuterRef("pk"), status=CfdiDocument.Status.STAMPED
+        )
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(cfdi_stamped=Exists(stamped), cfdi_pdf=Exists(stamped.exclude(pdf="")))
+        )
+
+    @admin.display(description="CFDI")
+    def cfdi(self, obj):
+        return "PDF" if obj.cfdi_pdf else "TFD" if obj.cfdi_stamped else "---"
 
     @admin.display(description="ST", ordering="status")
     def st(self, obj):

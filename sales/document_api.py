@@ -17,6 +17,7 @@ from erp.roles import companies_with_perm
 from .document_models import DocumentKind, DocumentStatus, Payment, SalesDocument, SalesDocumentLine
 from .document_selectors import PERIODS, STATUS_TABS, documents_for_list
 from .documents import UNSET, LineRequest, create_document, generate_invoice_from, prepare_document
+from .invoice_cfdi import cfdi_column, seal_invoice
 from .models import Customer, SalesEntity, Salesperson
 from .posting import Collection, post_invoice
 
@@ -42,6 +43,7 @@ class DocumentSerializer(serializers.ModelSerializer):
         help_text="Estatus efectivo: una factura Generada cuya salida auditó la bodega es Emitida.",
     )
     status_display = serializers.SerializerMethodField()
+    cfdi = serializers.SerializerMethodField()
     currency = serializers.SlugRelatedField(slug_field="code", read_only=True)
     entity_code = serializers.CharField(source="entity.code", read_only=True)
 
@@ -54,11 +56,18 @@ class DocumentSerializer(serializers.ModelSerializer):
             "customer_colonia", "customer_poblacion", "customer_postal_code", "customer_phones",
             "currency", "exchange_rate", "warehouse", "salesperson", "observations", "importe",
             "discount", "subtotal", "iva", "ieps", "retained_iva", "retained_isr", "total",
-            "source", "origin_ref", "stock_movement", "cfdi_state", "lines",
+            "source", "origin_ref", "stock_movement", "cfdi", "cfdi_error", "lines",
         ]  # fmt: skip
 
     def get_status_display(self, document) -> str:
         return str(DocumentStatus(document.effective_status).label)
+
+    def get_cfdi(self, document) -> str:
+        """---: not stamped; TFD: stamped, no PDF yet; PDF: complete."""
+        columns = self.context.get("cfdi_columns")
+        if columns is None or document.pk not in columns:
+            columns = cfdi_column([document])
+        return columns.get(document.pk, "---")
 
 
 class PreviewSerializer(DocumentSerializer):
@@ -68,6 +77,9 @@ class PreviewSerializer(DocumentSerializer):
 
     def get_lines(self, document) -> list[dict]:
         return LineSerializer(document.preview_lines, many=True).data
+
+    def get_cfdi(self, document) -> str:
+        return "---"
 
 
 class CollectionInputSerializer(serializers.Serializer):
@@ -201,7 +213,9 @@ class SalesDocumentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vie
         ]
     )
     def list(self, request, *args, **kwargs):
-        return super().list(request, *args, **kwargs)
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        context = {**self.get_serializer_context(), "cfdi_columns": cfdi_column(page)}
+        return self.get_paginated_response(DocumentSerializer(page, many=True, context=context).data)
 
     @extend_schema(
         request=DocumentInputSerializer,
@@ -298,4 +312,12 @@ class InvoiceViewSet(SalesDocumentViewSet):
         payload.is_valid(raise_exception=True)
         collections = [Collection(**c) for c in payload.validated_data.get("collections", [])]
         document = post_invoice(document=document, collections=collections, user=request.user)
+        return Response(DocumentSerializer(self.get_queryset().get(pk=document.pk)).data)
+
+    @extend_schema(request=None, responses={200: DocumentSerializer})
+    @action(detail=True, methods=["post"])
+    def seal(self, request, pk=None):
+        """Sellar: genera y timbra el CFDI de una factura agregada cuyo sellado falló."""
+        document = self.get_object()
+        seal_invoice(invoice=document)
         return Response(DocumentSerializer(self.get_queryset().get(pk=document.pk)).data)

@@ -43,12 +43,6 @@ class Payment(models.TextChoices):
     NONE = "none", _("Sin método de pago")
 
 
-class CfdiState(models.TextChoices):
-    NONE = "---", "---"
-    STAMPED = "TFD", "TFD"
-    COMPLETE = "PDF", "PDF"
-
-
 class DocumentCounter(models.Model):
     """The next number of quotes, orders and remissions per entity (invoices use the entity's)."""
 
@@ -127,7 +121,12 @@ class SalesDocument(CompanyOwned):
         related_name="+",
         verbose_name=_("movimiento al almacén"),
     )
-    cfdi_state = models.CharField(_("CFDI"), max_length=3, choices=CfdiState.choices, default=CfdiState.NONE)
+    cfdi_error = models.CharField(
+        _("error al sellar"),
+        max_length=1000,
+        blank=True,
+        help_text=_("Código y mensaje del último intento fallido."),
+    )
     idempotency_key = models.CharField(max_length=80, null=True, blank=True)
     idempotency_fingerprint = models.CharField(max_length=64, blank=True)
     created_by = models.ForeignKey(

@@ -15,6 +15,7 @@ how cancelling and tracking find them.
 
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import partial
 
 from django.db import transaction
 from django.utils import timezone
@@ -34,7 +35,9 @@ from erp.money import ZERO, quantize, to_decimal
 
 from .document_models import DocumentKind, DocumentStatus, Payment, SalesDocument
 from .documents import can_post, stock_exit, take_invoice_number
+from .invoice_cfdi import company_can_seal
 from .receivables.services import open_receivable
+from .tasks import seal_invoice_task
 
 
 @dataclass(frozen=True)
@@ -214,4 +217,8 @@ def post_invoice(
     document.status = DocumentStatus.GENERATED if document.stock_movement else DocumentStatus.EMITTED
     document.posted_at = timezone.now()
     document.save(update_fields=["number", "status", "posted_at", "stock_movement"])
+    if company_can_seal(document.company):
+        # E) the CFDI is sealed after commit, never while this transaction holds its locks; a
+        # failure there is recorded on the invoice and does not undo the posting.
+        transaction.on_commit(partial(seal_invoice_task.delay, document.pk), robust=True)
     return document
