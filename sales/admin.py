@@ -5,6 +5,7 @@ from cfdi.models import CfdiDocument
 from erp.admin import CompanyScopedAdmin
 from erp.errors import DomainError
 
+from .cancellation import cancel_invoice
 from .cfdi_mapping import SOURCE_MODEL
 from .document_models import DocumentStatus
 from .models import Customer, SalesDocument, SalesDocumentLine, SalesEntity, Salesperson
@@ -121,7 +122,7 @@ class SalesDocumentAdmin(CompanyScopedAdmin):
     def st(self, obj):
         return DocumentStatus(obj.effective_status).label
 
-    actions = ["post_selected"]
+    actions = ["post_selected", "cancel_selected"]
 
     @admin.display(description="Núm.", ordering="number")
     def folio(self, obj):
@@ -152,3 +153,15 @@ class SalesDocumentAdmin(CompanyScopedAdmin):
                 self.message_user(request, f"{document}: {exc.message}", messages.ERROR)
         if posted:
             self.message_user(request, f"{posted} factura(s) contabilizada(s).", messages.SUCCESS)
+
+    @admin.action(description="Cancelar las facturas seleccionadas", permissions=["change"])
+    def cancel_selected(self, request, queryset):
+        cancelled = 0
+        for document in queryset.filter(kind="invoice").exclude(status="cancelled").order_by("pk"):
+            try:
+                cancel_invoice(document=document, user=request.user)
+                cancelled += 1
+            except DomainError as exc:
+                self.message_user(request, f"{document}: {exc.message}", messages.ERROR)
+        if cancelled:
+            self.message_user(request, f"{cancelled} factura(s) cancelada(s).", messages.SUCCESS)

@@ -1,0 +1,148 @@
+"""Cancelling an invoice by the seed's seven rules, in one transaction; and tracking (rastrear)
+every record an invoice produced or is linked to."""
+
+from django.db import transaction
+from django.utils import timezone
+
+from accounting.models import JournalEntry
+from accounting.services import cancel_entries_for_origin
+from cashbank.models import CashMovement
+from cashbank.services import cancel_cash_movement
+from cfdi.models import CfdiDocument
+from erp.errors import DomainError
+from inventory.models import StockMovement
+from inventory.services import cancel_stock_movement
+
+from .cfdi_mapping import SOURCE_MODEL
+from .document_models import DocumentKind, DocumentStatus, SalesDocument
+from .receivables.models import Receivable
+from .receivables.services import cancel_receivable
+
+
+def can_cancel(document: SalesDocument) -> bool:
+    return document.kind == DocumentKind.INVOICE and document.status != DocumentStatus.CANCELLED
+
+
+@transaction.atomic
+def cancel_invoice(*, document: SalesDocument, user=None) -> SalesDocument:
+    """Cancel an invoice and undo what it wrote; all or nothing.
+
+    1. its quote, order or remission is freed to be invoiced again (the link only binds live invoices);
+    2. contado: its cash and bank movements are cancelled;
+    3. crédito: its receivable is cancelled, refused while payments or balances are applied to it;
+    4. from a remission: the remission's stock exit and cost entry stay (they are the remission's);
+       otherwise its own stock exit is cancelled, giving the goods and their cost back;
+    5. every póliza tied to the invoice is cancelled;
+    6. its stamped CFDI must be cancelled with SAT through the PAC (see below);
+    7. external fiscal documents linked to it are freed (linking external CFDIs is not built yet).
+    """
+    document = (
+        SalesDocument.objects.select_for_update(of=("self",)).select_related("company").get(pk=document.pk)
+    )
+    if not can_cancel(document):
+        raise DomainError("factura_cancelada", "La factura ya está cancelada.", status=409)
+    stamped = CfdiDocument.objects.filter(
+        source_model=SOURCE_MODEL, source_id=document.pk, status=CfdiDocument.Status.STAMPED
+    ).first()
+    if stamped is not None:
+        # Rule 6 needs the PAC's cancellation with SAT's motive; until that service exists the
+        # invoice is not cancelled here, so the books never disagree with what SAT holds.
+        raise DomainError(
+            "cfdi_timbrado",
+            f"La factura tiene el CFDI {stamped.uuid} timbrado: primero solicite su cancelación ante el SAT.",
+            status=409,
+            uuid=stamped.uuid,
+        )
+    origin = document.origin_reference
+    for receivable in Receivable.objects.filter(
+        company=document.company, origin=origin, status=Receivable.Status.ACTIVE
+    ):
+        cancel_receivable(receivable=receivable, user=user)
+    for movement in CashMovement.objects.filter(
+        company=document.company, origin=origin, status=CashMovement.Status.ACTIVE
+    ).order_by("pk"):
+        cancel_cash_movement(movement=movement, user=user)
+    if document.stock_movement_id and document.stock_movement.status != StockMovement.Status.CANCELLED:
+        cancel_stock_movement(movement=document.stock_movement, user=user)
+    cancel_entries_for_origin(company=document.company, origin=origin, user=user)
+
+    document.status = DocumentStatus.CANCELLED
+    document.cancelled_at = timezone.now()
+    document.save(update_fields=["status", "cancelled_at"])
+    return document
+
+
+def _node(kind: str, label: str, status: str, obj=None, children=None) -> dict:
+    return {
+        "type": kind,
+        "id": getattr(obj, "pk", None),
+        "label": label,
+        "status": status,
+        "children": children or [],
+    }
+
+
+def _entry_node(entry: JournalEntry) -> dict:
+    return _node(
+        "poliza",
+        f"Póliza {entry.get_kind_display()} {entry.number} {entry.date:%m/%Y} por {entry.total}",
+        entry.get_status_display(),
+        entry,
+    )
+
+
+def track_invoice(document: SalesDocument) -> dict:
+    """Rastrear: the invoice and everything it produced or is linked to, as a tree."""
+    company, origin = document.company, document.origin_reference
+    entries = {e.pk: e for e in JournalEntry.objects.filter(company=company, origin=origin).order_by("pk")}
+    children = []
+    if document.source_id:
+        source = document.source
+        children.append(
+            _node("origen", f"{source} ({source.origin_reference})", source.get_status_display(), source)
+        )
+    for movement in CashMovement.objects.filter(company=company, origin=origin).select_related(
+        "account", "journal_entry"
+    ):
+        sub = [_entry_node(movement.journal_entry)] if movement.journal_entry else []
+        entries.pop(movement.journal_entry_id, None)
+        children.append(
+            _node(
+                "caja_banco",
+                f"{movement.get_kind_display()} {movement.account.code} {movement.amount} {movement.get_method_display()}",
+                movement.get_status_display(),
+                movement,
+                sub,
+            )
+        )
+    for receivable in Receivable.objects.filter(company=company, origin=origin).prefetch_related("records"):
+        records = [
+            _node("registro_cxc", f"{r.get_kind_display()} {r.amount}", r.get_status_display(), r)
+            for r in receivable.records.all()
+        ]
+        children.append(
+            _node(
+                "cuenta_por_cobrar",
+                f"Cuenta por cobrar {receivable.document_number} saldo {receivable.balance} vence {receivable.due_date:%d/%m/%Y}",
+                receivable.get_status_display(),
+                receivable,
+                records,
+            )
+        )
+    if document.stock_movement_id:
+        movement = document.stock_movement
+        sub = [_entry_node(movement.journal_entry)] if movement.journal_entry_id else []
+        children.append(
+            _node(
+                "almacen",
+                f"{movement.get_kind_display()} {movement.reference}",
+                movement.get_status_display(),
+                movement,
+                sub,
+            )
+        )
+    children.extend(_entry_node(entry) for entry in entries.values())
+    for cfdi in CfdiDocument.objects.filter(source_model=SOURCE_MODEL, source_id=document.pk).order_by("pk"):
+        children.append(_node("cfdi", f"CFDI {cfdi.uuid or 'sin timbrar'}", cfdi.get_status_display(), cfdi))
+    label = f"Factura {document.series}{document.number or '—'} {document.customer_name} por {document.total}"
+    return _node("factura", label, str(DocumentStatus(document.effective_status).label), document, children)
