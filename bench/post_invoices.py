@@ -105,7 +105,9 @@ def one_invoice(company, number: int, lines: int):
         lines=requests,
         payment="cash" if cash else "credit",
     )
-    collections = [Collection(account=CashBankAccount.objects.get(company=company, code="CAJA"), amount=document.total)]
+    collections = [
+        Collection(account=CashBankAccount.objects.get(company=company, code="CAJA"), amount=document.total)
+    ]
     return post_invoice(document=document, collections=collections if cash else None)
 
 
@@ -145,7 +147,9 @@ def main():
     results = multiprocessing.Queue()
     start_at = time.time() + 1
     workers = [
-        multiprocessing.Process(target=worker, args=(company.pk, per_process, i * per_process, start_at, results))
+        multiprocessing.Process(
+            target=worker, args=(company.pk, per_process, i * per_process, start_at, results)
+        )
         for i in range(PROCESSES)
     ]
     for process in workers:
