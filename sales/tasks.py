@@ -12,7 +12,7 @@ from .invoice_cfdi import seal_invoice
 logger = logging.getLogger(__name__)
 
 
-@shared_task(acks_late=True, queue="stamping")
+@shared_task(acks_late=True)
 def seal_invoice_task(invoice_id: int) -> str | None:
     """Seal and stamp an invoice's CFDI; a refusal stays recorded on the invoice."""
     invoice = SalesDocument.objects.select_related("company").get(pk=invoice_id)
