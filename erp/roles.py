@@ -15,7 +15,7 @@ CATALOGS = [
     "inventory.productline", "inventory.product", "inventory.warehouse",
     "sales.salesperson", "sales.salesentity", "sales.customer",
 ]  # fmt: skip
-DOCUMENTS = ["sales.salesdocument"]
+DOCUMENTS = ["sales.salesdocument", "sales.externalcfdi"]
 
 # Ledgers (issue 3): rows written by services; "c" on them allows the state actions
 # (audit, revert, cancel). Records and history rows ride along with their header.
@@ -36,7 +36,7 @@ ROLE_TABLE: dict[str, dict[str, str]] = {
         "cashbank.cashbankaccount": "v",
         "inventory.productline": "v", "inventory.product": "v", "inventory.warehouse": "v",
         "sales.salesperson": "v", "sales.salesentity": "v", "sales.customer": "vac",
-        "sales.salesdocument": "vac",
+        "sales.salesdocument": "vac", "sales.externalcfdi": "va",
         "cashbank.cashmovement": "va",
         "inventory.stockmovement": "v", "inventory.stockmovementline": "v",
         "inventory.stockmovementevent": "v", "inventory.stocklevel": "v",
@@ -48,7 +48,7 @@ ROLE_TABLE: dict[str, dict[str, str]] = {
         "cashbank.cashbankaccount": "v",
         "inventory.productline": "vac", "inventory.product": "vac", "inventory.warehouse": "v",
         "sales.salesperson": "v", "sales.salesentity": "v", "sales.customer": "vac",
-        "sales.salesdocument": "vac",
+        "sales.salesdocument": "vac", "sales.externalcfdi": "va",
         **LEDGER_VIEW,
         "accounting.closedperiod": "", "cashbank.cashmovement": "va", "inventory.stockmovement": "va",
         "sales.receivable": "va", "sales.receivablerecord": "va",

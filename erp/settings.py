@@ -181,6 +181,24 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Several models have a "kind" or a "status" of their own: name each enum after its model.
+    "ENUM_NAME_OVERRIDES": {
+        "JournalEntryKindEnum": "accounting.models.JournalEntry.Kind",
+        "JournalEntryStatusEnum": "accounting.models.JournalEntry.Status",
+        "PaymentRecordKindEnum": "accounting.models.PaymentRecord.Kind",
+        "CashBankAccountKindEnum": "cashbank.models.CashBankAccount.Kind",
+        "CashMovementKindEnum": "cashbank.models.CashMovement.Kind",
+        "CashMovementStatusEnum": "cashbank.models.CashMovement.Status",
+        "StockMovementKindEnum": "inventory.models.StockMovement.Kind",
+        "StockMovementStatusEnum": "inventory.models.StockMovement.Status",
+        "CfdiDocumentKindEnum": "cfdi.models.CfdiDocument.Kind",
+        "CfdiDocumentStatusEnum": "cfdi.models.CfdiDocument.Status",
+        "ReceivableStatusEnum": "sales.receivables.models.Receivable.Status",
+        "ReceivableRecordKindEnum": "sales.receivables.models.ReceivableRecord.Kind",
+        "ReceivableRecordStatusEnum": "sales.receivables.models.ReceivableRecord.Status",
+        "SalesDocumentKindEnum": "sales.document_models.DocumentKind",
+        "SalesDocumentStatusEnum": "sales.document_models.DocumentStatus",
+    },
 }
 
 LOGGING = {

@@ -17,6 +17,7 @@ from inventory.api import (
 )
 from sales.api import CustomerViewSet, SalesEntityViewSet, SalespersonViewSet
 from sales.document_api import InvoiceViewSet, OrderViewSet, QuoteViewSet, RemissionViewSet
+from sales.external_api import ExternalCfdiViewSet
 from sales.receivables.api import ReceivableRecordViewSet, ReceivableViewSet
 
 # --- cfdi (issue 5) ---
@@ -42,6 +43,7 @@ router.register("sales/quotes", QuoteViewSet, basename="quote")
 router.register("sales/orders", OrderViewSet, basename="order")
 router.register("sales/remissions", RemissionViewSet, basename="remission")
 router.register("sales/invoices", InvoiceViewSet, basename="invoice")
+router.register("sales/external-cfdis", ExternalCfdiViewSet)
 
 # -- Ledgers (issue 3) --
 router.register("accounting/entries", JournalEntryViewSet)

@@ -8,7 +8,7 @@ from erp.errors import DomainError
 from .cancellation import cancel_invoice
 from .cfdi_mapping import SOURCE_MODEL
 from .document_models import DocumentStatus
-from .models import Customer, SalesDocument, SalesDocumentLine, SalesEntity, Salesperson
+from .models import Customer, ExternalCfdi, SalesDocument, SalesDocumentLine, SalesEntity, Salesperson
 from .posting import post_invoice
 from .receivables import admin as receivables_admin  # noqa: F401  (registers the receivables screens)
 from .services import save_sales_entity
@@ -165,3 +165,29 @@ class SalesDocumentAdmin(CompanyScopedAdmin):
                 self.message_user(request, f"{document}: {exc.message}", messages.ERROR)
         if cancelled:
             self.message_user(request, f"{cancelled} factura(s) cancelada(s).", messages.SUCCESS)
+
+
+@admin.register(ExternalCfdi)
+class ExternalCfdiAdmin(CompanyScopedAdmin):
+    """CFDIs stamped by another PAC: loaded through the API or the cashier screens, read here."""
+
+    list_display = [
+        "uuid",
+        "entity",
+        "doc_type",
+        "receiver_rfc",
+        "receiver_name",
+        "total",
+        "currency",
+        "invoice",
+        "uploaded_at",
+    ]
+    list_filter = ["entity", "doc_type", "version"]
+    search_fields = ["uuid", "receiver_rfc", "receiver_name", "folio"]
+    exclude = ["xml"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in ExternalCfdi._meta.fields if f.name != "xml"]
+
+    def has_add_permission(self, request):
+        return False

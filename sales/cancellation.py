@@ -15,6 +15,7 @@ from inventory.services import cancel_stock_movement
 
 from .cfdi_mapping import SOURCE_MODEL
 from .document_models import DocumentKind, DocumentStatus, SalesDocument
+from .external_cfdi import free_external_cfdis
 from .receivables.models import Receivable
 from .receivables.services import cancel_receivable
 
@@ -34,7 +35,7 @@ def cancel_invoice(*, document: SalesDocument, user=None) -> SalesDocument:
        otherwise its own stock exit is cancelled, giving the goods and their cost back;
     5. every póliza tied to the invoice is cancelled;
     6. its stamped CFDI must be cancelled with SAT through the PAC (see below);
-    7. external fiscal documents linked to it are freed (linking external CFDIs is not built yet).
+    7. CFDIs stamped elsewhere and linked to it are freed, to be linked to another invoice.
     """
     document = (
         SalesDocument.objects.select_for_update(of=("self",)).select_related("company").get(pk=document.pk)
@@ -65,6 +66,7 @@ def cancel_invoice(*, document: SalesDocument, user=None) -> SalesDocument:
     if document.stock_movement_id and document.stock_movement.status != StockMovement.Status.CANCELLED:
         cancel_stock_movement(movement=document.stock_movement, user=user)
     cancel_entries_for_origin(company=document.company, origin=origin, user=user)
+    free_external_cfdis(invoice=document)
 
     document.status = DocumentStatus.CANCELLED
     document.cancelled_at = timezone.now()
@@ -144,5 +146,7 @@ def track_invoice(document: SalesDocument) -> dict:
     children.extend(_entry_node(entry) for entry in entries.values())
     for cfdi in CfdiDocument.objects.filter(source_model=SOURCE_MODEL, source_id=document.pk).order_by("pk"):
         children.append(_node("cfdi", f"CFDI {cfdi.uuid or 'sin timbrar'}", cfdi.get_status_display(), cfdi))
+    for external in document.external_cfdis.all():
+        children.append(_node("cfdi_externo", f"CFDI externo {external.uuid}", "Enlazado", external))
     label = f"Factura {document.series}{document.number or '—'} {document.customer_name} por {document.total}"
     return _node("factura", label, str(DocumentStatus(document.effective_status).label), document, children)

@@ -18,6 +18,8 @@ from .cancellation import cancel_invoice, track_invoice
 from .document_models import DocumentKind, DocumentStatus, Payment, SalesDocument, SalesDocumentLine
 from .document_selectors import PERIODS, STATUS_TABS, documents_for_list
 from .documents import UNSET, LineRequest, create_document, generate_invoice_from, prepare_document
+from .external_cfdi import link_external_cfdi
+from .external_models import ExternalCfdi
 from .invoice_cfdi import cfdi_column, seal_invoice
 from .models import Customer, SalesEntity, Salesperson
 from .posting import Collection, post_invoice
@@ -101,6 +103,10 @@ class PostInputSerializer(serializers.Serializer):
     collections = CollectionInputSerializer(
         many=True, required=False, help_text="Cajas o bancos que cobran una factura de contado."
     )
+
+
+class LinkCfdiSerializer(serializers.Serializer):
+    external_cfdi = serializers.IntegerField(help_text="Id del CFDI externo cargado.")
 
 
 class LineInputSerializer(serializers.Serializer):
@@ -329,6 +335,21 @@ class InvoiceViewSet(SalesDocumentViewSet):
         """Rastrear: la factura y todo lo que generó o la liga (árbol de nodos con tipo, etiqueta,
         estatus e hijos)."""
         return Response(track_invoice(self.get_object()))
+
+    @extend_schema(request=LinkCfdiSerializer, responses={200: DocumentSerializer})
+    @action(detail=True, methods=["post"], url_path="link-cfdi")
+    def link_cfdi(self, request, pk=None):
+        """Enlazar a factura un CFDI timbrado por otro PAC y cargado a esta entidad."""
+        document = self.get_object()
+        payload = LinkCfdiSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        external = ExternalCfdi.objects.filter(
+            pk=payload.validated_data["external_cfdi"], company=document.company
+        ).first()
+        if external is None:
+            raise serializers.ValidationError({"external_cfdi": "No existe ese CFDI cargado en la empresa."})
+        link_external_cfdi(invoice=document, external=external)
+        return Response(DocumentSerializer(self.get_queryset().get(pk=document.pk)).data)
 
     @extend_schema(request=None, responses={200: DocumentSerializer})
     @action(detail=True, methods=["post"])

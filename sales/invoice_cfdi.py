@@ -13,6 +13,7 @@ from erp.errors import DomainError
 
 from .cfdi_mapping import SOURCE_MODEL, fiscal_document_for
 from .document_models import DocumentKind, DocumentStatus, SalesDocument
+from .external_models import ExternalCfdi
 
 
 def company_can_seal(company) -> bool:
@@ -29,8 +30,15 @@ def invoice_cfdi(invoice: SalesDocument) -> CfdiDocument | None:
 
 
 def cfdi_column(invoices) -> dict[int, str]:
-    """The list's CFDI column (---, TFD, PDF) for these invoices, in one query."""
-    return cfdi_columns(SOURCE_MODEL, [invoice.pk for invoice in invoices])
+    """The list's CFDI column (---, TFD, PDF) for these invoices, in two queries: their own CFDIs,
+    and CFDIs stamped elsewhere and linked to them."""
+    columns = cfdi_columns(SOURCE_MODEL, [invoice.pk for invoice in invoices])
+    linked = ExternalCfdi.objects.filter(invoice__in=[invoice.pk for invoice in invoices]).values_list(
+        "invoice", "pdf"
+    )
+    for invoice_id, pdf in linked:
+        columns[invoice_id] = "PDF" if pdf else "TFD"
+    return columns
 
 
 def can_seal(invoice: SalesDocument) -> bool:

@@ -259,5 +259,14 @@ from .document_models import (  # noqa: E402
     SalesDocument,
     SalesDocumentLine,
 )
+from .external_models import ExternalCfdi  # noqa: E402
 
-__all__ = ["Customer", "DocumentCounter", "SalesDocument", "SalesDocumentLine", "SalesEntity", "Salesperson"]
+__all__ = [
+    "ExternalCfdi",
+    "Customer",
+    "DocumentCounter",
+    "SalesDocument",
+    "SalesDocumentLine",
+    "SalesEntity",
+    "Salesperson",
+]

@@ -1,0 +1,161 @@
+"""CFDIs stamped by another PAC: loading them (Cargar XML y/o PDF) and linking them to invoices
+(Enlazar a Factura), with the seed's common errors and rules, through the API."""
+
+import uuid
+from datetime import date
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from cfdi.models import Csd
+from demo.services import load_demo
+from sales.models import ExternalCfdi, SalesEntity
+
+pytestmark = pytest.mark.django_db
+
+
+def cfdi_xml(*, total="1160.00", doc_type="I", receiver="URE180429TM6", issuer="EKU9003173C9", stamped=True):
+    stamp = (
+        f'<cfdi:Complemento><tfd:TimbreFiscalDigital xmlns:tfd="http://www.sat.gob.mx/TimbreFiscalDigital" '
+        f'Version="1.1" UUID="{uuid.uuid4()}" FechaTimbrado="2026-11-20T10:00:00"/></cfdi:Complemento>'
+        if stamped
+        else ""
+    )
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        '<cfdi:Comprobante xmlns:cfdi="http://www.sat.gob.mx/cfd/4" Version="4.0" Serie="EXT" Folio="77" '
+        f'Fecha="2026-11-20T09:00:00" SubTotal="1000.00" Moneda="MXN" Total="{total}" '
+        f'TipoDeComprobante="{doc_type}" Exportacion="01" LugarExpedicion="42501">'
+        f'<cfdi:Emisor Rfc="{issuer}" Nombre="ESCUELA KEMPER URGATE" RegimenFiscal="601"/>'
+        f'<cfdi:Receptor Rfc="{receiver}" Nombre="UNIVERSIDAD ROBOTICA ESPAÑOLA" DomicilioFiscalReceptor="86991" '
+        'RegimenFiscalReceptor="601" UsoCFDI="G03"/>'
+        f"{stamp}</cfdi:Comprobante>"
+    ).encode()
+
+
+@pytest.fixture
+def demo():
+    demo = load_demo()
+    Csd.objects.filter(company=demo.company).update(active=False)  # these invoices are stamped elsewhere
+    return demo
+
+
+@pytest.fixture
+def client(demo, api_as):
+    return api_as(get_user_model().objects.get(username="contador"))
+
+
+def upload(client, entity, xml, pdf=None):
+    data = {"entity": entity.pk, "xml": SimpleUploadedFile("cfdi.xml", xml, content_type="application/xml")}
+    if pdf:
+        data["pdf"] = SimpleUploadedFile("cfdi.pdf", pdf, content_type="application/pdf")
+    return client.post("/api/sales/external-cfdis/", data, format="multipart")
+
+
+def invoice(client, demo, customer=1):
+    """A posted invoice of one exempt colegiatura at 1,000.00 (total 1,000.00)."""
+    entity = SalesEntity.objects.get(company=demo.company, code="PACHUCA")
+    body = {
+        "entity": entity.pk,
+        "customer": customer,
+        "date": str(date(2026, 11, 20)),
+        "payment": "credit" if customer else "none",
+        "lines": [{"product": "COLEG", "quantity": "1", "unit_price": "1000"}],
+    }
+    created = client.post("/api/sales/invoices/", body, format="json").json()
+    posted = client.post(f"/api/sales/invoices/{created['id']}/post/", {}, format="json")
+    assert posted.status_code == 200, posted.json()
+    return posted.json()
+
+
+def link(client, invoice_, external_id):
+    return client.post(
+        f"/api/sales/invoices/{invoice_['id']}/link-cfdi/", {"external_cfdi": external_id}, format="json"
+    )
+
+
+def pachuca(demo):
+    return SalesEntity.objects.get(company=demo.company, code="PACHUCA")
+
+
+def test_loading_to_a_fija_entity_fails_with_the_seeds_message(demo, client):
+    mostrador = SalesEntity.objects.get(company=demo.company, code="MOSTRADOR")
+    response = upload(client, mostrador, cfdi_xml())
+    assert response.status_code == 400
+    assert response.json()["message"].startswith(
+        "No se puede subir ningun CFDI, porque esta entidad de venta está establecida como Fija."
+    )
+    assert not ExternalCfdi.objects.exists()
+
+
+def test_a_non_ingreso_cfdi_cannot_be_linked_to_an_invoice(demo, client):
+    external = upload(client, pachuca(demo), cfdi_xml(doc_type="E")).json()
+    response = link(client, invoice(client, demo), external["id"])
+    assert response.status_code == 400
+    assert response.json()["message"] == (
+        "El tipo de comprobante fiscal digital CFDI, No corresponde con el tipo de documento a enlazar."
+    )
+    assert ExternalCfdi.objects.get().invoice is None
+
+
+def test_link_an_external_cfdi_and_free_it_on_cancel(demo, client):
+    external = upload(client, pachuca(demo), cfdi_xml(total="1000.00"), pdf=b"%PDF-1.4 test").json()
+    target = invoice(client, demo)
+    response = link(client, target, external["id"])
+    assert response.status_code == 200, response.json()
+    assert response.json()["cfdi"] == "PDF"
+    assert ExternalCfdi.objects.get().invoice_id == target["id"]
+
+    other = invoice(client, demo)
+    assert link(client, other, external["id"]).json()["code"] == "cfdi_ya_enlazado"  # rule A.2
+
+    assert client.post(f"/api/sales/invoices/{target['id']}/cancel/").status_code == 200  # rule 7
+    assert ExternalCfdi.objects.get().invoice is None
+    assert link(client, other, external["id"]).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("xml_kwargs", "customer", "code"),
+    [
+        ({"total": "999.99"}, 1, "cfdi_total_distinto"),  # A.3 totals must match
+        ({"total": "1000.00", "receiver": "MASO451221PM4"}, 1, "cfdi_otro_receptor"),  # A.4 receiver
+        ({"total": "1000.00", "receiver": "XAXX010101000"}, 0, "cfdi_mostrador"),  # A.4 counter sale
+    ],
+)
+def test_link_rules(demo, client, xml_kwargs, customer, code):
+    external = upload(client, pachuca(demo), cfdi_xml(**xml_kwargs)).json()
+    response = link(client, invoice(client, demo, customer=customer), external["id"])
+    assert response.status_code == 400 and response.json()["code"] == code
+    assert ExternalCfdi.objects.get().invoice is None
+
+
+def test_a_cancelled_invoice_cannot_be_linked(demo, client):
+    external = upload(client, pachuca(demo), cfdi_xml(total="1000.00")).json()
+    target = invoice(client, demo)
+    client.post(f"/api/sales/invoices/{target['id']}/cancel/")
+    response = link(client, target, external["id"])
+    assert response.status_code == 409 and response.json()["code"] == "factura_no_enlazable"
+
+
+@pytest.mark.parametrize(
+    ("xml", "code"),
+    [
+        (b"<no-es-xml", "cfdi_invalido"),
+        (b"<!DOCTYPE x [<!ENTITY e SYSTEM 'file:///etc/passwd'>]><x>&e;</x>", "cfdi_invalido"),
+        (cfdi_xml(stamped=False), "cfdi_sin_timbre"),
+        (cfdi_xml(issuer="AAA010101AAA"), "cfdi_de_otro_emisor"),
+    ],
+)
+def test_bad_files_are_refused(demo, client, xml, code):
+    response = upload(client, pachuca(demo), xml)
+    assert response.status_code == 400 and response.json()["code"] == code
+    assert not ExternalCfdi.objects.exists()
+
+
+def test_the_same_cfdi_loads_once(demo, client):
+    xml = cfdi_xml()
+    assert upload(client, pachuca(demo), xml).status_code == 201
+    again = upload(client, pachuca(demo), xml)
+    assert again.status_code == 409 and again.json()["code"] == "cfdi_duplicado"
+    assert client.get(f"/api/sales/external-cfdis/{ExternalCfdi.objects.get().pk}/xml/").content == xml
