@@ -21,7 +21,39 @@ from .receivables.services import cancel_receivable
 
 
 def can_cancel(document: SalesDocument) -> bool:
-    return document.kind == DocumentKind.INVOICE and document.status != DocumentStatus.CANCELLED
+    return document.status != DocumentStatus.CANCELLED
+
+
+def _live_invoice(document: SalesDocument) -> SalesDocument | None:
+    return (
+        document.generated_documents.filter(kind=DocumentKind.INVOICE)
+        .exclude(status=DocumentStatus.CANCELLED)
+        .first()
+    )
+
+
+@transaction.atomic
+def cancel_document(*, document: SalesDocument, user=None) -> SalesDocument:
+    """Cancel a quote, order or remission (a remission gives its goods back and cancels its cost
+    entry); one that a live invoice came from is refused: cancel the invoice first."""
+    if document.kind == DocumentKind.INVOICE:
+        return cancel_invoice(document=document, user=user)
+    document = SalesDocument.objects.select_for_update(of=("self",)).get(pk=document.pk)
+    if not can_cancel(document):
+        raise DomainError("documento_cancelado", f"{document} ya está cancelado.", status=409)
+    invoice = _live_invoice(document)
+    if invoice is not None:
+        raise DomainError(
+            "documento_facturado",
+            f"{document} está facturado en {invoice}: cancele primero la factura.",
+            status=409,
+        )
+    if document.stock_movement_id and document.stock_movement.status != StockMovement.Status.CANCELLED:
+        cancel_stock_movement(movement=document.stock_movement, user=user)
+    document.status = DocumentStatus.CANCELLED
+    document.cancelled_at = timezone.now()
+    document.save(update_fields=["status", "cancelled_at"])
+    return document
 
 
 @transaction.atomic
@@ -74,6 +106,14 @@ def cancel_invoice(*, document: SalesDocument, user=None) -> SalesDocument:
     return document
 
 
+NODE_TYPES = {
+    DocumentKind.QUOTE: "cotizacion",
+    DocumentKind.ORDER: "pedido",
+    DocumentKind.REMISSION: "remision",
+    DocumentKind.INVOICE: "factura",
+}
+
+
 def _node(kind: str, label: str, status: str, obj=None, children=None) -> dict:
     return {
         "type": kind,
@@ -93,8 +133,9 @@ def _entry_node(entry: JournalEntry) -> dict:
     )
 
 
-def track_invoice(document: SalesDocument) -> dict:
-    """Rastrear: the invoice and everything it produced or is linked to, as a tree."""
+def track_document(document: SalesDocument) -> dict:
+    """Rastrear: the document and everything it produced or is linked to, as a tree (for a quote,
+    order or remission: the invoices made from it and its stock exit)."""
     company, origin = document.company, document.origin_reference
     entries = {e.pk: e for e in JournalEntry.objects.filter(company=company, origin=origin).order_by("pk")}
     children = []
@@ -103,6 +144,9 @@ def track_invoice(document: SalesDocument) -> dict:
         children.append(
             _node("origen", f"{source} ({source.origin_reference})", source.get_status_display(), source)
         )
+    for invoice in document.generated_documents.order_by("pk"):
+        status = str(DocumentStatus(invoice.effective_status).label)
+        children.append(_node("factura", f"{invoice} por {invoice.total}", status, invoice))
     for movement in CashMovement.objects.filter(company=company, origin=origin).select_related(
         "account", "journal_entry"
     ):
@@ -148,5 +192,11 @@ def track_invoice(document: SalesDocument) -> dict:
         children.append(_node("cfdi", f"CFDI {cfdi.uuid or 'sin timbrar'}", cfdi.get_status_display(), cfdi))
     for external in document.external_cfdis.all():
         children.append(_node("cfdi_externo", f"CFDI externo {external.uuid}", "Enlazado", external))
-    label = f"Factura {document.series}{document.number or '—'} {document.customer_name} por {document.total}"
-    return _node("factura", label, str(DocumentStatus(document.effective_status).label), document, children)
+    label = f"{document} {document.customer_name} por {document.total}"
+    return _node(
+        NODE_TYPES[document.kind],
+        label,
+        str(DocumentStatus(document.effective_status).label),
+        document,
+        children,
+    )

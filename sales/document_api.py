@@ -14,7 +14,7 @@ from erp.api_base import CompanyRolePermission
 from erp.models import Currency
 from erp.roles import companies_with_perm
 
-from .cancellation import cancel_invoice, track_invoice
+from .cancellation import cancel_document, track_document
 from .document_models import DocumentKind, DocumentStatus, Payment, SalesDocument, SalesDocumentLine
 from .document_selectors import PERIODS, STATUS_TABS, documents_for_list
 from .documents import UNSET, LineRequest, create_document, generate_invoice_from, prepare_document
@@ -275,6 +275,22 @@ class SalesDocumentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vie
         document.preview_lines = lines
         return Response(PreviewSerializer(document).data)
 
+    @extend_schema(request=None, responses={200: DocumentSerializer})
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        """Cancela el documento. Una factura, por las siete reglas: libera su origen, cancela cobros,
+        cuenta por cobrar (si no tiene registros aplicados), salida del almacén, pólizas y CFDIs
+        externos enlazados. Una remisión devuelve su mercancía; un documento facturado no se cancela."""
+        document = cancel_document(document=self.get_object(), user=request.user)
+        return Response(DocumentSerializer(self.get_queryset().get(pk=document.pk)).data)
+
+    @extend_schema(responses={200: OpenApiTypes.OBJECT})
+    @action(detail=True, methods=["get"])
+    def track(self, request, pk=None):
+        """Rastrear: el documento y todo lo que generó o lo liga (árbol de nodos con tipo, etiqueta,
+        estatus e hijos)."""
+        return Response(track_document(self.get_object()))
+
 
 class GenerateInvoiceMixin:
     @extend_schema(request=None, responses={201: DocumentSerializer}, summary="Generar factura")
@@ -320,21 +336,6 @@ class InvoiceViewSet(SalesDocumentViewSet):
         collections = [Collection(**c) for c in payload.validated_data.get("collections", [])]
         document = post_invoice(document=document, collections=collections, user=request.user)
         return Response(DocumentSerializer(self.get_queryset().get(pk=document.pk)).data)
-
-    @extend_schema(request=None, responses={200: DocumentSerializer})
-    @action(detail=True, methods=["post"])
-    def cancel(self, request, pk=None):
-        """Cancela la factura por las siete reglas del documento: libera su origen, cancela cobros,
-        cuenta por cobrar (si no tiene registros aplicados), salida del almacén y pólizas."""
-        document = cancel_invoice(document=self.get_object(), user=request.user)
-        return Response(DocumentSerializer(self.get_queryset().get(pk=document.pk)).data)
-
-    @extend_schema(responses={200: OpenApiTypes.OBJECT})
-    @action(detail=True, methods=["get"])
-    def track(self, request, pk=None):
-        """Rastrear: la factura y todo lo que generó o la liga (árbol de nodos con tipo, etiqueta,
-        estatus e hijos)."""
-        return Response(track_invoice(self.get_object()))
 
     @extend_schema(request=LinkCfdiSerializer, responses={200: DocumentSerializer})
     @action(detail=True, methods=["post"], url_path="link-cfdi")

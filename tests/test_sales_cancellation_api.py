@@ -187,3 +187,25 @@ def test_track_shows_the_receivable_and_the_diario(demo, client):
     invoice = posted(client, demo, "credit")
     kinds = [c["type"] for c in client.get(f"/api/sales/invoices/{invoice['id']}/track/").json()["children"]]
     assert kinds == ["cuenta_por_cobrar", "almacen", "poliza"]
+
+
+def test_quotes_orders_and_remissions_are_cancelled_and_tracked(demo, client):
+    body = {"entity": pachuca(demo).pk, "customer": 1, "date": str(DAY), "payment": "credit", "lines": LINES}
+    quote = client.post("/api/sales/quotes/", body, format="json").json()
+    assert client.post(f"/api/sales/quotes/{quote['id']}/cancel/").json()["status"] == "cancelled"
+    refused = client.post(f"/api/sales/quotes/{quote['id']}/generate-invoice/")
+    assert refused.status_code == 409
+
+    remission = client.post("/api/sales/remissions/", body, format="json").json()
+    assert on_hand("A") == 400
+    invoice = posted(client, demo, source_url=f"/api/sales/remissions/{remission['id']}/generate-invoice/")
+    tree = client.get(f"/api/sales/remissions/{remission['id']}/track/").json()
+    assert [c["type"] for c in tree["children"]] == ["factura", "almacen"]
+
+    invoiced = client.post(f"/api/sales/remissions/{remission['id']}/cancel/")
+    assert invoiced.status_code == 409 and invoiced.json()["code"] == "documento_facturado"
+    assert on_hand("A") == 400
+
+    client.post(f"/api/sales/invoices/{invoice['id']}/cancel/")
+    assert client.post(f"/api/sales/remissions/{remission['id']}/cancel/").status_code == 200
+    assert on_hand("A") == 500  # the remission's goods are back
