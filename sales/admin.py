@@ -1,11 +1,12 @@
 from django.contrib import admin, messages
 from django.db.models import Exists, OuterRef
+from django.utils.html import format_html, format_html_join
 
 from cfdi.models import CfdiDocument
 from erp.admin import CompanyScopedAdmin
 from erp.errors import DomainError
 
-from .cancellation import cancel_invoice
+from .cancellation import cancel_invoice, track_document
 from .cfdi_mapping import SOURCE_MODEL
 from .document_models import DocumentStatus
 from .models import Customer, ExternalCfdi, SalesDocument, SalesDocumentLine, SalesEntity, Salesperson
@@ -129,7 +130,18 @@ class SalesDocumentAdmin(CompanyScopedAdmin):
         return f"{obj.series}{obj.number}" if obj.number else "—"
 
     def get_readonly_fields(self, request, obj=None):
-        return [f.name for f in SalesDocument._meta.fields]
+        return [f.name for f in SalesDocument._meta.fields] + ["tracking"]
+
+    @admin.display(description="Rastreo")
+    def tracking(self, obj):
+        """The seed's "Rastrear": every record the document produced or is linked to."""
+
+        def render(node):
+            children = format_html_join("", "{}", ((render(child),) for child in node["children"]))
+            nested = format_html("<ul>{}</ul>", children) if node["children"] else ""
+            return format_html("<li>{} <em>({})</em>{}</li>", node["label"], node["status"], nested)
+
+        return format_html("<ul>{}</ul>", render(track_document(obj))) if obj and obj.pk else "—"
 
     def has_add_permission(self, request):
         return False

@@ -209,3 +209,13 @@ def test_quotes_orders_and_remissions_are_cancelled_and_tracked(demo, client):
     client.post(f"/api/sales/invoices/{invoice['id']}/cancel/")
     assert client.post(f"/api/sales/remissions/{remission['id']}/cancel/").status_code == 200
     assert on_hand("A") == 500  # the remission's goods are back
+
+
+def test_the_admin_page_shows_the_tracking_tree(demo, client):
+    from django.test import Client
+
+    invoice = posted(client, demo, "credit")
+    browser = Client()
+    browser.force_login(get_user_model().objects.get(username="contador"))
+    page = browser.get(f"/admin/sales/salesdocument/{invoice['id']}/change/").content.decode()
+    assert "Rastreo" in page and "Cuenta por cobrar A1 saldo 3654.00" in page and "Póliza Diario" in page

@@ -239,7 +239,7 @@ class TestWarehouseRules:
         assert Receivable.objects.filter(origin=f"VFAC|{invoice['id']}|PACHUCA||").exists()
 
 
-def test_status_follows_the_warehouse_audit_and_revert(demo, client, accountant=None):
+def test_status_follows_the_warehouse_audit_and_revert(demo, client):
     from django.contrib.auth import get_user_model
 
     stock(demo.company, "ALM", A=100, B=200)
