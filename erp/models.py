@@ -44,7 +44,10 @@ class Company(models.Model):
             raise ValidationError(
                 {
                     "regimen_fiscal": _("El régimen fiscal %(regimen)s no aplica a una persona %(persona)s.")
-                    % {"regimen": self.regimen_fiscal, "persona": self.person_type}
+                    % {
+                        "regimen": self.regimen_fiscal,
+                        "persona": _("moral") if self.person_type == "moral" else _("física"),
+                    }
                 }
             )
 

@@ -2,6 +2,7 @@
 
 from django.core.exceptions import ValidationError
 from django.utils.deconstruct import deconstructible
+from django.utils.translation import gettext_lazy as _
 
 from . import sat_catalogs
 from .rfc import is_valid_rfc, normalize_rfc
@@ -10,8 +11,10 @@ from .rfc import is_valid_rfc, normalize_rfc
 def validate_rfc(value: str) -> None:
     if not is_valid_rfc(value):
         raise ValidationError(
-            "El RFC «%(value)s» no tiene una estructura válida: 3 letras (persona moral) o 4 "
-            "(persona física), la fecha AAMMDD y 3 caracteres de homoclave.",
+            _(
+                "El RFC «%(value)s» no tiene una estructura válida: 3 letras (persona moral) o 4 "
+                "(persona física), la fecha AAMMDD y 3 caracteres de homoclave."
+            ),
             code="rfc_invalido",
             params={"value": normalize_rfc(value)},
         )
@@ -29,7 +32,7 @@ class SatCatalogValidator:
     def __call__(self, value: str) -> None:
         if not value or getattr(sat_catalogs, self.lookup)(value) is None:
             raise ValidationError(
-                "«%(value)s» no es una clave válida del catálogo de %(catalog)s del SAT.",
+                _("«%(value)s» no es una clave válida del catálogo de %(catalog)s del SAT."),
                 code=self.code,
                 params={"value": value, "catalog": self.catalog_label},
             )
@@ -55,7 +58,7 @@ validate_codigo_agrupador = SatCatalogValidator(
 def validate_postal_code(value: str) -> None:
     if not sat_catalogs.postal_code_exists(value):
         raise ValidationError(
-            "El código postal «%(value)s» no existe en el catálogo del SAT.",
+            _("El código postal «%(value)s» no existe en el catálogo del SAT."),
             code="codigo_postal_invalido",
             params={"value": value},
         )

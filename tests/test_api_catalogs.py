@@ -127,3 +127,15 @@ def test_token_from_username_and_password(company, accountant, client):
     response = client.post("/api/auth/token/", {"username": accountant.username, "password": "secreto-123"})
     assert response.status_code == 200
     assert len(response.json()["token"]) == 40
+
+
+def test_messages_come_in_english_when_asked(company, cashier, api_as):
+    entity = sales_entity(company)
+    payload = _customer_payload(company, entity, regimen_fiscal="605")
+    response = api_as(cashier).post("/api/sales/customers/", payload, format="json", HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 400
+    assert response.json()["details"]["regimen_fiscal"] == [
+        "Tax regime 605 does not apply to a legal person (RFC URE180429TM6)."
+    ]
+    spanish = api_as(cashier).post("/api/sales/customers/", payload, format="json")
+    assert "no aplica a una persona moral" in spanish.json()["message"]
