@@ -132,7 +132,9 @@ def test_token_from_username_and_password(company, accountant, client):
 def test_messages_come_in_english_when_asked(company, cashier, api_as):
     entity = sales_entity(company)
     payload = _customer_payload(company, entity, regimen_fiscal="605")
-    response = api_as(cashier).post("/api/sales/customers/", payload, format="json", HTTP_ACCEPT_LANGUAGE="en")
+    response = api_as(cashier).post(
+        "/api/sales/customers/", payload, format="json", HTTP_ACCEPT_LANGUAGE="en"
+    )
     assert response.status_code == 400
     assert response.json()["details"]["regimen_fiscal"] == [
         "Tax regime 605 does not apply to a legal person (RFC URE180429TM6)."
