@@ -149,6 +149,14 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Redis redelivers a message whose worker died (acks_late) after this many seconds.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", "3600"))
+}
+
+# CFDI delivery: an unreachable PAC or mail server is retried after 2, 4, 8 ... seconds, capped.
+CFDI_RETRY_BASE_SECONDS = float(os.environ.get("CFDI_RETRY_BASE_SECONDS", "2"))
+CFDI_RETRY_MAX_SECONDS = float(os.environ.get("CFDI_RETRY_MAX_SECONDS", "600"))
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
