@@ -77,3 +77,9 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
     if database["ENGINE"] == "django.db.backends.sqlite3":
         folder = "/dev/shm" if os.path.isdir("/dev/shm") else tempfile.gettempdir()
         database.setdefault("TEST", {})["NAME"] = os.path.join(folder, f"erp-test-{os.getpid()}.sqlite3")
+
+
+@pytest.fixture(autouse=True)
+def _media_in_tmp(settings, tmp_path):
+    # PDFs and logos that tests store go to a throwaway folder, not var/media.
+    settings.MEDIA_ROOT = str(tmp_path / "media")

@@ -20,7 +20,7 @@ from tests.factories_delivery import CeleryWorker, FakeFinkok, SmtpSink, wait_un
 
 BROKER_URL = os.environ.get("TEST_CELERY_BROKER_URL", "redis://127.0.0.1:6379/14")
 
-pytestmark = [pytest.mark.django_db(transaction=True, serialized_rollback=True), pytest.mark.worker]
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.worker]
 
 
 def _forget_broker_connections():
