@@ -280,8 +280,13 @@ def pdf_bytes(document: CfdiDocument) -> bytes:
     options = _settings_of(document.company)
     logo, logo_name = None, ""
     if options is not None and options.logo:
-        with options.logo.open("rb") as handle:
-            logo, logo_name = handle.read(), options.logo.name
+        try:
+            with options.logo.open("rb") as handle:
+                logo, logo_name = handle.read(), options.logo.name
+        except OSError:  # a lost logo file must not stop the invoice from printing
+            logger.warning(
+                "Logo %s of company %s not found; printing without it", options.logo.name, document.company_id
+            )
     return pdf.render_pdf(
         bytes(xml),
         logo=logo,
@@ -490,7 +495,14 @@ def cancel_cfdi(*, document: CfdiDocument, motive: str, substitute_uuid: str = "
     result = _pac_call(pac.cancel, _cancel_request(locked, motive, substitute))
     recorded = _record_cancellation(locked.pk, result, motive=motive, substitute=substitute)
     logger.info("CFDI %s cancellation %s (motive %s)", recorded.uuid, recorded.cancellation_status, motive)
-    return recorded
+    return _reprint_if_cancelled(recorded)
+
+
+def _reprint_if_cancelled(document: CfdiDocument) -> CfdiDocument:
+    """A cancelled CFDI's stored PDF is printed again, marked CANCELADO (the XML stays as is)."""
+    if document.cancellation_status == CANCEL_ACCEPTED and document.pdf:
+        return render_cfdi_pdf(document=document, force=True)
+    return document
 
 
 def refresh_cancellation(*, document: CfdiDocument, pac=None) -> CfdiDocument:
@@ -503,7 +515,7 @@ def refresh_cancellation(*, document: CfdiDocument, pac=None) -> CfdiDocument:
     result = _pac_call(pac.cancellation_status, request)
     if result.status == CANCEL_REQUESTED:
         return document
-    return _record_cancellation(document.pk, result)
+    return _reprint_if_cancelled(_record_cancellation(document.pk, result))
 
 
 __all__ = [

@@ -272,3 +272,18 @@ def test_a_sealed_cfdi_cannot_be_cancelled(company):
     with pytest.raises(services.DomainError) as refused:
         services.cancel_cfdi(document=sealed, motive="02")
     assert refused.value.code == "cfdi_sin_timbre"
+
+
+def test_a_cancelled_cfdi_is_reprinted_as_cancelado(stamped):
+    printed = services.render_cfdi_pdf(document=stamped)
+    with printed.pdf.open("rb") as handle:
+        assert "CANCELADO" not in pdf_text(handle.read())
+    cancelled = services.cancel_cfdi(document=printed, motive="03")
+    with cancelled.pdf.open("rb") as handle:
+        assert "CANCELADO" in pdf_text(handle.read())
+
+
+def test_a_lost_logo_file_does_not_stop_the_pdf(stamped, company):
+    options = CfdiSettings.objects.create(company=company)
+    CfdiSettings.objects.filter(pk=options.pk).update(logo="cfdi/logos/lost.png")
+    assert services.pdf_bytes(stamped).startswith(b"%PDF-")
