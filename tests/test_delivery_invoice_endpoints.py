@@ -120,3 +120,51 @@ def test_rule_6_cancels_the_invoice_cfdi_before_sat(demo, client, django_capture
     document = cancel_invoice_cfdi(invoice=invoice, motive="02")
     assert document.cancellation_status == "accepted" and document.status == "stamped"
     assert cancel_invoice_cfdi(invoice=invoice, motive="02").pk == document.pk  # idempotent
+
+
+def test_the_cashier_screen_links_the_xml_and_pdf(demo, client, django_capture_on_commit_callbacks):
+    from django.test import Client
+
+    invoice_id = posted_invoice(client, demo, capture=django_capture_on_commit_callbacks)
+    browser = Client()
+    browser.force_login(get_user_model().objects.get(username="cajero"))
+    entity = SalesEntity.objects.get(company=demo.company, code="PACHUCA")
+    page = browser.get(f"/caja/facturas/{entity.pk}/").content.decode()
+    assert (
+        f"/api/sales/invoices/{invoice_id}/xml/" in page and f"/api/sales/invoices/{invoice_id}/pdf/" in page
+    )
+    download = browser.get(f"/api/sales/invoices/{invoice_id}/pdf/")
+    assert download.status_code == 200 and download.content.startswith(b"%PDF-")
+
+
+def test_pac_accounts_never_show_credentials(demo, api_as):
+    from cfdi.models import PacAccount
+
+    accountant = api_as(get_user_model().objects.get(username="contador"))
+    created = accountant.post(
+        "/api/cfdi/pac-accounts/",
+        {"company": demo.company.pk, "provider": "finkok", "environment": "test", "username": "u@finkok",
+         "password": "muy-secreta"},
+        format="json",
+    )  # fmt: skip
+    assert created.status_code == 201, created.json()
+    assert "password" not in created.json() and created.json()["has_password"] is True
+    assert PacAccount.objects.get(pk=created.json()["id"]).password == "muy-secreta"
+    listed = accountant.get("/api/cfdi/pac-accounts/").json()["results"]
+    assert "muy-secreta" not in str(listed)
+
+
+@pytest.mark.parametrize(
+    "provider", ["finkok", "swsapien", "diverza", "prodigia", "comerciodigital", "facturama"]
+)
+def test_each_real_pac_gets_its_satcfdi_adapter(demo, provider):
+    from cfdi.models import PacAccount
+    from cfdi.pac import get_pac
+
+    PacAccount.objects.create(
+        company=demo.company, provider=provider, environment="production", username="u", password="p",
+        token="t", contract="c",
+    )  # fmt: skip
+    pac = get_pac(company=demo.company)
+    assert pac.name == provider
+    assert type(pac.adapter).__module__.startswith(("satcfdi.pacs", "cfdi.pac.providers"))
