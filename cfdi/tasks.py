@@ -93,3 +93,16 @@ def refresh_cancellation_task(document_id: int) -> str:
     """Ask the PAC how a requested cancellation stands."""
     document = services.refresh_cancellation(document=CfdiDocument.objects.defer("xml").get(pk=document_id))
     return document.cancellation_status
+
+
+@shared_task(acks_late=True, queue=STAMPING_QUEUE)
+def refresh_pending_cancellations_task() -> int:
+    """Periodic (settings.CELERY_BEAT_SCHEDULE): ask about every cancellation awaiting the receiver."""
+    pending = list(
+        CfdiDocument.objects.filter(cancellation_status=CfdiDocument.Cancellation.REQUESTED).values_list(
+            "pk", flat=True
+        )
+    )
+    for document_id in pending:
+        refresh_cancellation_task.apply_async(args=[document_id], queue=STAMPING_QUEUE)
+    return len(pending)

@@ -157,6 +157,14 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "unacked_restore_throttle": int(os.environ.get("CELERY_UNACKED_RESTORE_THROTTLE", "10")),
 }
 
+# Periodic tasks, all in this one place (django-celery-beat stores them for the beat process).
+CELERY_BEAT_SCHEDULE = {
+    "cfdi-refresh-pending-cancellations": {
+        "task": "cfdi.tasks.refresh_pending_cancellations_task",
+        "schedule": 30 * 60,  # SAT gives the receiver 72 hours to answer
+    },
+}
+
 # CFDI delivery: an unreachable PAC or mail server is retried after 2, 4, 8 ... seconds, capped.
 CFDI_RETRY_BASE_SECONDS = float(os.environ.get("CFDI_RETRY_BASE_SECONDS", "2"))
 CFDI_RETRY_MAX_SECONDS = float(os.environ.get("CFDI_RETRY_MAX_SECONDS", "600"))

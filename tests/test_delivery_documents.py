@@ -287,3 +287,14 @@ def test_a_lost_logo_file_does_not_stop_the_pdf(stamped, company):
     options = CfdiSettings.objects.create(company=company)
     CfdiSettings.objects.filter(pk=options.pk).update(logo="cfdi/logos/lost.png")
     assert services.pdf_bytes(stamped).startswith(b"%PDF-")
+
+
+def test_the_periodic_task_follows_pending_cancellations(stamped):
+    from cfdi.tasks import refresh_pending_cancellations_task
+
+    SandboxStamp.objects.filter(uuid=stamped.uuid).update(stamped_at=timezone.now() - timedelta(days=3))
+    services.cancel_cfdi(document=stamped, motive="02")
+    receiver_answers(stamped.uuid, accept=True)
+    assert refresh_pending_cancellations_task.apply().get() == 1  # eager, as in the embedded default
+    stamped.refresh_from_db()
+    assert stamped.cancellation_status == "accepted"
