@@ -471,6 +471,21 @@ def _record_cancellation(document_id: int, result: CancelResult, *, motive: str 
     return document
 
 
+def validate_cancellation(*, document: CfdiDocument, motive: str, substitute_uuid: str = "") -> str:
+    """The checks ``cancel_cfdi`` makes before calling the PAC, without calling it: use them
+    inside a transaction (e.g. a sales cancellation) and ask the PAC after commit. Returns the
+    normalised substitute UUID; raises DomainError in Spanish."""
+    substitute = _check_motive(document, motive, substitute_uuid)
+    if document.cancellation_status not in (
+        CANCEL_ACCEPTED,
+        CANCEL_REQUESTED,
+    ) and not can_request_cancellation(document):
+        raise DomainError(
+            "cfdi_sin_timbre", "El CFDI no está timbrado: no hay nada que cancelar ante el SAT.", status=409
+        )
+    return substitute
+
+
 def cancel_cfdi(*, document: CfdiDocument, motive: str, substitute_uuid: str = "", pac=None) -> CfdiDocument:
     """Ask SAT, through the company's PAC, to cancel a stamped CFDI with SAT's ``motive``
     ("01" with ``substitute_uuid``, "02", "03", "04"). The answer is recorded as
@@ -526,6 +541,7 @@ __all__ = [
     "send_cfdi",
     "wants_email",
     "cancel_cfdi",
+    "validate_cancellation",
     "refresh_cancellation",
     "can_request_cancellation",
     "install_csd",

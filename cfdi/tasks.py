@@ -88,6 +88,25 @@ def send_cfdi_task(self, document_id: int) -> str | None:
     return document.emailed_to
 
 
+@shared_task(bind=True, acks_late=True, queue=STAMPING_QUEUE, max_retries=30)
+def cancel_cfdi_task(self, document_id: int, motive: str, substitute_uuid: str = "") -> str | None:
+    """Ask SAT, through the PAC, to cancel a stamped CFDI (idempotent: a CFDI cancelled or
+    awaiting the receiver is left as is). Retried while the PAC is unreachable."""
+    document = CfdiDocument.objects.defer("xml").get(pk=document_id)
+    try:
+        return services.cancel_cfdi(
+            document=document, motive=motive, substitute_uuid=substitute_uuid
+        ).cancellation_status
+    except services.PacUnreachable as error:
+        retry = retry_later(self, error)
+        if retry is not None:
+            raise retry from error
+        return None
+    except DomainError as error:
+        logger.warning("CFDI %s not cancelled: %s %s", document_id, error.code, error.message)
+        return None
+
+
 @shared_task(acks_late=True, queue=STAMPING_QUEUE)
 def refresh_cancellation_task(document_id: int) -> str:
     """Ask the PAC how a requested cancellation stands."""

@@ -11,8 +11,8 @@ from django.utils import timezone
 
 from cfdi.models import CfdiDocument, Csd
 from cfdi.selectors import cfdi_columns
-from cfdi.services import cancel_cfdi, issue_cfdi, send_cfdi, stamp_cfdi
-from cfdi.tasks import deliver
+from cfdi.services import cancel_cfdi, issue_cfdi, send_cfdi, stamp_cfdi, validate_cancellation
+from cfdi.tasks import cancel_cfdi_task, deliver
 from erp.errors import DomainError
 
 from .cfdi_mapping import SOURCE_MODEL, fiscal_document_for
@@ -96,6 +96,33 @@ def stamped_cfdi(invoice: SalesDocument) -> CfdiDocument:
 def send_invoice_cfdi(*, invoice: SalesDocument, to: list[str] | None = None) -> CfdiDocument:
     """ "Enviar XML y PDF": to the given addresses or the customer's e-mail, now."""
     return send_cfdi(document=stamped_cfdi(invoice), to=to or None, force=True)
+
+
+def check_invoice_cfdi_cancellation(
+    *, invoice: SalesDocument, motive: str, substitute_uuid: str = ""
+) -> CfdiDocument | None:
+    """Rule 6, inside the cancellation's transaction: refuse now (Spanish DomainError, e.g. motive
+    01 without the substitute UUID) what the PAC would be asked later. None: no stamped CFDI."""
+    document = invoice_cfdi(invoice)
+    if document is None or document.status != CfdiDocument.Status.STAMPED:
+        return None
+    validate_cancellation(document=document, motive=motive, substitute_uuid=substitute_uuid)
+    return document
+
+
+def request_invoice_cfdi_cancellation(
+    *, invoice: SalesDocument, motive: str, substitute_uuid: str = ""
+) -> CfdiDocument | None:
+    """Rule 6 from inside ``transaction.atomic``: checks now, asks the PAC after commit (a Celery
+    task, retried while the PAC is unreachable), so no row lock is held during the call."""
+    document = check_invoice_cfdi_cancellation(
+        invoice=invoice, motive=motive, substitute_uuid=substitute_uuid
+    )
+    if document is not None:
+        transaction.on_commit(
+            partial(cancel_cfdi_task.delay, document.pk, motive, substitute_uuid or ""), robust=True
+        )
+    return document
 
 
 def cancel_invoice_cfdi(

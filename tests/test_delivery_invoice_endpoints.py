@@ -168,3 +168,26 @@ def test_each_real_pac_gets_its_satcfdi_adapter(demo, provider):
     pac = get_pac(company=demo.company)
     assert pac.name == provider
     assert type(pac.adapter).__module__.startswith(("satcfdi.pacs", "cfdi.pac.providers"))
+
+
+def test_rule_6_inside_a_transaction_checks_now_and_asks_the_pac_after_commit(
+    demo, client, django_capture_on_commit_callbacks
+):
+    from django.db import transaction
+
+    from erp.errors import DomainError
+    from sales.invoice_cfdi import request_invoice_cfdi_cancellation
+
+    invoice = SalesDocument.objects.get(
+        pk=posted_invoice(client, demo, capture=django_capture_on_commit_callbacks)
+    )
+    with pytest.raises(DomainError) as refused, transaction.atomic():
+        request_invoice_cfdi_cancellation(invoice=invoice, motive="01")
+    assert refused.value.code == "cancelacion_sin_sustituto"
+
+    with django_capture_on_commit_callbacks(execute=False) as callbacks, transaction.atomic():
+        document = request_invoice_cfdi_cancellation(invoice=invoice, motive="03")
+    assert CfdiDocument.objects.get(pk=document.pk).cancellation_status == ""  # nothing asked yet
+    for callback in callbacks:
+        callback()
+    assert CfdiDocument.objects.get(pk=document.pk).cancellation_status == "accepted"
