@@ -1,14 +1,24 @@
 #!/usr/bin/env python
-"""CFDIs built, checked, sealed and stamped (sandbox PAC) per second, one process, 10-concept invoices.
+"""CFDIs built, checked, sealed and stamped (sandbox PAC) per second, one process, 10-concept invoices;
+then PDFs rendered per second in one process (one core), and the time from posting an invoice
+through the API to its PDF being stored by a real Celery worker (Redis broker).
 
-Runs against a throwaway test database (in-memory SQLite unless DATABASE_URL says otherwise) and
-prints the time per stage and a final line ``sealed_per_second: N``.
+Runs against a throwaway test database (a temporary SQLite file unless DATABASE_URL says
+otherwise, so the worker process shares it) and prints the time per stage and the lines
+``sealed_per_second: N``, ``pdfs_per_second: N`` and ``post_to_pdf_seconds: N``.
 
-    python bench/seal.py [count]
+    python bench/seal.py [count] [pdf_count] [posts]
+
+The worker part needs Redis (BENCH_BROKER_URL, default redis://127.0.0.1:6379/13); without it
+``post_to_pdf_seconds`` prints ``n/a``.
 """
 
 import os
+import signal
+import statistics
+import subprocess
 import sys
+import tempfile
 import time
 from decimal import Decimal as D
 from pathlib import Path
@@ -20,16 +30,25 @@ import django  # noqa: E402
 
 django.setup()
 
+import datetime  # noqa: E402
+
+from django.contrib.auth import get_user_model  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test.utils import setup_test_environment  # noqa: E402
 from django.utils import timezone  # noqa: E402
+from rest_framework.test import APIClient  # noqa: E402
 
 from cfdi import checker, sat, services  # noqa: E402
 from cfdi.certificates import signer_for  # noqa: E402
 from cfdi.description import Concept, FiscalDocument, Receiver  # noqa: E402
+from cfdi.models import CfdiDocument  # noqa: E402
 from cfdi.pac import get_pac  # noqa: E402
 from cfdi.testing_csd import generate_test_csd  # noqa: E402
+from demo.services import load_demo  # noqa: E402
 from erp.models import Company  # noqa: E402
+from inventory.models import Product, Warehouse  # noqa: E402
+from inventory.services import create_stock_movement  # noqa: E402
+from sales.models import SalesEntity  # noqa: E402
 
 PASSWORD = "bench-12345"
 PROFILES = [
@@ -63,14 +82,131 @@ def invoice(company: Company, folio: int) -> FiscalDocument:
     )
 
 
-def main(count: int) -> None:
+def main(count: int, pdf_count: int, posts: int) -> None:
     setup_test_environment()
     old_name = connection.settings_dict["NAME"]
+    if connection.vendor == "sqlite":  # a file, so that the worker process can open it
+        connection.settings_dict.setdefault("TEST", {})["NAME"] = os.path.join(
+            tempfile.gettempdir(), f"erp-bench-{os.getpid()}.sqlite3"
+        )
     connection.creation.create_test_db(verbosity=0, autoclobber=True)
     try:
         run(count)
+        run_pdfs(pdf_count)
+        run_worker(posts)
     finally:
         connection.creation.destroy_test_db(old_name, verbosity=0)
+
+
+def run_pdfs(count: int) -> None:
+    documents = list(
+        CfdiDocument.objects.filter(status=CfdiDocument.Status.STAMPED).order_by("pk")[: count + 1]
+    )
+    services.pdf_bytes(documents[0])  # warm fonts and templates
+    start = time.perf_counter()
+    for document in documents[1:]:
+        services.pdf_bytes(document)
+    elapsed = time.perf_counter() - start
+    done = len(documents) - 1
+    print(f"pdf_ms: {elapsed / done * 1000:.1f} (10-concept invoices, QR, one process)")
+    print(f"pdfs_per_second: {done / elapsed:.2f}")
+
+
+def _broker_ready(url: str) -> bool:
+    try:
+        import redis
+
+        client = redis.Redis.from_url(url)
+        client.ping()
+        client.flushdb()
+        return True
+    except Exception:  # noqa: BLE001 - no Redis: the worker figure is skipped
+        return False
+
+
+def run_worker(posts: int) -> None:
+    broker = os.environ.get("BENCH_BROKER_URL", "redis://127.0.0.1:6379/13")
+    if posts <= 0 or not _broker_ready(broker):
+        print("post_to_pdf_seconds: n/a (no Redis broker)")
+        return
+    from django.conf import settings
+
+    from erp.celery import app
+
+    settings.MEDIA_ROOT = tempfile.mkdtemp(prefix="erp-bench-media-")  # shared with the worker
+
+    app.conf.update(task_always_eager=False, broker_url=broker)
+    app._pool = None  # forget the eager run's producer pool (kombu keeps one per broker URL)
+    if "amqp" in app.__dict__:
+        app.amqp._producer_pool = None
+    demo = load_demo()
+    create_stock_movement(
+        company=demo.company,
+        warehouse=Warehouse.objects.get(company=demo.company, code="ALM"),
+        kind="entry",
+        date=datetime.date(2026, 11, 1),
+        concept="Inventario inicial",
+        lines=[
+            {
+                "product": Product.objects.get(company=demo.company, code="A"),
+                "quantity": 10_000,
+                "unit_cost": "5",
+            }
+        ],
+    )
+    db = connection.settings_dict
+    if connection.vendor == "sqlite":
+        database_url = f"sqlite:///{db['NAME']}"
+    else:
+        password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
+        database_url = f"postgres://{db.get('USER') or 'postgres'}{password}@{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}/{db['NAME']}"
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "CELERY_BROKER_URL": broker,
+        "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
+        "MEDIA_ROOT": str(settings.MEDIA_ROOT),
+        "LOG_LEVEL": "WARNING",
+    }
+    log = open(os.path.join(tempfile.gettempdir(), "erp-bench-worker.log"), "wb")  # noqa: SIM115 - closed below
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "erp", "worker", "-Q", "stamping,documents", "-c", "1",
+         "-P", "prefork", "--without-gossip", "--without-mingle", "--without-heartbeat", "-n", "bench@%h"],
+        cwd=Path(__file__).resolve().parent.parent, env=env, start_new_session=True,
+        stdout=log, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    try:
+        client = APIClient()
+        client.force_authenticate(get_user_model().objects.get(username="cajero"))
+        entity = SalesEntity.objects.get(company=demo.company, code="PACHUCA")
+        times = []
+        for n in range(posts + 1):
+            invoice = client.post(
+                "/api/sales/invoices/",
+                {"entity": entity.pk, "customer": 1, "date": str(datetime.date.today()), "payment": "credit",
+                 "lines": [{"product": "A", "quantity": "3"}]},
+                format="json",
+            ).json()  # fmt: skip
+            start = time.perf_counter()
+            assert (
+                client.post(f"/api/sales/invoices/{invoice['id']}/post/", {}, format="json").status_code
+                == 200
+            )
+            deadline = start + 120
+            while not CfdiDocument.objects.filter(source_id=invoice["id"]).exclude(pdf="").exists():
+                if time.perf_counter() > deadline:
+                    raise SystemExit("the worker did not print the invoice in 120 s")
+                time.sleep(0.02)
+            if n:  # the first one warms the worker
+                times.append(time.perf_counter() - start)
+        print(
+            f"post_to_pdf_ms: median {statistics.median(times) * 1000:.0f}, max {max(times) * 1000:.0f} ({posts} invoices)"
+        )
+        print(f"post_to_pdf_seconds: {statistics.median(times):.2f}")
+    finally:
+        os.killpg(worker.pid, signal.SIGKILL)
+        worker.wait(10)
+        log.close()
 
 
 def run(count: int) -> None:
@@ -109,4 +245,5 @@ def run(count: int) -> None:
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 300)
+    arguments = [int(a) for a in sys.argv[1:]]
+    main(*(arguments + [300, 40, 10][len(arguments) :]))

@@ -1,7 +1,7 @@
 from django import forms
 from django.contrib import admin, messages
 from django.http import HttpResponse
-from django.shortcuts import get_object_or_404
+from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
@@ -10,8 +10,9 @@ from erp.admin import CompanyScopedAdmin
 from erp.errors import DomainError
 
 from . import services
+from .api import pdf_response
 from .certificates import inspect_csd
-from .models import CfdiDocument, Csd
+from .models import CfdiDocument, CfdiSettings, Csd, PacAccount
 
 
 class CsdUploadForm(forms.ModelForm):
@@ -101,8 +102,9 @@ class CsdAdmin(CompanyScopedAdmin):
 class CfdiDocumentAdmin(CompanyScopedAdmin):
     list_display = [
         "issued_at", "kind", "series", "folio", "receiver_rfc", "receiver_name", "currency", "total",
-        "cfdi_column", "uuid", "xml_link", "company",
+        "cfdi_column", "uuid", "cancellation_status", "xml_link", "pdf_link", "company",
     ]  # fmt: skip
+    actions = ["send_to_receiver", "render_pdf"]
     list_filter = ["company", "status", "kind", "currency"]
     search_fields = ["uuid", "receiver_rfc", "receiver_name", "folio"]
     date_hierarchy = "issued_at"
@@ -111,8 +113,11 @@ class CfdiDocumentAdmin(CompanyScopedAdmin):
         "company", "kind", "status", "series", "folio", "issued_at", "issuer_rfc", "receiver_rfc", "receiver_name",
         "currency", "exchange_rate", "subtotal", "discount", "total_transferred", "total_withheld", "total", "uuid",
         "stamped_at", "pac", "certificate_number", "sat_certificate_number", "source_model", "source_id",
-        "last_error_code", "last_error_message", "csd", "pdf", "xml_link",
+        "last_error_code", "last_error_message", "csd", "pdf", "xml_link", "pdf_link", "receiver_email",
+        "emailed_at", "emailed_to", "delivery_error", "cancellation_status", "cancellation_motive",
+        "substitute_uuid", "cancellation_requested_at", "cancellation_answered_at",
     ]  # fmt: skip
+    list_filter = ["company", "status", "kind", "currency", "cancellation_status"]
 
     def get_queryset(self, request):
         return super().get_queryset(request).defer("xml")
@@ -126,13 +131,47 @@ class CfdiDocumentAdmin(CompanyScopedAdmin):
         url = reverse("admin:cfdi_cfdidocument_xml", args=[obj.pk])
         return format_html('<a href="{}">XML</a>', url)
 
+    @admin.display(description="PDF")
+    def pdf_link(self, obj):
+        if obj.status != CfdiDocument.Status.STAMPED:
+            return "—"
+        url = reverse("admin:cfdi_cfdidocument_pdf", args=[obj.pk])
+        return format_html('<a href="{}">PDF</a>', url)
+
     def get_urls(self):
         return [
             path(
                 "<int:pk>/xml/", self.admin_site.admin_view(self.download_xml), name="cfdi_cfdidocument_xml"
             ),
+            path(
+                "<int:pk>/pdf/", self.admin_site.admin_view(self.download_pdf), name="cfdi_cfdidocument_pdf"
+            ),
             *super().get_urls(),
         ]
+
+    def download_pdf(self, request, pk):
+        document = get_object_or_404(self.get_queryset(request), pk=pk)
+        try:
+            return pdf_response(document)
+        except DomainError as error:
+            messages.error(request, error.message)
+            return redirect("admin:cfdi_cfdidocument_changelist")
+
+    @admin.action(description="Enviar XML y PDF al cliente")
+    def send_to_receiver(self, request, queryset):
+        for document in queryset.filter(status=CfdiDocument.Status.STAMPED):
+            try:
+                services.send_cfdi(document=document, force=True)
+            except DomainError as error:
+                messages.error(request, f"{document}: {error.message}")
+            else:
+                messages.success(request, f"{document}: enviado.")
+
+    @admin.action(description="Generar PDF")
+    def render_pdf(self, request, queryset):
+        for document in queryset.filter(status=CfdiDocument.Status.STAMPED):
+            services.render_cfdi_pdf(document=document, force=True)
+        messages.success(request, "PDF generados.")
 
     def download_xml(self, request, pk):
         document = get_object_or_404(self.get_queryset(request), pk=pk)
@@ -149,3 +188,36 @@ class CfdiDocumentAdmin(CompanyScopedAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class PacAccountForm(forms.ModelForm):
+    """Credentials are typed, never shown back; left empty, the stored ones are kept."""
+
+    password = forms.CharField(label="Contraseña", widget=forms.PasswordInput, required=False, strip=False)
+    token = forms.CharField(label="Token", widget=forms.PasswordInput, required=False, strip=False)
+
+    class Meta:
+        model = PacAccount
+        fields = [
+            "company", "provider", "environment", "username", "password", "token", "contract", "service_url",
+            "timeout_seconds", "active",
+        ]  # fmt: skip
+
+    def clean(self):
+        cleaned = super().clean()
+        for secret in ("password", "token"):
+            if not cleaned.get(secret) and self.instance.pk:
+                cleaned[secret] = getattr(self.instance, secret)
+        return cleaned
+
+
+@admin.register(PacAccount)
+class PacAccountAdmin(CompanyScopedAdmin):
+    form = PacAccountForm
+    list_display = ["company", "provider", "environment", "username", "active"]
+    list_filter = ["provider", "environment", "active"]
+
+
+@admin.register(CfdiSettings)
+class CfdiSettingsAdmin(CompanyScopedAdmin):
+    list_display = ["company", "send_by_email", "logo"]

@@ -19,7 +19,7 @@ from erp.roles import companies_with_perm, has_company_perm
 from . import selectors, services
 from .certificates import certificate_number, read_certificate
 from .description import Concept, FiscalDocument, Receiver, Related
-from .models import CfdiDocument, Csd
+from .models import CfdiDocument, Csd, PacAccount
 from .pac.sandbox import sandbox_certificate
 from .sat import compute_totals
 
@@ -105,12 +105,68 @@ class CfdiDocumentSerializer(serializers.ModelSerializer):
             "receiver_rfc", "receiver_name", "currency", "exchange_rate", "subtotal", "discount",
             "total_transferred", "total_withheld", "total", "uuid", "stamped_at", "pac", "certificate_number",
             "sat_certificate_number", "source_model", "source_id", "last_error_code", "last_error_message",
-            "xml_url",
+            "xml_url", "pdf_url", "emailed_at", "emailed_to", "delivery_error", "cancellation_status",
+            "cancellation_motive", "substitute_uuid", "cancellation_requested_at", "cancellation_answered_at",
         ]  # fmt: skip
         read_only_fields = fields
 
     def get_xml_url(self, obj) -> str:
         return f"/api/cfdi/documents/{obj.pk}/xml/"
+
+    pdf_url = serializers.SerializerMethodField()
+
+    def get_pdf_url(self, obj) -> str | None:
+        return f"/api/cfdi/documents/{obj.pk}/pdf/" if obj.status == CfdiDocument.Status.STAMPED else None
+
+
+class SendSerializer(serializers.Serializer):
+    to = serializers.ListField(
+        child=serializers.EmailField(), required=False, help_text="Vacío: el correo del receptor."
+    )
+
+
+class CancelSerializer(serializers.Serializer):
+    motive = serializers.ChoiceField(
+        choices=CfdiDocument.Motive.choices, help_text="Motivo del SAT: 01, 02, 03, 04."
+    )
+    substitute_uuid = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Folio fiscal del CFDI que sustituye (motivo 01).",
+    )
+
+
+def pdf_response(document: CfdiDocument) -> HttpResponse:
+    """The stored PDF, rendered now if the pipeline has not stored it yet."""
+    if document.pdf:
+        with document.pdf.open("rb") as handle:
+            content = handle.read()
+    else:
+        content = services.pdf_bytes(document)
+    response = HttpResponse(content, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{document.pdf_filename}"'
+    return response
+
+
+def xml_response(document: CfdiDocument) -> HttpResponse:
+    raw = CfdiDocument.objects.values_list("xml", flat=True).get(pk=document.pk)
+    response = HttpResponse(bytes(raw), content_type="application/xml; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{document.filename}"'
+    return response
+
+
+class ChangeDocumentPermission(permissions.BasePermission):
+    """Sending and cancelling a stored CFDI: the role's "change" permission in its company."""
+
+    message = "Su rol no permite enviar ni cancelar CFDI en esta empresa."
+    perm = "cfdi.change_cfdidocument"
+
+    def has_permission(self, request, view):
+        return companies_with_perm(request.user, self.perm).exists()
+
+    def has_object_permission(self, request, view, obj):
+        return has_company_perm(request.user, obj.company_id, self.perm)
 
 
 class CfdiDocumentViewSet(viewsets.ReadOnlyModelViewSet):
@@ -129,11 +185,86 @@ class CfdiDocumentViewSet(viewsets.ReadOnlyModelViewSet):
     @extend_schema(responses={200: OpenApiResponse(description="El XML del CFDI tal como fue timbrado.")})
     @action(detail=True, methods=["get"])
     def xml(self, request, pk=None):
+        return xml_response(self.get_object())
+
+    @extend_schema(responses={200: OpenApiResponse(description="La representación impresa (PDF) del CFDI.")})
+    @action(detail=True, methods=["get"])
+    def pdf(self, request, pk=None):
+        return pdf_response(self.get_object())
+
+    def get_permissions(self):
+        if self.action in ("send", "cancel", "cancellation_status"):
+            return [permissions.IsAuthenticated(), ChangeDocumentPermission()]
+        return super().get_permissions()
+
+    @extend_schema(request=SendSerializer, responses={200: CfdiDocumentSerializer})
+    @action(detail=True, methods=["post"])
+    def send(self, request, pk=None):
+        """Envía el XML y el PDF al correo del receptor (o a los indicados)."""
         document = self.get_object()
-        raw = CfdiDocument.objects.values_list("xml", flat=True).get(pk=document.pk)
-        response = HttpResponse(bytes(raw), content_type="application/xml; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="{document.filename}"'
-        return response
+        payload = SendSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        document = services.send_cfdi(
+            document=document, to=payload.validated_data.get("to") or None, force=True
+        )
+        return Response(CfdiDocumentSerializer(document).data)
+
+    @extend_schema(request=CancelSerializer, responses={200: CfdiDocumentSerializer})
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        """Solicita al SAT, por medio del PAC, la cancelación del CFDI con el motivo indicado."""
+        document = self.get_object()
+        payload = CancelSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        document = services.cancel_cfdi(document=document, **payload.validated_data)
+        return Response(CfdiDocumentSerializer(document).data)
+
+    @extend_schema(request=None, responses={200: CfdiDocumentSerializer})
+    @action(detail=True, methods=["post"], url_path="cancellation-status")
+    def cancellation_status(self, request, pk=None):
+        """Consulta al PAC si el receptor aceptó o rechazó la cancelación."""
+        document = services.refresh_cancellation(document=self.get_object())
+        return Response(CfdiDocumentSerializer(document).data)
+
+
+class PacAccountSerializer(serializers.ModelSerializer):
+    """A company's PAC: credentials are written, never read back."""
+
+    password = serializers.CharField(
+        write_only=True, required=False, allow_blank=True, style={"input_type": "password"}
+    )
+    token = serializers.CharField(write_only=True, required=False, allow_blank=True)
+    has_password = serializers.SerializerMethodField()
+
+    class Meta:
+        model = PacAccount
+        fields = [
+            "id", "company", "provider", "environment", "username", "password", "token", "contract",
+            "service_url", "timeout_seconds", "active", "has_password",
+        ]  # fmt: skip
+
+    def get_has_password(self, obj) -> bool:
+        return bool(obj.password)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        request = self.context.get("request")
+        if request is not None:
+            self.fields["company"].queryset = companies_with_perm(request.user, "cfdi.add_pacaccount")
+
+
+class PacAccountViewSet(viewsets.ModelViewSet):
+    """The PAC each company stamps with (Finkok, SW Sapien, Diverza, Prodigia, Comercio Digital,
+    Facturama or the sandbox), test or production."""
+
+    queryset = PacAccount.objects.all()
+    serializer_class = PacAccountSerializer
+    permission_classes = [permissions.IsAuthenticated, CompanyRolePermission]
+
+    def get_queryset(self):
+        return PacAccount.objects.filter(
+            company__in=companies_with_perm(self.request.user, "cfdi.view_pacaccount")
+        )
 
 
 # -- Rule check on a description ------------------------------------------------------------

@@ -33,6 +33,7 @@ class Receiver:
     postal_code: str  # DomicilioFiscalReceptor
     regimen_fiscal: str
     uso_cfdi: str
+    email: str = ""  # where the XML and PDF are sent (one or more, comma separated); not in the CFDI
 
     @classmethod
     def counter(cls, issuer_postal_code: str) -> Receiver:

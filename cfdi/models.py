@@ -50,6 +50,18 @@ class CfdiDocument(CompanyOwned):
         SEALED = "sealed", _("Sellado, sin timbrar")
         STAMPED = "stamped", _("Timbrado")
 
+    class Cancellation(models.TextChoices):
+        NONE = "", _("Vigente")
+        REQUESTED = "requested", _("Cancelación solicitada (en espera del receptor)")
+        ACCEPTED = "accepted", _("Cancelado")
+        REJECTED = "rejected", _("Cancelación rechazada por el receptor")
+
+    class Motive(models.TextChoices):
+        WITH_RELATION = "01", _("01 Comprobante emitido con errores con relación")
+        WITHOUT_RELATION = "02", _("02 Comprobante emitido con errores sin relación")
+        NOT_CARRIED_OUT = "03", _("03 No se llevó a cabo la operación")
+        GLOBAL_INVOICE = "04", _("04 Operación nominativa relacionada en una factura global")
+
     kind = models.CharField(_("tipo de comprobante"), max_length=1, choices=Kind.choices)
     status = models.CharField(_("estado"), max_length=10, choices=Status.choices, default=Status.SEALED)
     series = models.CharField(_("serie"), max_length=25, blank=True)
@@ -75,6 +87,22 @@ class CfdiDocument(CompanyOwned):
     pac = models.CharField(_("PAC"), max_length=30, blank=True)
     sat_certificate_number = models.CharField(_("certificado del SAT"), max_length=20, blank=True)
     pdf = models.FileField(_("PDF"), upload_to="cfdi/pdf/%Y/%m/", blank=True)
+    receiver_email = models.CharField(
+        _("correo del receptor"), max_length=254, blank=True, help_text=_("Uno o varios, separados por coma.")
+    )
+    emailed_at = models.DateTimeField(_("enviado por correo"), null=True, blank=True)
+    emailed_to = models.CharField(_("enviado a"), max_length=254, blank=True)
+    delivery_error = models.TextField(_("error de entrega"), blank=True)
+    cancellation_status = models.CharField(
+        _("cancelación"), max_length=10, choices=Cancellation.choices, default="", blank=True
+    )
+    cancellation_motive = models.CharField(
+        _("motivo de cancelación"), max_length=2, choices=Motive.choices, blank=True
+    )
+    substitute_uuid = models.CharField(_("UUID que lo sustituye"), max_length=36, blank=True)
+    cancellation_requested_at = models.DateTimeField(_("cancelación solicitada"), null=True, blank=True)
+    cancellation_answered_at = models.DateTimeField(_("cancelación resuelta"), null=True, blank=True)
+    cancellation_acuse = models.BinaryField(_("acuse de cancelación"), null=True, blank=True)
     last_error_code = models.CharField(_("último error"), max_length=20, blank=True)
     last_error_message = models.TextField(_("mensaje del último error"), blank=True)
     source_model = models.CharField(
@@ -101,6 +129,15 @@ class CfdiDocument(CompanyOwned):
                 | models.Q(uuid__isnull=False, stamped_at__isnull=False),
                 name="cfdi_stamped_has_uuid",
             ),
+            models.CheckConstraint(
+                condition=models.Q(cancellation_status="")
+                | models.Q(status="stamped", cancellation_motive__gt=""),
+                name="cfdi_cancel_only_stamped_with_motive",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(cancellation_motive="01") | models.Q(substitute_uuid__gt=""),
+                name="cfdi_motive_01_has_substitute",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -117,6 +154,79 @@ class CfdiDocument(CompanyOwned):
     @property
     def filename(self) -> str:
         return f"{self.issuer_rfc}_{self.series}{self.folio}_{self.uuid or self.pk}.xml"
+
+    @property
+    def pdf_filename(self) -> str:
+        return self.filename[:-4] + ".pdf"
+
+
+class PacAccount(CompanyOwned):
+    """The PAC a company stamps with, through satcfdi's adapter, and its encrypted credentials.
+    A company without one stamps with the configured default (settings.CFDI_PAC, the sandbox)."""
+
+    class Provider(models.TextChoices):
+        SANDBOX = "sandbox", _("PAC de pruebas del ERP (sandbox)")
+        FINKOK = "finkok", "Finkok"
+        SWSAPIEN = "swsapien", "SW Sapien"
+        DIVERZA = "diverza", "Diverza"
+        PRODIGIA = "prodigia", "Prodigia"
+        COMERCIODIGITAL = "comerciodigital", "Comercio Digital"
+        FACTURAMA = "facturama", "Facturama"
+
+    class Environment(models.TextChoices):
+        TEST = "test", _("Pruebas")
+        PRODUCTION = "production", _("Producción")
+
+    provider = models.CharField(_("PAC"), max_length=20, choices=Provider.choices)
+    environment = models.CharField(
+        _("ambiente"), max_length=10, choices=Environment.choices, default=Environment.TEST
+    )
+    username = models.CharField(_("usuario"), max_length=254, blank=True)
+    password = EncryptedTextField(_("contraseña (cifrada)"), blank=True)
+    token = EncryptedTextField(_("token (cifrado)"), blank=True, help_text=_("SW Sapien y Diverza."))
+    contract = models.CharField(
+        _("contrato / id de cliente"), max_length=100, blank=True, help_text=_("Prodigia y Diverza.")
+    )
+    service_url = models.URLField(
+        _("URL del servicio"), blank=True, help_text=_("Vacío: la del PAC según el ambiente.")
+    )
+    timeout_seconds = models.PositiveSmallIntegerField(_("tiempo de espera (s)"), default=30)
+    active = models.BooleanField(_("en uso"), default=True)
+
+    class Meta:
+        verbose_name = _("cuenta de PAC")
+        verbose_name_plural = _("cuentas de PAC")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["company"], condition=models.Q(active=True), name="one_active_pac_per_company"
+            ),
+            models.CheckConstraint(condition=models.Q(timeout_seconds__gte=1), name="pac_timeout_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_provider_display()} ({self.get_environment_display()})"
+
+
+class CfdiSettings(CompanyOwned):
+    """How a company's CFDIs are printed and delivered."""
+
+    logo = models.ImageField(_("logotipo"), upload_to="cfdi/logos/", blank=True)
+    send_by_email = models.BooleanField(
+        _("enviar al cliente al timbrar"),
+        default=True,
+        help_text=_("Envía el XML y el PDF al correo del cliente."),
+    )
+    email_note = models.TextField(
+        _("nota del correo"), blank=True, help_text=_("Se agrega al mensaje al cliente.")
+    )
+
+    class Meta:
+        verbose_name = _("configuración de CFDI")
+        verbose_name_plural = _("configuraciones de CFDI")
+        constraints = [models.UniqueConstraint(fields=["company"], name="one_cfdi_settings_per_company")]
+
+    def __str__(self) -> str:
+        return str(self.company)
 
 
 class SandboxPacCertificate(models.Model):
@@ -145,6 +255,11 @@ class SandboxStamp(models.Model):
     issuer_rfc = models.CharField(max_length=13)
     stamped_xml = models.BinaryField()
     stamped_at = models.DateTimeField()
+    receiver_rfc = models.CharField(max_length=13, blank=True)
+    total = models.DecimalField(max_digits=18, decimal_places=2, null=True)
+    # "" vigente; requested (awaiting the receiver), accepted (cancelled), rejected by the receiver.
+    cancellation_status = models.CharField(max_length=10, blank=True)
+    cancellation_motive = models.CharField(max_length=2, blank=True)
 
     class Meta:
         verbose_name = _("timbre del PAC de pruebas")

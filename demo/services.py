@@ -3,17 +3,20 @@
 Loading it twice is safe: every row is found by its natural key and brought up to date.
 """
 
+import io
 from dataclasses import dataclass
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
+from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
+from PIL import Image, ImageDraw
 
 from accounting.models import Account, AccountingVariable
 from accounting.variables import Variable
 from cashbank.models import CashBankAccount
-from cfdi.models import Csd
+from cfdi.models import CfdiSettings, Csd
 from cfdi.services import install_csd
 from cfdi.testing_csd import generate_test_csd
 from erp.models import Company, Currency, Role
@@ -180,6 +183,7 @@ def load_demo() -> DemoResult:
     _customers(company, pachuca, ana)
     _products(company)
     _csd(company)
+    _cfdi_settings(company)
     credentials = [(name, DEMO_PASSWORD, str(role.label)) for name, role, _ in USERS]
     credentials.append(("admin", DEMO_PASSWORD, "Administrador (superusuario)"))
     return DemoResult(company=company, credentials=credentials)
@@ -298,3 +302,18 @@ def _csd(company):
         return
     cer, key = generate_test_csd(company.rfc, company.legal_name, DEMO_CSD_PASSWORD)
     install_csd(company=company, cer=cer, key=key, password=DEMO_CSD_PASSWORD)
+
+
+def _cfdi_settings(company):
+    """The demo company's printing settings, with a drawn logo so its PDFs show one."""
+    options, _ = CfdiSettings.objects.get_or_create(company=company)
+    if options.logo:
+        return
+    image = Image.new("RGB", (240, 160), "white")
+    draw = ImageDraw.Draw(image)
+    draw.rounded_rectangle((8, 8, 232, 152), radius=28, fill=(18, 58, 99))
+    draw.ellipse((150, 30, 210, 90), fill=(179, 38, 30))
+    draw.text((30, 95), "EKU", fill="white", font_size=48)
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    options.logo.save("demo-logo.png", ContentFile(buffer.getvalue()))

@@ -66,6 +66,13 @@ ROLE_TABLE[Role.ACCOUNTANT].update({"cfdi.csd": "va", "cfdi.cfdidocument": "v"})
 ROLE_TABLE[Role.CASHIER].update({"cfdi.cfdidocument": "v"})
 ROLE_TABLE[Role.INTEGRATOR].update({"cfdi.csd": "v", "cfdi.cfdidocument": "v"})
 ROLE_TABLE[Role.OPS].update({"cfdi.cfdidocument": "v"})
+# --- cfdi delivery (issue 6): sending and cancelling a CFDI is "change"; PAC accounts and the
+# printing settings are the accountant's.
+ROLE_TABLE[Role.ACCOUNTANT].update(
+    {"cfdi.cfdidocument": "vc", "cfdi.pacaccount": "vac", "cfdi.cfdisettings": "vac"}
+)
+ROLE_TABLE[Role.CASHIER].update({"cfdi.cfdidocument": "vc"})
+ROLE_TABLE[Role.INTEGRATOR].update({"cfdi.cfdidocument": "vc", "cfdi.pacaccount": "v"})
 # --- end cfdi ---
 
 _ACTIONS = {"v": "view", "a": "add", "c": "change"}

@@ -149,10 +149,25 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
-# Each task's queue, in one place, so workers can be bound to their work (stamping, documents, sync).
-CELERY_TASK_ROUTES = {
-    "sales.tasks.seal_invoice_task": {"queue": "stamping"},
+# Redis redelivers a message whose worker died (acks_late) after this many seconds; workers
+# sweep for such messages every interval × throttle seconds (kombu's defaults: 10 × 10).
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", "3600")),
+    "unacked_restore_interval": int(os.environ.get("CELERY_UNACKED_RESTORE_INTERVAL", "10")),
+    "unacked_restore_throttle": int(os.environ.get("CELERY_UNACKED_RESTORE_THROTTLE", "10")),
 }
+
+# Periodic tasks, all in this one place (django-celery-beat stores them for the beat process).
+CELERY_BEAT_SCHEDULE = {
+    "cfdi-refresh-pending-cancellations": {
+        "task": "cfdi.tasks.refresh_pending_cancellations_task",
+        "schedule": 30 * 60,  # SAT gives the receiver 72 hours to answer
+    },
+}
+
+# CFDI delivery: an unreachable PAC or mail server is retried after 2, 4, 8 ... seconds, capped.
+CFDI_RETRY_BASE_SECONDS = float(os.environ.get("CFDI_RETRY_BASE_SECONDS", "2"))
+CFDI_RETRY_MAX_SECONDS = float(os.environ.get("CFDI_RETRY_MAX_SECONDS", "600"))
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -206,4 +221,6 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    # weasyprint narrates every PDF at INFO; the workers render many.
+    "loggers": {name: {"level": "WARNING"} for name in ("weasyprint", "fontTools")},
 }

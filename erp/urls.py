@@ -21,7 +21,7 @@ from sales.external_api import ExternalCfdiViewSet
 from sales.receivables.api import ReceivableRecordViewSet, ReceivableViewSet
 
 # --- cfdi (issue 5) ---
-from cfdi.api import CfdiDocumentViewSet, CheckView, CsdViewSet, SandboxCertificateView  # isort: skip
+from cfdi.api import CfdiDocumentViewSet, CheckView, CsdViewSet, PacAccountViewSet, SandboxCertificateView  # isort: skip
 # --- end cfdi ---
 
 router = DefaultRouter()
@@ -57,6 +57,7 @@ router.register("sales/receivable-records", ReceivableRecordViewSet)
 # --- cfdi (issue 5) ---
 router.register("cfdi/csds", CsdViewSet, basename="csd")
 router.register("cfdi/documents", CfdiDocumentViewSet, basename="cfdidocument")
+router.register("cfdi/pac-accounts", PacAccountViewSet, basename="pacaccount")  # issue 6
 cfdi_urlpatterns = [
     path("api/cfdi/check/", CheckView.as_view(), name="cfdi-check"),
     path(

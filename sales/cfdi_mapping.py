@@ -40,6 +40,7 @@ def fiscal_document_for(invoice: SalesDocument) -> FiscalDocument:
             postal_code=invoice.customer_postal_code,
             regimen_fiscal=invoice.customer_regimen_fiscal,
             uso_cfdi=invoice.customer_uso_cfdi,
+            email=invoice.customer.email,
         )
     concepts = tuple(
         Concept(

@@ -10,6 +10,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from cashbank.models import CashBankAccount, PaymentMethod
+from cfdi.api import SendSerializer, pdf_response, xml_response
 from erp.api_base import CompanyRolePermission
 from erp.models import Currency
 from erp.roles import companies_with_perm
@@ -20,7 +21,7 @@ from .document_selectors import PERIODS, STATUS_TABS, documents_for_list
 from .documents import UNSET, LineRequest, create_document, generate_invoice_from, prepare_document
 from .external_cfdi import link_external_cfdi
 from .external_models import ExternalCfdi
-from .invoice_cfdi import cfdi_column, seal_invoice
+from .invoice_cfdi import cfdi_column, seal_and_deliver, send_invoice_cfdi, stamped_cfdi
 from .models import Customer, SalesEntity, Salesperson
 from .posting import Collection, post_invoice
 
@@ -357,5 +358,28 @@ class InvoiceViewSet(SalesDocumentViewSet):
     def seal(self, request, pk=None):
         """Sellar: genera y timbra el CFDI de una factura agregada cuyo sellado falló."""
         document = self.get_object()
-        seal_invoice(invoice=document)
+        seal_and_deliver(invoice=document)
+        return Response(DocumentSerializer(self.get_queryset().get(pk=document.pk)).data)
+
+    # -- issue 6: the seed's "Archivo XML", "Archivo PDF" and "Enviar XML y PDF" --------------
+    @extend_schema(responses={200: OpenApiTypes.BINARY})
+    @action(detail=True, methods=["get"])
+    def xml(self, request, pk=None):
+        """Archivo XML: el CFDI de la factura tal como fue timbrado."""
+        return xml_response(stamped_cfdi(self.get_object()))
+
+    @extend_schema(responses={200: OpenApiTypes.BINARY})
+    @action(detail=True, methods=["get"])
+    def pdf(self, request, pk=None):
+        """Archivo PDF: la representación impresa del CFDI de la factura."""
+        return pdf_response(stamped_cfdi(self.get_object()))
+
+    @extend_schema(request=SendSerializer, responses={200: DocumentSerializer})
+    @action(detail=True, methods=["post"])
+    def send(self, request, pk=None):
+        """Enviar XML y PDF al correo del cliente (o a los correos indicados)."""
+        document = self.get_object()
+        payload = SendSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        send_invoice_cfdi(invoice=document, to=payload.validated_data.get("to"))
         return Response(DocumentSerializer(self.get_queryset().get(pk=document.pk)).data)

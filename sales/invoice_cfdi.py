@@ -4,11 +4,15 @@ Posting an invoice asks for it after commit; "Sellar" asks again for one whose s
 A failure is kept on the invoice (SAT's code and message) until a later attempt succeeds.
 """
 
+from functools import partial
+
+from django.db import transaction
 from django.utils import timezone
 
 from cfdi.models import CfdiDocument, Csd
 from cfdi.selectors import cfdi_columns
-from cfdi.services import issue_cfdi, stamp_cfdi
+from cfdi.services import cancel_cfdi, issue_cfdi, send_cfdi, stamp_cfdi, validate_cancellation
+from cfdi.tasks import cancel_cfdi_task, deliver
 from erp.errors import DomainError
 
 from .cfdi_mapping import SOURCE_MODEL, fiscal_document_for
@@ -74,3 +78,68 @@ def seal_invoice(*, invoice: SalesDocument) -> CfdiDocument:
         raise
     SalesDocument.objects.filter(pk=invoice.pk).update(cfdi_error="")
     return document
+
+
+# -- Delivery and cancellation (issue 6) -------------------------------------------------------
+
+
+def seal_and_deliver(*, invoice: SalesDocument) -> CfdiDocument:
+    """ "Sellar": seal and stamp now, then print and e-mail in the background (after commit)."""
+    document = seal_invoice(invoice=invoice)
+    if not document.pdf:
+        transaction.on_commit(partial(deliver, document.pk), robust=True)
+    return document
+
+
+def stamped_cfdi(invoice: SalesDocument) -> CfdiDocument:
+    """The invoice's stamped CFDI, or a DomainError the user can act on."""
+    document = invoice_cfdi(invoice)
+    if document is None or document.status != CfdiDocument.Status.STAMPED:
+        raise DomainError(
+            "factura_sin_cfdi", "La factura no tiene un CFDI timbrado: use «Sellar» primero.", status=409
+        )
+    return document
+
+
+def send_invoice_cfdi(*, invoice: SalesDocument, to: list[str] | None = None) -> CfdiDocument:
+    """ "Enviar XML y PDF": to the given addresses or the customer's e-mail, now."""
+    return send_cfdi(document=stamped_cfdi(invoice), to=to or None, force=True)
+
+
+def check_invoice_cfdi_cancellation(
+    *, invoice: SalesDocument, motive: str, substitute_uuid: str = ""
+) -> CfdiDocument | None:
+    """Rule 6, inside the cancellation's transaction: refuse now (Spanish DomainError, e.g. motive
+    01 without the substitute UUID) what the PAC would be asked later. None: no stamped CFDI."""
+    document = invoice_cfdi(invoice)
+    if document is None or document.status != CfdiDocument.Status.STAMPED:
+        return None
+    validate_cancellation(document=document, motive=motive, substitute_uuid=substitute_uuid)
+    return document
+
+
+def request_invoice_cfdi_cancellation(
+    *, invoice: SalesDocument, motive: str, substitute_uuid: str = ""
+) -> CfdiDocument | None:
+    """Rule 6 from inside ``transaction.atomic``: checks now, asks the PAC after commit (a Celery
+    task, retried while the PAC is unreachable), so no row lock is held during the call."""
+    document = check_invoice_cfdi_cancellation(
+        invoice=invoice, motive=motive, substitute_uuid=substitute_uuid
+    )
+    if document is not None:
+        transaction.on_commit(
+            partial(cancel_cfdi_task.delay, document.pk, motive, substitute_uuid or ""), robust=True
+        )
+    return document
+
+
+def cancel_invoice_cfdi(
+    *, invoice: SalesDocument, motive: str, substitute_uuid: str = ""
+) -> CfdiDocument | None:
+    """Cancellation rule 6: the invoice's stamped CFDI is cancelled before SAT with ``motive``
+    (01 needs ``substitute_uuid``). None when the invoice never got a stamped CFDI (nothing
+    reached SAT). The stamped XML stays stored; the status is tracked on the CFDI."""
+    document = invoice_cfdi(invoice)
+    if document is None or document.status != CfdiDocument.Status.STAMPED:
+        return None
+    return cancel_cfdi(document=document, motive=motive, substitute_uuid=substitute_uuid)

@@ -4,6 +4,8 @@ import logging
 
 from celery import shared_task
 
+from cfdi.services import PacUnreachable
+from cfdi.tasks import STAMPING_QUEUE, deliver, retry_later
 from erp.errors import DomainError
 
 from .document_models import SalesDocument
@@ -12,12 +14,22 @@ from .invoice_cfdi import seal_invoice
 logger = logging.getLogger(__name__)
 
 
-@shared_task(acks_late=True)
-def seal_invoice_task(invoice_id: int) -> str | None:
-    """Seal and stamp an invoice's CFDI; a refusal stays recorded on the invoice."""
-    invoice = SalesDocument.objects.select_related("company").get(pk=invoice_id)
+@shared_task(bind=True, acks_late=True, queue=STAMPING_QUEUE, max_retries=30)
+def seal_invoice_task(self, invoice_id: int) -> str | None:
+    """Map, seal and stamp an invoice's CFDI, then hand it to the CFDI engine's delivery (PDF,
+    e-mail). Safe to run twice: the sealed CFDI is stored before the PAC is called, so a
+    redelivered task sends the same CFDI and records the PAC's 307 (the first stamp). An
+    unreachable PAC is retried with backoff; a refusal stays recorded on the invoice."""
+    invoice = SalesDocument.objects.select_related("company", "customer").get(pk=invoice_id)
     try:
-        return seal_invoice(invoice=invoice).uuid
+        document = seal_invoice(invoice=invoice)
+    except PacUnreachable as error:
+        retry = retry_later(self, error)
+        if retry is not None:
+            raise retry from error
+        return None
     except DomainError as error:
         logger.warning("CFDI de la factura %s no timbrado: %s %s", invoice_id, error.code, error.message)
         return None
+    deliver(document.pk)
+    return document.uuid

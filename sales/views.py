@@ -18,6 +18,7 @@ from erp.roles import companies_with_perm
 
 from .document_models import DocumentKind, Payment, SalesDocument
 from .document_selectors import documents_for_list
+from .invoice_cfdi import cfdi_column
 from .models import SalesEntity
 
 MONTH_NAMES = ["Ene", "Feb", "Mar", "Abr", "May", "Jun", "Jul", "Ago", "Sep", "Oct", "Nov", "Dic"]
@@ -49,6 +50,10 @@ def invoice_list(request, entity_id: int | None = None):
         )[:500]
     except DomainError as exc:
         error = exc.message
+    invoices = list(invoices)
+    columns = cfdi_column(invoices)  # the CFDI column (---, TFD, PDF) in one query
+    for invoice in invoices:
+        invoice.cfdi_state = columns.get(invoice.pk, "---")
     today = timezone.localdate()
     months = [(f"{today.year}-{m:02d}", MONTH_NAMES[m - 1]) for m in range(1, today.month + 1)]
     return render(

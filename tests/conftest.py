@@ -1,3 +1,6 @@
+import os
+import tempfile
+
 import pytest
 from django.db import connection
 from rest_framework.test import APIClient
@@ -61,3 +64,22 @@ def postgres_only():
 def _fast_password_hashing(settings):
     # Real hashing is deliberately slow; tests only need it to be a hash.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
+    """SQLite tests run on a file (in memory, /dev/shm, when there is one) rather than an
+    in-process memory database, so a real Celery worker started by a test (another process)
+    sees the same database. Postgres is left as configured."""
+    from django.conf import settings
+
+    database = settings.DATABASES["default"]
+    if database["ENGINE"] == "django.db.backends.sqlite3":
+        folder = "/dev/shm" if os.path.isdir("/dev/shm") else tempfile.gettempdir()
+        database.setdefault("TEST", {})["NAME"] = os.path.join(folder, f"erp-test-{os.getpid()}.sqlite3")
+
+
+@pytest.fixture(autouse=True)
+def _media_in_tmp(settings, tmp_path):
+    # PDFs and logos that tests store go to a throwaway folder, not var/media.
+    settings.MEDIA_ROOT = str(tmp_path / "media")

@@ -17,6 +17,7 @@ import hashlib
 import threading
 import uuid
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from functools import lru_cache
 
 from cryptography import x509
@@ -33,9 +34,24 @@ from ..certificates import certificate_info, certificate_number, read_certificat
 from ..models import SandboxPacCertificate, SandboxStamp
 from ..testing_csd import new_key, serial_for
 from . import register
-from .base import PAC, PREVIOUSLY_STAMPED, PACError, StampResult
+from .base import (
+    CANCEL_ACCEPTED,
+    CANCEL_REJECTED,
+    CANCEL_REQUESTED,
+    PAC,
+    PREVIOUSLY_STAMPED,
+    CancelRequest,
+    CancelResult,
+    PACError,
+    StampResult,
+)
 
 RFC_PROV_CERTIF = "SPR190613I52"
+GENERIC_RFCS = ("XAXX010101000", "XEXX010101000")
+# SAT lets the issuer cancel without the receiver's acceptance up to this total (MXN), for the
+# generic RFCs, and within the 24 hours after stamping; otherwise the receiver has to answer.
+NO_ACCEPTANCE_MAX_TOTAL = Decimal("1000")
+NO_ACCEPTANCE_WINDOW = timedelta(hours=24)
 SANDBOX_CERTIFICATE_NUMBER = "00001000000700000001"
 MAX_XML_BYTES = 4 * 1024 * 1024
 _XSI = "http://www.w3.org/2001/XMLSchema-instance"
@@ -226,6 +242,8 @@ class SandboxPAC(PAC):
                     sello_digest=self._digest(root),
                     uuid=stamp_uuid,
                     issuer_rfc=root.find(f"{{{sat.CFDI_NS}}}Emisor").get("Rfc"),
+                    receiver_rfc=root.find(f"{{{sat.CFDI_NS}}}Receptor").get("Rfc"),
+                    total=Decimal(root.get("Total")),
                     stamped_xml=stamped,
                     stamped_at=now,
                 )
@@ -236,3 +254,67 @@ class SandboxPAC(PAC):
                 return previous
             raise
         return StampResult(xml=stamped, uuid=stamp_uuid, stamped_at=now, sat_certificate_number=number)
+
+    # -- cancellation -----------------------------------------------------------------------
+    def cancel(self, request: CancelRequest) -> CancelResult:
+        """SAT's cancellation as the sandbox plays it: motive 01 needs the substituting UUID;
+        a small, generic-RFC or same-day CFDI is cancelled at once, any other one waits for the
+        receiver's answer (``receiver_answers``)."""
+        if request.motive not in ("01", "02", "03", "04"):
+            _refuse("CA301", "El motivo de cancelación no es válido (01, 02, 03 o 04).")
+        if request.motive == "01" and not request.substitute_uuid:
+            _refuse("CA302", "El motivo 01 requiere el folio fiscal (UUID) del comprobante que sustituye.")
+        if request.motive == "01" and request.substitute_uuid.upper() == request.uuid.upper():
+            _refuse("CA303", "El folio que sustituye no puede ser el mismo que se cancela.")
+        with transaction.atomic():
+            stamp = SandboxStamp.objects.select_for_update().filter(uuid=request.uuid).first()
+            if stamp is None or stamp.issuer_rfc != request.issuer_rfc:
+                _refuse(
+                    "205", "UUID no encontrado: el comprobante no fue timbrado por este PAC para el emisor."
+                )
+            if stamp.cancellation_status in (CANCEL_ACCEPTED, CANCEL_REQUESTED):
+                return self._answer(stamp, "202 Comprobante previamente cancelado o en proceso.")
+            immediate = (
+                stamp.receiver_rfc in GENERIC_RFCS
+                or (stamp.total is not None and stamp.total <= NO_ACCEPTANCE_MAX_TOTAL)
+                or timezone.now() - stamp.stamped_at <= NO_ACCEPTANCE_WINDOW
+            )
+            stamp.cancellation_status = CANCEL_ACCEPTED if immediate else CANCEL_REQUESTED
+            stamp.cancellation_motive = request.motive
+            stamp.save(update_fields=["cancellation_status", "cancellation_motive"])
+        message = (
+            "201 Cancelado sin aceptación."
+            if immediate
+            else "201 En proceso: en espera de la respuesta del receptor."
+        )
+        return self._answer(stamp, message)
+
+    def cancellation_status(self, request: CancelRequest) -> CancelResult:
+        stamp = SandboxStamp.objects.filter(uuid=request.uuid).first()
+        if stamp is None or not stamp.cancellation_status:
+            _refuse("205", "UUID no encontrado o sin solicitud de cancelación.")
+        return self._answer(stamp, "")
+
+    @staticmethod
+    def _answer(stamp: SandboxStamp, message: str) -> CancelResult:
+        acuse = etree.Element(
+            "Acuse", Fecha=timezone.now().isoformat(timespec="seconds"), RfcEmisor=stamp.issuer_rfc
+        )
+        folio = etree.SubElement(acuse, "Folios")
+        etree.SubElement(folio, "UUID").text = stamp.uuid
+        etree.SubElement(folio, "EstatusUUID").text = "201"
+        etree.SubElement(folio, "Estado").text = stamp.cancellation_status
+        return CancelResult(
+            status=stamp.cancellation_status,
+            message=message,
+            acuse=etree.tostring(acuse, xml_declaration=True, encoding="UTF-8"),
+        )
+
+
+def receiver_answers(uuid: str, *, accept: bool) -> None:
+    """The receiver's answer to a pending cancellation, as SAT's buzón would record it."""
+    updated = SandboxStamp.objects.filter(uuid=uuid, cancellation_status=CANCEL_REQUESTED).update(
+        cancellation_status=CANCEL_ACCEPTED if accept else CANCEL_REJECTED
+    )
+    if not updated:
+        raise PACError("205", "No hay una solicitud de cancelación pendiente para ese UUID.")

@@ -1,0 +1,200 @@
+"""The printed representation of a stamped CFDI (PDF, weasyprint, Spanish).
+
+Everything printed is read from the stamped XML, the legal record, never from the document
+that produced it: what the customer reads is what SAT holds.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+from decimal import Decimal
+
+import qrcode
+from django.template.loader import render_to_string
+from satcfdi.cfdi import CFDI
+from weasyprint import HTML
+
+from erp import sat_catalogs
+
+from . import sat
+from .amount_words import amount_in_words
+
+C = f"{{{sat.CFDI_NS}}}"
+TAX_NAMES = {"001": "ISR", "002": "IVA", "003": "IEPS"}
+METODO_PAGO = {"PUE": "Pago en una sola exhibición", "PPD": "Pago en parcialidades o diferido"}
+TIPO_COMPROBANTE = {"I": "Factura", "E": "Nota de crédito", "T": "Traslado", "P": "Pago"}
+OBJETO_IMP = {
+    "01": "No objeto",
+    "02": "Sí objeto",
+    "03": "Sí objeto, no obligado",
+    "04": "Sí objeto, sin desglose",
+}
+TIPO_RELACION = {
+    "01": "Nota de crédito de los documentos relacionados",
+    "02": "Nota de débito de los documentos relacionados",
+    "03": "Devolución de mercancía sobre facturas o traslados previos",
+    "04": "Sustitución de los CFDI previos",
+    "07": "CFDI por aplicación de anticipo",
+}
+
+
+def _named(code: str, name: str | None) -> str:
+    return f"{code} - {name}" if code and name else code or ""
+
+
+def _money(value) -> str:
+    if value in (None, ""):
+        return ""
+    return f"{Decimal(value):,.2f}"
+
+
+def _rate(value) -> str:
+    if not value:
+        return ""
+    return f"{Decimal(value) * 100:.2f}".rstrip("0").rstrip(".") + "%"
+
+
+def qr_data_uri(url: str) -> str:
+    image = qrcode.make(url, box_size=4, border=1, error_correction=qrcode.constants.ERROR_CORRECT_M)
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def _image_data_uri(content: bytes, name: str) -> str:
+    kind = "png" if name.lower().endswith(".png") else "jpeg"
+    if name.lower().endswith(".svg"):
+        kind = "svg+xml"
+    return f"data:image/{kind};base64," + base64.b64encode(content).decode("ascii")
+
+
+def _taxes(node) -> list[dict]:
+    rows = []
+    if node is None:
+        return rows
+    for kind, path in (("Traslado", "Traslados/"), ("Retención", "Retenciones/")):
+        for tax in node.iterfind(f"{C}{path}{C}{path[:-2]}"):
+            rows.append(
+                {
+                    "kind": kind,
+                    "name": TAX_NAMES.get(tax.get("Impuesto"), tax.get("Impuesto")),
+                    "factor": tax.get("TipoFactor", ""),
+                    "rate": _rate(tax.get("TasaOCuota")),
+                    "base": _money(tax.get("Base")),
+                    "amount": _money(tax.get("Importe")),
+                }
+            )
+    return rows
+
+
+def context_for(
+    xml: bytes, *, logo: bytes | None = None, logo_name: str = "", cancelled: bool = False
+) -> dict:
+    root = sat.parse(xml)
+    emisor, receptor = root.find(f"{C}Emisor"), root.find(f"{C}Receptor")
+    tfd = root.find(f"{C}Complemento/{{{sat.TFD_NS}}}TimbreFiscalDigital")
+    if tfd is None:
+        raise ValueError("El CFDI no está timbrado.")
+    concepts = []
+    for concept in root.iterfind(f"{C}Conceptos/{C}Concepto"):
+        unit_key = concept.get("ClaveUnidad", "")
+        concepts.append(
+            {
+                "product_key": concept.get("ClaveProdServ"),
+                "sku": concept.get("NoIdentificacion", ""),
+                "quantity": Decimal(concept.get("Cantidad")).normalize(),
+                "unit_key": unit_key,
+                "unit": concept.get("Unidad") or sat_catalogs.clave_unidad_name(unit_key) or "",
+                "description": concept.get("Descripcion"),
+                "unit_price": _money(concept.get("ValorUnitario")),
+                "discount": _money(concept.get("Descuento")),
+                "amount": _money(concept.get("Importe")),
+                "objeto_imp": OBJETO_IMP.get(concept.get("ObjetoImp"), concept.get("ObjetoImp")),
+                "taxes": _taxes(concept.find(f"{C}Impuestos")),
+            }
+        )
+    impuestos = root.find(f"{C}Impuestos")
+    summary = []
+    if impuestos is not None:
+        for tax in impuestos.iterfind(f"{C}Traslados/{C}Traslado"):
+            if tax.get("Importe") is not None:
+                name = TAX_NAMES.get(tax.get("Impuesto"), "")
+                summary.append(
+                    (f"{name} trasladado {_rate(tax.get('TasaOCuota'))}", _money(tax.get("Importe")))
+                )
+        for tax in impuestos.iterfind(f"{C}Retenciones/{C}Retencion"):
+            summary.append(
+                (f"{TAX_NAMES.get(tax.get('Impuesto'), '')} retenido", "-" + _money(tax.get("Importe")))
+            )
+    related = [
+        {
+            "type": _named(group.get("TipoRelacion"), TIPO_RELACION.get(group.get("TipoRelacion"))),
+            "uuids": [r.get("UUID") for r in group.iterfind(f"{C}CfdiRelacionado")],
+        }
+        for group in root.iterfind(f"{C}CfdiRelacionados")
+    ]
+    currency = root.get("Moneda")
+    forma = root.get("FormaPago", "")
+    metodo = root.get("MetodoPago", "")
+    verify_url = CFDI.from_string(xml).verifica_url
+    return {
+        "kind": TIPO_COMPROBANTE.get(root.get("TipoDeComprobante"), root.get("TipoDeComprobante")),
+        "tipo": _named(root.get("TipoDeComprobante"), TIPO_COMPROBANTE.get(root.get("TipoDeComprobante"))),
+        "series": root.get("Serie", ""),
+        "folio": root.get("Folio", ""),
+        "fecha": root.get("Fecha"),
+        "lugar": root.get("LugarExpedicion"),
+        "issuer": {
+            "name": emisor.get("Nombre"),
+            "rfc": emisor.get("Rfc"),
+            "regimen": _named(
+                emisor.get("RegimenFiscal"), sat_catalogs.regimen_fiscal_name(emisor.get("RegimenFiscal"))
+            ),
+        },
+        "receiver": {
+            "name": receptor.get("Nombre"),
+            "rfc": receptor.get("Rfc"),
+            "postal_code": receptor.get("DomicilioFiscalReceptor"),
+            "regimen": _named(
+                receptor.get("RegimenFiscalReceptor"),
+                sat_catalogs.regimen_fiscal_name(receptor.get("RegimenFiscalReceptor")),
+            ),
+            "uso": _named(receptor.get("UsoCFDI"), sat_catalogs.uso_cfdi_name(receptor.get("UsoCFDI"))),
+        },
+        "concepts": concepts,
+        "subtotal": _money(root.get("SubTotal")),
+        "discount": _money(root.get("Descuento")),
+        "tax_summary": summary,
+        "total": _money(root.get("Total")),
+        "currency": currency,
+        "exchange_rate": root.get("TipoCambio", "") if currency not in ("MXN", "XXX") else "",
+        "total_words": amount_in_words(root.get("Total"), currency),
+        "forma_pago": _named(forma, sat_catalogs.forma_pago_name(forma)),
+        "metodo_pago": _named(metodo, METODO_PAGO.get(metodo)),
+        "condiciones": root.get("CondicionesDePago", ""),
+        "exportacion": root.get("Exportacion", ""),
+        "related": related,
+        "certificate_number": root.get("NoCertificado"),
+        "sello_cfd": root.get("Sello"),
+        "uuid": tfd.get("UUID"),
+        "fecha_timbrado": tfd.get("FechaTimbrado"),
+        "rfc_prov_certif": tfd.get("RfcProvCertif"),
+        "sat_certificate_number": tfd.get("NoCertificadoSAT"),
+        "sello_sat": tfd.get("SelloSAT"),
+        "tfd_cadena": sat.tfd_cadena_original(tfd),
+        "verify_url": verify_url,
+        "qr": qr_data_uri(verify_url),
+        "logo": _image_data_uri(logo, logo_name) if logo else "",
+        "cancelled": cancelled,
+    }
+
+
+def render_pdf(
+    xml: bytes, *, logo: bytes | None = None, logo_name: str = "", cancelled: bool = False
+) -> bytes:
+    """The PDF of a stamped CFDI."""
+    html = render_to_string(
+        "cfdi/pdf.html", context_for(xml, logo=logo, logo_name=logo_name, cancelled=cancelled)
+    )
+    return HTML(string=html).write_pdf()
