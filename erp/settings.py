@@ -208,6 +208,7 @@ SPECTACULAR_SETTINGS = {
         "StockMovementStatusEnum": "inventory.models.StockMovement.Status",
         "CfdiDocumentKindEnum": "cfdi.models.CfdiDocument.Kind",
         "CfdiDocumentStatusEnum": "cfdi.models.CfdiDocument.Status",
+        "CancellationMotiveEnum": "cfdi.models.CfdiDocument.Motive",
         "ReceivableStatusEnum": "sales.receivables.models.Receivable.Status",
         "ReceivableRecordKindEnum": "sales.receivables.models.ReceivableRecord.Kind",
         "ReceivableRecordStatusEnum": "sales.receivables.models.ReceivableRecord.Status",

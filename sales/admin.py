@@ -6,7 +6,7 @@ from cfdi.models import CfdiDocument
 from erp.admin import CompanyScopedAdmin
 from erp.errors import DomainError
 
-from .cancellation import cancel_invoice, track_document
+from .cancellation import cancel_invoice_and_cfdi, track_document
 from .cfdi_mapping import SOURCE_MODEL
 from .document_models import DocumentStatus
 from .models import Customer, ExternalCfdi, SalesDocument, SalesDocumentLine, SalesEntity, Salesperson
@@ -123,7 +123,7 @@ class SalesDocumentAdmin(CompanyScopedAdmin):
     def st(self, obj):
         return DocumentStatus(obj.effective_status).label
 
-    actions = ["post_selected", "cancel_selected"]
+    actions = ["post_selected", "cancel_selected", "cancel_not_carried_out"]
 
     @admin.display(description="Núm.", ordering="number")
     def folio(self, obj):
@@ -166,17 +166,30 @@ class SalesDocumentAdmin(CompanyScopedAdmin):
         if posted:
             self.message_user(request, f"{posted} factura(s) contabilizada(s).", messages.SUCCESS)
 
-    @admin.action(description="Cancelar las facturas seleccionadas", permissions=["change"])
-    def cancel_selected(self, request, queryset):
+    def _cancel(self, request, queryset, motive):
         cancelled = 0
         for document in queryset.filter(kind="invoice").exclude(status="cancelled").order_by("pk"):
             try:
-                cancel_invoice(document=document, user=request.user)
+                cancel_invoice_and_cfdi(document=document, motive=motive, user=request.user)
                 cancelled += 1
             except DomainError as exc:
                 self.message_user(request, f"{document}: {exc.message}", messages.ERROR)
         if cancelled:
             self.message_user(request, f"{cancelled} factura(s) cancelada(s).", messages.SUCCESS)
+
+    @admin.action(
+        description="Cancelar las facturas (CFDI con motivo 02: comprobante emitido con errores sin relación)",
+        permissions=["change"],
+    )
+    def cancel_selected(self, request, queryset):
+        self._cancel(request, queryset, "02")
+
+    @admin.action(
+        description="Cancelar las facturas (CFDI con motivo 03: no se llevó a cabo la operación)",
+        permissions=["change"],
+    )
+    def cancel_not_carried_out(self, request, queryset):
+        self._cancel(request, queryset, "03")
 
 
 @admin.register(ExternalCfdi)

@@ -16,8 +16,9 @@ from inventory.services import cancel_stock_movement
 from .cfdi_mapping import SOURCE_MODEL
 from .document_models import DocumentKind, DocumentStatus, SalesDocument
 from .external_cfdi import free_external_cfdis
+from .invoice_cfdi import cancel_invoice_cfdi, invoice_cfdi
 from .receivables.models import Receivable
-from .receivables.services import cancel_receivable
+from .receivables.services import CANCEL_WITH_RECORDS_MESSAGE, can_cancel_receivable, cancel_receivable
 
 
 def can_cancel(document: SalesDocument) -> bool:
@@ -66,7 +67,7 @@ def cancel_invoice(*, document: SalesDocument, user=None) -> SalesDocument:
     4. from a remission: the remission's stock exit and cost entry stay (they are the remission's);
        otherwise its own stock exit is cancelled, giving the goods and their cost back;
     5. every póliza tied to the invoice is cancelled;
-    6. its stamped CFDI must be cancelled with SAT through the PAC (see below);
+    6. its stamped CFDI must have been cancelled with SAT (cancel_invoice_and_cfdi asks the PAC);
     7. CFDIs stamped elsewhere and linked to it are freed, to be linked to another invoice.
     """
     document = (
@@ -77,12 +78,13 @@ def cancel_invoice(*, document: SalesDocument, user=None) -> SalesDocument:
     stamped = CfdiDocument.objects.filter(
         source_model=SOURCE_MODEL, source_id=document.pk, status=CfdiDocument.Status.STAMPED
     ).first()
-    if stamped is not None:
-        # Rule 6 needs the PAC's cancellation with SAT's motive; until that service exists the
-        # invoice is not cancelled here, so the books never disagree with what SAT holds.
+    if stamped is not None and stamped.cancellation_status != CfdiDocument.Cancellation.ACCEPTED:
+        # Rule 6: the books follow SAT. Until SAT accepted the CFDI's cancellation the invoice
+        # stays, so they never disagree (cancel_invoice_and_cfdi asks SAT first).
         raise DomainError(
             "cfdi_timbrado",
-            f"La factura tiene el CFDI {stamped.uuid} timbrado: primero solicite su cancelación ante el SAT.",
+            f"La factura tiene el CFDI {stamped.uuid} vigente ante el SAT: indique el motivo de "
+            "cancelación (01, 02, 03 o 04) para cancelarlo primero.",
             status=409,
             uuid=stamped.uuid,
         )
@@ -112,6 +114,52 @@ NODE_TYPES = {
     DocumentKind.REMISSION: "remision",
     DocumentKind.INVOICE: "factura",
 }
+
+
+def _check_books_can_be_undone(document: SalesDocument) -> None:
+    """What would stop cancel_invoice, checked before SAT is asked to cancel the CFDI."""
+    if document.kind != DocumentKind.INVOICE:
+        raise DomainError("no_es_factura", f"{document} no es una factura.")
+    if not can_cancel(document):
+        raise DomainError("factura_cancelada", "La factura ya está cancelada.", status=409)
+    for receivable in Receivable.objects.filter(
+        company=document.company, origin=document.origin_reference, status=Receivable.Status.ACTIVE
+    ):
+        if not can_cancel_receivable(receivable):
+            raise DomainError("cxc_con_registros", CANCEL_WITH_RECORDS_MESSAGE, status=409)
+
+
+def cancel_invoice_and_cfdi(
+    *, document: SalesDocument, motive: str = "", substitute_uuid: str = "", user=None
+) -> SalesDocument:
+    """Cancel an invoice as a user asks for it: its stamped CFDI with SAT first (through the PAC,
+    outside any transaction, with SAT's ``motive``), then the books by the seven rules once SAT
+    accepted. A cancellation the receiver must still accept leaves the invoice as it is: cancel
+    again once accepted (asking again is safe)."""
+    _check_books_can_be_undone(document)
+    cfdi = invoice_cfdi(document)
+    if cfdi is not None and cfdi.status == CfdiDocument.Status.STAMPED:
+        if not motive:
+            raise DomainError(
+                "motivo_requerido",
+                f"La factura tiene el CFDI {cfdi.uuid} timbrado: indique el motivo de cancelación ante el "
+                "SAT (01, 02, 03 o 04).",
+            )
+        cfdi = cancel_invoice_cfdi(invoice=document, motive=motive, substitute_uuid=substitute_uuid)
+        if cfdi.cancellation_status == CfdiDocument.Cancellation.REQUESTED:
+            raise DomainError(
+                "cancelacion_solicitada",
+                f"Se solicitó al SAT la cancelación del CFDI {cfdi.uuid}; el receptor debe aceptarla. "
+                "Cancele la factura de nuevo cuando la acepte.",
+                status=409,
+            )
+        if cfdi.cancellation_status == CfdiDocument.Cancellation.REJECTED:
+            raise DomainError(
+                "cancelacion_rechazada",
+                f"El receptor rechazó la cancelación del CFDI {cfdi.uuid}; la factura sigue vigente.",
+                status=409,
+            )
+    return cancel_invoice(document=document, user=user)
 
 
 def _node(kind: str, label: str, status: str, obj=None, children=None) -> dict:

@@ -11,11 +11,12 @@ from rest_framework.response import Response
 
 from cashbank.models import CashBankAccount, PaymentMethod
 from cfdi.api import SendSerializer, pdf_response, xml_response
+from cfdi.models import CfdiDocument
 from erp.api_base import CompanyRolePermission
 from erp.models import Currency
 from erp.roles import companies_with_perm
 
-from .cancellation import cancel_document, track_document
+from .cancellation import cancel_document, cancel_invoice_and_cfdi, track_document
 from .document_models import DocumentKind, DocumentStatus, Payment, SalesDocument, SalesDocumentLine
 from .document_selectors import PERIODS, STATUS_TABS, documents_for_list
 from .documents import UNSET, LineRequest, create_document, generate_invoice_from, prepare_document
@@ -104,6 +105,16 @@ class PostInputSerializer(serializers.Serializer):
     collections = CollectionInputSerializer(
         many=True, required=False, help_text="Cajas o bancos que cobran una factura de contado."
     )
+
+
+class CancelInputSerializer(serializers.Serializer):
+    motive = serializers.ChoiceField(
+        choices=CfdiDocument.Motive.choices,
+        required=False,
+        allow_blank=True,
+        help_text="Motivo SAT de cancelación del CFDI timbrado: 01 con sustituto, 02, 03 o 04.",
+    )
+    substitute_uuid = serializers.CharField(required=False, allow_blank=True, max_length=36)
 
 
 class LinkCfdiSerializer(serializers.Serializer):
@@ -276,13 +287,25 @@ class SalesDocumentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vie
         document.preview_lines = lines
         return Response(PreviewSerializer(document).data)
 
-    @extend_schema(request=None, responses={200: DocumentSerializer})
+    @extend_schema(request=CancelInputSerializer, responses={200: DocumentSerializer})
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
-        """Cancela el documento. Una factura, por las siete reglas: libera su origen, cancela cobros,
-        cuenta por cobrar (si no tiene registros aplicados), salida del almacén, pólizas y CFDIs
-        externos enlazados. Una remisión devuelve su mercancía; un documento facturado no se cancela."""
-        document = cancel_document(document=self.get_object(), user=request.user)
+        """Cancela el documento. Una factura, por las siete reglas: primero su CFDI ante el SAT (con
+        el motivo; 01 con el UUID que lo sustituye), luego libera su origen, cancela cobros, cuenta por
+        cobrar (si no tiene registros aplicados), salida del almacén, pólizas y CFDIs externos
+        enlazados. Una remisión devuelve su mercancía; un documento facturado no se cancela."""
+        document = self.get_object()
+        payload = CancelInputSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        if document.kind == DocumentKind.INVOICE:
+            document = cancel_invoice_and_cfdi(
+                document=document,
+                motive=payload.validated_data.get("motive", ""),
+                substitute_uuid=payload.validated_data.get("substitute_uuid", ""),
+                user=request.user,
+            )
+        else:
+            document = cancel_document(document=document, user=request.user)
         return Response(DocumentSerializer(self.get_queryset().get(pk=document.pk)).data)
 
     @extend_schema(responses={200: OpenApiTypes.OBJECT})

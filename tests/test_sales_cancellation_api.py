@@ -8,7 +8,7 @@ from django.contrib.auth import get_user_model
 
 from accounting.models import JournalEntry
 from cashbank.models import CashBankAccount, CashMovement
-from cfdi.models import Csd
+from cfdi.models import CfdiDocument, Csd
 from demo.services import load_demo
 from inventory.models import Product, StockLevel, StockMovement, Warehouse
 from inventory.services import create_stock_movement
@@ -158,10 +158,37 @@ def test_rule_6_a_stamped_cfdi_must_be_cancelled_with_sat_first(
     Csd.objects.filter(company=demo.company).update(active=True)
     with django_capture_on_commit_callbacks(execute=True):
         invoice = posted(client, demo, "credit")
-    response = cancel(client, invoice)
-    assert response.status_code == 409 and response.json()["code"] == "cfdi_timbrado"
+    origin = f"VFAC|{invoice['id']}|PACHUCA||"
+    no_motive = cancel(client, invoice)
+    assert no_motive.status_code == 400 and no_motive.json()["code"] == "motivo_requerido"
+    no_substitute = client.post(
+        f"/api/sales/invoices/{invoice['id']}/cancel/", {"motive": "01"}, format="json"
+    )
+    assert no_substitute.status_code == 400
     assert SalesDocument.objects.get(pk=invoice["id"]).status == "generated"
-    assert Receivable.objects.get(origin=f"VFAC|{invoice['id']}|PACHUCA||").status == "active"
+    assert Receivable.objects.get(origin=origin).status == "active"
+    cfdi = CfdiDocument.objects.get(source_id=invoice["id"])
+    assert cfdi.cancellation_status == ""
+
+    response = client.post(f"/api/sales/invoices/{invoice['id']}/cancel/", {"motive": "02"}, format="json")
+    assert response.status_code == 200, response.json()
+    cfdi.refresh_from_db()
+    assert (cfdi.cancellation_status, cfdi.cancellation_motive, cfdi.status) == ("accepted", "02", "stamped")
+    assert response.json()["status"] == "cancelled"
+    assert Receivable.objects.get(origin=origin).status == "cancelled"
+
+
+def test_rule_6_books_wait_for_an_applied_record_before_sat_is_asked(
+    demo, client, django_capture_on_commit_callbacks
+):
+    Csd.objects.filter(company=demo.company).update(active=True)
+    with django_capture_on_commit_callbacks(execute=True):
+        invoice = posted(client, demo, "credit")
+    receivable = Receivable.objects.get(origin=f"VFAC|{invoice['id']}|PACHUCA||")
+    apply_receivable_record(receivable=receivable, kind="payment", amount=Decimal("1.00"), date=DAY)
+    response = client.post(f"/api/sales/invoices/{invoice['id']}/cancel/", {"motive": "02"}, format="json")
+    assert response.status_code == 409 and response.json()["code"] == "cxc_con_registros"
+    assert CfdiDocument.objects.get(source_id=invoice["id"]).cancellation_status == ""  # SAT never asked
 
 
 def test_a_cancelled_invoice_cannot_be_cancelled_again(demo, client):
