@@ -97,7 +97,8 @@ def install_csd(*, company: Company, cer: bytes, key: bytes, password: str) -> C
 
 
 def active_csd(company: Company) -> Csd:
-    csd = Csd.objects.filter(company=company, active=True).first()
+    # The key and password stay encrypted in the row: signer_for decrypts them once per process.
+    csd = Csd.objects.filter(company=company, active=True).defer("private_key", "password").first()
     if csd is None:
         raise DomainError(
             "csd_faltante", "La empresa no tiene un certificado de sello digital (CSD) cargado.", status=409
