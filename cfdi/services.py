@@ -217,7 +217,12 @@ def _mark_stamped(*, document_id: int, result: StampResult, pac_name: str) -> Cf
         document.sat_certificate_number = result.sat_certificate_number
         document.last_error_code = ""
         document.last_error_message = ""
-        document.save()
+        document.save(
+            update_fields=[
+                "status", "xml", "uuid", "stamped_at", "pac", "sat_certificate_number",
+                "last_error_code", "last_error_message",
+            ]
+        )  # fmt: skip
     return document
 
 
