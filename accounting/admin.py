@@ -83,7 +83,7 @@ class EntryLineForm(forms.Form):
     account = forms.ModelChoiceField(queryset=Account.objects.none(), required=False, label="Cuenta")
     debit = forms.DecimalField(max_digits=18, decimal_places=2, required=False, min_value=0, label="Cargo")
     credit = forms.DecimalField(max_digits=18, decimal_places=2, required=False, min_value=0, label="Abono")
-    description = forms.CharField(max_length=200, required=False, label="Concepto")
+    description = forms.CharField(max_length=200, required=False, label="Concepto de la partida")
 
 
 EntryLineFormSet = forms.formset_factory(EntryLineForm, extra=8)
@@ -140,11 +140,13 @@ class JournalEntryAdmin(LedgerAdmin):
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
             "title": "Registrar póliza",
+            "form_id": "post-entry",
+            "submit_label": "Registrar póliza",
             "form": form,
             "lines": lines,
             **(extra_context or {}),
         }
-        return TemplateResponse(request, "admin/accounting/journalentry/post_entry.html", context)
+        return TemplateResponse(request, "admin/header_lines_form.html", context)
 
 
 @admin.register(JournalLine)

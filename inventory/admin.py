@@ -99,7 +99,9 @@ class MovementHeaderForm(forms.Form):
 class MovementLineForm(forms.Form):
     product = forms.ModelChoiceField(queryset=Product.objects.none(), required=False, label="Producto")
     quantity = forms.DecimalField(max_digits=18, decimal_places=4, required=False, label="Cantidad")
-    unit_cost = forms.DecimalField(max_digits=18, decimal_places=6, required=False, label="Costo unitario")
+    unit_cost = forms.DecimalField(
+        max_digits=18, decimal_places=6, required=False, label="Costo unitario (entradas)"
+    )
 
 
 MovementLineFormSet = forms.formset_factory(MovementLineForm, extra=8)
@@ -169,11 +171,13 @@ class StockMovementAdmin(LedgerAdmin):
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
             "title": "Registrar movimiento al almacén",
+            "form_id": "add-movement",
+            "submit_label": "Registrar movimiento",
             "form": form,
             "lines": lines,
             **(extra_context or {}),
         }
-        return TemplateResponse(request, "admin/inventory/stockmovement/add_movement.html", context)
+        return TemplateResponse(request, "admin/header_lines_form.html", context)
 
 
 @admin.register(StockLevel)

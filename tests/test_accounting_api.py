@@ -105,7 +105,11 @@ def _form(company, chart, credit):
 def test_accountant_posts_a_manual_entry_in_the_admin(company, chart, accountant, client):
     client.force_login(accountant)
     url = "/admin/accounting/journalentry/add/"
-    assert client.get(url).status_code == 200
+    page = client.get(url)
+    assert page.status_code == 200
+    assert (
+        "<th>Cuenta</th><th>Cargo</th><th>Abono</th><th>Concepto de la partida</th>" in page.content.decode()
+    )
     refused = client.post(url, _form(company, chart, "40.00"))
     assert refused.status_code == 200
     assert "La póliza no cuadra: cargos 50.00 y abonos 40.00." in refused.content.decode()

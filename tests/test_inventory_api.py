@@ -152,7 +152,9 @@ def test_accountant_registers_a_movement_in_the_admin(company, accountant, setup
     warehouse, product = setup
     client.force_login(accountant)
     url = "/admin/inventory/stockmovement/add/"
-    assert client.get(url).status_code == 200
+    page = client.get(url)
+    assert page.status_code == 200
+    assert "<th>Producto</th><th>Cantidad</th><th>Costo unitario (entradas)</th>" in page.content.decode()
     form = {"warehouse": warehouse.pk, "kind": "exit", "date": "2026-02-10", "concept": "Merma", "origin": "",
             "lines-TOTAL_FORMS": "8", "lines-INITIAL_FORMS": "0", "lines-MIN_NUM_FORMS": "0", "lines-MAX_NUM_FORMS": "1000",
             "lines-0-product": product.pk, "lines-0-quantity": "2"}  # fmt: skip
