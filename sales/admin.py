@@ -1,14 +1,12 @@
 from django.contrib import admin, messages
-from django.db.models import Exists, OuterRef
 from django.utils.html import format_html, format_html_join
 
-from cfdi.models import CfdiDocument
 from erp.admin import CompanyScopedAdmin
 from erp.errors import DomainError
 
 from .cancellation import cancel_invoice_and_cfdi, track_document
-from .cfdi_mapping import SOURCE_MODEL
 from .document_models import DocumentStatus
+from .invoice_cfdi import cfdi_column
 from .models import Customer, ExternalCfdi, SalesDocument, SalesDocumentLine, SalesEntity, Salesperson
 from .posting import post_invoice
 from .receivables import admin as receivables_admin  # noqa: F401  (registers the receivables screens)
@@ -105,19 +103,19 @@ class SalesDocumentAdmin(CompanyScopedAdmin):
     list_select_related = ["entity", "currency", "stock_movement"]
     inlines = [SalesDocumentLineInline]
 
-    def get_queryset(self, request):
-        stamped = CfdiDocument.objects.filter(
-            source_model=SOURCE_MODEL, source_id=OuterRef("pk"), status=CfdiDocument.Status.STAMPED
-        )
-        return (
-            super()
-            .get_queryset(request)
-            .annotate(cfdi_stamped=Exists(stamped), cfdi_pdf=Exists(stamped.exclude(pdf="")))
-        )
+    def get_changelist_instance(self, request):
+        # The CFDI column by the same rule as the API and the cashier list (own CFDI or one
+        # stamped elsewhere and linked), for the whole page in two queries.
+        changelist = super().get_changelist_instance(request)
+        changelist.result_list = list(changelist.result_list)
+        columns = cfdi_column(changelist.result_list)
+        for document in changelist.result_list:
+            document.cfdi_column = columns.get(document.pk, "---")
+        return changelist
 
     @admin.display(description="CFDI")
     def cfdi(self, obj):
-        return "PDF" if obj.cfdi_pdf else "TFD" if obj.cfdi_stamped else "---"
+        return obj.cfdi_column
 
     @admin.display(description="ST", ordering="status")
     def st(self, obj):

@@ -159,3 +159,15 @@ def test_the_same_cfdi_loads_once(demo, client):
     again = upload(client, pachuca(demo), xml)
     assert again.status_code == 409 and again.json()["code"] == "cfdi_duplicado"
     assert client.get(f"/api/sales/external-cfdis/{ExternalCfdi.objects.get().pk}/xml/").content == xml
+
+
+def test_the_admin_list_shows_a_linked_cfdi_like_the_api(demo, client):
+    from django.test import Client
+
+    external = upload(client, pachuca(demo), cfdi_xml(total="1000.00")).json()
+    target = invoice(client, demo)
+    assert link(client, target, external["id"]).json()["cfdi"] == "TFD"
+    browser = Client()
+    browser.force_login(get_user_model().objects.get(username="contador"))
+    page = browser.get("/admin/sales/salesdocument/?kind__exact=invoice").content.decode()
+    assert '<td class="field-cfdi">TFD</td>' in page
