@@ -136,10 +136,7 @@ def _build_lines(*, entity, customer, requests: list[LineRequest], decimals: int
                 retained_isr_rate=product.retained_isr_rate,
             )
         )
-    try:
-        totals = compute_document(inputs, decimals)
-    except DomainError as exc:
-        raise DomainError(exc.code, exc.message, **exc.details) from exc
+    totals = compute_document(inputs, decimals)
     for line, taxes in zip(lines, totals.lines, strict=True):
         line.importe, line.discount = taxes.importe, taxes.discount
         line.iva, line.ieps = taxes.iva, taxes.ieps
@@ -147,7 +144,7 @@ def _build_lines(*, entity, customer, requests: list[LineRequest], decimals: int
     return lines, totals
 
 
-def _check_header(*, kind, entity, customer, payment, currency, exchange_rate):
+def _check_header(*, entity, customer, payment, currency, exchange_rate):
     if customer.entity_id != entity.pk:
         raise DomainError("cliente_de_otra_entidad", "El cliente no pertenece a esta entidad de venta.")
     if not customer.active:
@@ -210,7 +207,6 @@ def prepare_document(
     entry screen shows while the cashier types, and what ``create_document`` then saves."""
     currency = currency or Currency.objects.get(is_national=True)
     rate = _check_header(
-        kind=kind,
         entity=entity,
         customer=customer,
         payment=payment,
@@ -428,7 +424,7 @@ def generate_invoice_from(
             quantity=line.quantity,
             unit_price=line.unit_price,
             discount_rate=line.discount_rate,
-            iva_rate=line.iva_rate if line.iva_rate is not None else None,
+            iva_rate=line.iva_rate,
             description=line.description,
             observations=line.observations,
         )
