@@ -33,17 +33,31 @@ import django  # noqa: E402
 django.setup()
 
 from django.core.management import call_command  # noqa: E402
-from django.db import connection, connections  # noqa: E402
+from django.db import connection, connections, transaction  # noqa: E402
+from django.db.models import F  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 
-from cashbank.models import CashBankAccount  # noqa: E402
+from accounting.models import JournalEntry, JournalLine, JournalSequence, PaymentRecord  # noqa: E402
+from accounting.services import require_variables  # noqa: E402
+from accounting.variables import SALES_VARIABLES, Variable  # noqa: E402
+from cashbank.models import CashBankAccount, CashMovement  # noqa: E402
 from cfdi.models import Csd  # noqa: E402
 from demo.services import load_demo  # noqa: E402
-from inventory.models import Product, Warehouse  # noqa: E402
+from erp.models import Currency  # noqa: E402
+from inventory.models import (  # noqa: E402
+    Product,
+    StockLevel,
+    StockMovement,
+    StockMovementEvent,
+    StockMovementLine,
+    Warehouse,
+)
 from inventory.services import create_stock_movement  # noqa: E402
+from sales.document_models import SalesDocument, SalesDocumentLine  # noqa: E402
 from sales.documents import LineRequest, create_document  # noqa: E402
 from sales.models import Customer, SalesEntity  # noqa: E402
 from sales.posting import Collection, post_invoice  # noqa: E402
+from sales.receivables.models import Receivable  # noqa: E402
 
 PROCESSES = 2
 DAY = date(2026, 11, 20)
@@ -93,7 +107,7 @@ def prepare(products: int = 60):
 
 
 def one_invoice(company, number: int, lines: int):
-    entity = SalesEntity.objects.get(company=company, code="PACHUCA")
+    entity = SalesEntity.objects.select_related("company", "warehouse").get(company=company, code="PACHUCA")
     customer = Customer.objects.select_related("salesperson").get(entity=entity, number=1)
     cash = number % 2 == 0
     requests = [LineRequest(f"BENCH{(number + n) % 60:03d}", Decimal(n % 5 + 1)) for n in range(lines)]
@@ -106,9 +120,125 @@ def one_invoice(company, number: int, lines: int):
         payment="cash" if cash else "credit",
     )
     collections = [
-        Collection(account=CashBankAccount.objects.get(company=company, code="CAJA"), amount=document.total)
+        Collection(
+            account=CashBankAccount.objects.select_related("currency", "ledger_account").get(
+                company=company, code="CAJA"
+            ),
+            amount=document.total,
+        )
     ]
     return post_invoice(document=document, collections=collections if cash else None)
+
+
+def bare_context(company) -> dict:
+    """What the bare-ORM baseline writes with, loaded once (no checks, no lookups per invoice)."""
+    entity = SalesEntity.objects.select_related("warehouse").get(company=company, code="PACHUCA")
+    products = list(Product.objects.filter(company=company, code__startswith="BENCH").order_by("code"))
+    return {
+        "company": company,
+        "entity": entity,
+        "customer": Customer.objects.get(entity=entity, number=1),
+        "currency": Currency.objects.get(is_national=True),
+        "cash": CashBankAccount.objects.get(company=company, code="CAJA"),
+        "products": products,
+        "accounts": require_variables(company=company, names=SALES_VARIABLES),
+        "levels": {
+            level.product_id: level
+            for level in StockLevel.objects.filter(warehouse=entity.warehouse, product__in=products)
+        },
+    }
+
+
+def _bare_entry(ctx, kind: str, lines: list[tuple]) -> JournalEntry:
+    key = {"company": ctx["company"], "kind": kind, "year": DAY.year, "month": DAY.month}
+    sequences = JournalSequence.objects.filter(**key)
+    sequences.update(last_number=F("last_number") + 1)
+    entry = JournalEntry.objects.create(
+        **key, date=DAY, number=sequences.values_list("last_number", flat=True).get(),
+        concept="Factura", total=sum(line[1] for line in lines),
+    )  # fmt: skip
+    entry.first_line = JournalLine.objects.bulk_create(
+        [
+            JournalLine(entry=entry, position=n, account=account, debit=debit, credit=credit)
+            for n, (account, debit, credit) in enumerate(lines, start=1)
+        ]
+    )[0]
+    return entry
+
+
+@transaction.atomic
+def bare_orm_invoice(ctx, number: int, lines: int = 10) -> None:
+    """The rows one posted invoice writes, written with bare ORM calls and no business rules:
+    the floor that the services' figure is compared with."""
+    entity, customer, accounts = ctx["entity"], ctx["customer"], ctx["accounts"]
+    cash = number % 2 == 0
+    SalesEntity.objects.filter(pk=entity.pk).update(next_number=F("next_number") + 1)
+    document = SalesDocument.objects.create(
+        company=ctx["company"], kind="invoice", entity=entity, number=1_000_000 + number, date=DAY,
+        payment="cash" if cash else "credit", customer=customer, customer_number=customer.number,
+        customer_rfc=customer.rfc, customer_name=customer.name, customer_postal_code=customer.postal_code,
+        customer_regimen_fiscal=customer.regimen_fiscal, customer_uso_cfdi=customer.uso_cfdi,
+        currency=ctx["currency"], warehouse=entity.warehouse, status="generated",
+        importe=Decimal("1000"), subtotal=Decimal("1000"), iva=Decimal("160"), total=Decimal("1160"),
+    )  # fmt: skip
+    products = [ctx["products"][(number + n) % len(ctx["products"])] for n in range(lines)]
+    SalesDocumentLine.objects.bulk_create(
+        SalesDocumentLine(
+            document=document, position=n, product=p, code=p.code, unit=p.unit, description=p.description,
+            quantity=Decimal(1), unit_price=Decimal(100), iva_rate=Decimal(16), importe=Decimal(100),
+            iva=Decimal(16),
+        )
+        for n, p in enumerate(products, start=1)
+    )  # fmt: skip
+    total, income, iva = Decimal("1160"), Decimal("1000"), Decimal("160")
+    if cash:
+        entry = _bare_entry(
+            ctx, "I", [(ctx["cash"].ledger_account, total, 0), (accounts[Variable.SALES_INCOME], 0, income),
+                       (accounts[Variable.IVA_TRANSFERRED], 0, iva)],
+        )  # fmt: skip
+        CashMovement.objects.create(
+            company=ctx["company"], account=ctx["cash"], kind="deposit", date=DAY, amount=total,
+            document_currency=ctx["currency"], document_amount=total, method="01", concept="Cobro",
+            journal_entry=entry,
+        )  # fmt: skip
+        PaymentRecord.objects.create(
+            line=entry.first_line, kind="other", date=DAY, beneficiary="X", rfc="XAXX010101000",
+            amount=total, method="01",
+        )  # fmt: skip
+    else:
+        Receivable.objects.create(
+            company=ctx["company"], customer=customer, document_number=str(number), date=DAY, due_date=DAY,
+            currency=ctx["currency"], amount=total, balance=total,
+        )  # fmt: skip
+        _bare_entry(
+            ctx, "D", [(accounts[Variable.CUSTOMERS], total, 0), (accounts[Variable.SALES_INCOME], 0, income),
+                       (accounts[Variable.IVA_TRANSFERRED], 0, iva)],
+        )  # fmt: skip
+    levels = [ctx["levels"][p.pk] for p in products]
+    for level in levels:
+        level.quantity -= 1
+    StockLevel.objects.bulk_update(levels, ["quantity"])
+    movement = StockMovement.objects.create(
+        company=ctx["company"], warehouse=entity.warehouse, kind="exit", date=DAY, concept="Salida",
+        total_cost=Decimal("75"),
+    )  # fmt: skip
+    StockMovementLine.objects.bulk_create(
+        StockMovementLine(movement=movement, position=n, product=p, quantity=1, unit_cost=Decimal("7.5"),
+                          total_cost=Decimal("7.5"))
+        for n, p in enumerate(products, start=1)
+    )  # fmt: skip
+    StockMovementEvent.objects.create(movement=movement, action="created")
+    movement.journal_entry = _bare_entry(
+        ctx,
+        "D",
+        [
+            (accounts[Variable.COST_OF_SALES], Decimal("75"), 0),
+            (entity.warehouse.inventory_account, 0, Decimal("75")),
+        ],
+    )
+    movement.save(update_fields=["journal_entry"])
+    document.stock_movement = movement
+    document.save(update_fields=["stock_movement"])
 
 
 def queries_per_invoice(company, lines: int) -> float:
@@ -120,18 +250,41 @@ def queries_per_invoice(company, lines: int) -> float:
     return sum(counts) / len(counts)
 
 
-def worker(company_id, count, offset, start_at, results):
+def worker(company_id, mode, count, offset, start_at, results):
     connections.close_all()  # never share the parent's connection with a forked child
     from erp.models import Company
 
     company = Company.objects.get(pk=company_id)
+    ctx = bare_context(company) if mode == "bare" else None
     while time.time() < start_at:
         time.sleep(0.001)
     begin = time.perf_counter()
     for n in range(count):
-        one_invoice(company, offset + n, 10)
+        if ctx:
+            bare_orm_invoice(ctx, offset + n)
+        else:
+            one_invoice(company, offset + n, 10)
     results.put(time.perf_counter() - begin)
     connections.close_all()
+
+
+def per_second(company, mode: str, per_process: int) -> float:
+    """Invoices per second with PROCESSES processes writing at once."""
+    connections.close_all()
+    results = multiprocessing.Queue()
+    start_at = time.time() + 1
+    workers = [
+        multiprocessing.Process(
+            target=worker, args=(company.pk, mode, per_process, i * per_process, start_at, results)
+        )
+        for i in range(PROCESSES)
+    ]
+    for process in workers:
+        process.start()
+    elapsed = max(results.get() for _ in workers)
+    for process in workers:
+        process.join()
+    return per_process * PROCESSES / elapsed
 
 
 def main():
@@ -142,25 +295,15 @@ def main():
     fifty_lines = queries_per_invoice(company, 50)
     for n in range(10):  # warm caches and the counters
         one_invoice(company, n, 10)
-    connections.close_all()
+    services = per_second(company, "services", per_process)
+    bare = per_second(company, "bare", per_process)
 
-    results = multiprocessing.Queue()
-    start_at = time.time() + 1
-    workers = [
-        multiprocessing.Process(
-            target=worker, args=(company.pk, per_process, i * per_process, start_at, results)
-        )
-        for i in range(PROCESSES)
-    ]
-    for process in workers:
-        process.start()
-    elapsed = max(results.get() for _ in workers)
-    for process in workers:
-        process.join()
-
-    total = per_process * PROCESSES
-    print(f"posted {total} invoices of 10 lines with {PROCESSES} processes in {elapsed:.2f} s")
-    print(f"invoices_per_second: {total / elapsed:.1f}")
+    print(f"posted {per_process * PROCESSES} invoices of 10 lines with {PROCESSES} processes, twice:")
+    print(f"through the services: {services:.1f} per second")
+    print(f"the same rows with bare ORM writes: {bare:.1f} per second")
+    print(f"invoices_per_second: {services:.1f}")
+    print(f"bare_orm_invoices_per_second: {bare:.1f}")
+    print(f"services_to_bare_ratio: {services / bare:.2f}")
     print(f"queries_per_invoice_1_line: {one_line:.1f}")
     print(f"queries_per_invoice_50_lines: {fifty_lines:.1f}")
     if fifty_lines > one_line:
