@@ -4,8 +4,7 @@ from collections.abc import Iterable
 from datetime import date as Date
 from decimal import Decimal
 
-from django.db import transaction
-from django.db.models import F
+from django.db import connection, transaction
 from django.utils import timezone
 
 from erp.errors import DomainError
@@ -66,13 +65,24 @@ def check_period_open(*, company, date: Date) -> None:
         )
 
 
+# One statement creates the month's counter or bumps it, and reads the number back. Its row
+# lock is held until commit, so concurrent postings of one kind and month queue here, briefly.
+# (Postgres and SQLite ≥ 3.35 both speak INSERT … ON CONFLICT … RETURNING; the ORM cannot say it.)
+_TAKE_NUMBER_SQL = f"""
+    INSERT INTO {JournalSequence._meta.db_table} (company_id, kind, year, month, last_number)
+    VALUES (%s, %s, %s, %s, 1)
+    ON CONFLICT (company_id, kind, year, month)
+    DO UPDATE SET last_number = {JournalSequence._meta.db_table}.last_number + 1
+    RETURNING last_number
+"""
+
+
 def _next_number(*, company, kind: str, date: Date) -> int:
-    """Take the next entry number of the kind and month under a row lock (F() on the counter)."""
-    key = {"company": company, "kind": kind, "year": date.year, "month": date.month}
-    JournalSequence.objects.get_or_create(**key)
-    sequences = JournalSequence.objects.filter(**key)
-    sequences.update(last_number=F("last_number") + 1)  # the UPDATE holds the row lock until commit
-    return sequences.values_list("last_number", flat=True).get()
+    """Take the next entry number of the kind and month."""
+    company_id = company if isinstance(company, int) else company.pk
+    with connection.cursor() as cursor:
+        cursor.execute(_TAKE_NUMBER_SQL, [company_id, kind, date.year, date.month])
+        return cursor.fetchone()[0]
 
 
 def _clean_payment(raw: dict, *, position: int) -> dict:
