@@ -88,7 +88,9 @@ class PreviewSerializer(DocumentSerializer):
 
 
 class CollectionInputSerializer(serializers.Serializer):
-    account = serializers.PrimaryKeyRelatedField(queryset=CashBankAccount.objects.select_related("currency"))
+    account = serializers.PrimaryKeyRelatedField(
+        queryset=CashBankAccount.objects.select_related("currency", "ledger_account")
+    )
     amount = serializers.DecimalField(
         max_digits=18, decimal_places=2, help_text="En la moneda de la factura."
     )
@@ -160,7 +162,7 @@ class DocumentInputSerializer(serializers.Serializer):
         if request is not None:  # entities of another company look like entities that do not exist
             self.fields["entity"].queryset = SalesEntity.objects.filter(
                 company__in=companies_with_perm(request.user, "sales.add_salesdocument")
-            )
+            ).select_related("company", "warehouse")
 
     def validate(self, attrs):
         entity = attrs["entity"]

@@ -335,9 +335,10 @@ def _replay(existing: SalesDocument, fingerprint: str) -> SalesDocument:
     return existing
 
 
-def stock_exit(*, document: SalesDocument, user=None):
+def stock_exit(*, document: SalesDocument, user=None, cost_account=None):
     """The stock exit of an invoice or a remission: its goods (services move no stock), unless the
-    entity keeps no stock movements. The warehouse posts the cost entry when linked."""
+    entity keeps no stock movements. The warehouse posts the cost entry when linked, against
+    ``cost_account`` (the VEN_COSTO variable's account, looked up when not given)."""
     if document.entity.no_stock_movements:
         return None
     goods = [line for line in document.lines.select_related("product") if not line.product.is_service]
@@ -352,6 +353,7 @@ def stock_exit(*, document: SalesDocument, user=None):
         origin=document.origin_reference,
         lines=[{"product": line.product, "quantity": line.quantity} for line in goods],
         user=user,
+        counterpart_account=cost_account,
     )
 
 

@@ -90,7 +90,8 @@ def _balanced(credits: list[dict], debits: list[dict], counterpart_lines: list[d
     return counterpart_lines + debits + credits
 
 
-def _collect(document: SalesDocument, collections: list[Collection], accounts: dict, user) -> None:
+def _check_collections(document: SalesDocument, collections: list[Collection]) -> None:
+    """The seed's collection rules for a contado invoice, checked before anything is written."""
     entity = document.entity
     if not collections:
         raise DomainError("sin_cobro", "Una factura de contado requiere al menos una caja o banco de cobro.")
@@ -112,6 +113,9 @@ def _collect(document: SalesDocument, collections: list[Collection], accounts: d
             "cobro_incompleto",
             f"Los cobros suman {quantize(collected)} y el total de la factura es {document.total}.",
         )
+
+
+def _collect(document: SalesDocument, collections: list[Collection], accounts: dict, user) -> None:
     concept = f"Cobro factura {document.series}{document.number} {document.customer_name}"
     movements = [
         create_cash_movement(
@@ -135,7 +139,7 @@ def _collect(document: SalesDocument, collections: list[Collection], accounts: d
         )
         for c in collections
     ]
-    if entity.is_contable:
+    if document.entity.is_contable:
         credits, debits = _sales_lines(document, accounts)
         entry = post_journal_entry(
             company=document.company,
@@ -173,9 +177,11 @@ def post_invoice(
     *, document: SalesDocument, collections: list[Collection] | None = None, user=None
 ) -> SalesDocument:
     """Post a draft invoice: number it and write its money, receivable, entries and stock exit."""
+    # Only the joins every posting needs: each one costs the planner more than it saves (the
+    # customer is read for credit invoices only, the source for invoices that have one).
     document = (
         SalesDocument.objects.select_for_update(of=("self",))
-        .select_related("entity", "company", "currency", "customer", "source", "warehouse")
+        .select_related("entity", "company", "currency", "warehouse")
         .get(pk=document.pk)
     )
     if not can_post(document):
@@ -186,13 +192,17 @@ def post_invoice(
         )
     # The seed: every sales variable is checked, used or not, linked entity or not.
     accounts = require_variables(company=document.company, names=SALES_VARIABLES)
+    if document.payment == Payment.CASH:
+        _check_collections(document, collections or [])
+    elif collections:
+        raise DomainError("cobro_no_aplica", "Solo las facturas de contado se cobran al agregarlas.")
+    # The consecutive is taken once everything that can refuse has been checked: from here to
+    # commit, the entity's other postings wait for this one.
     document.number = take_invoice_number(document=document)
 
     if document.payment == Payment.CASH:
-        _collect(document, collections or [], accounts, user)
+        _collect(document, collections, accounts, user)
     else:
-        if collections:
-            raise DomainError("cobro_no_aplica", "Solo las facturas de contado se cobran al agregarlas.")
         if document.payment == Payment.CREDIT:
             open_receivable(
                 company=document.company,
@@ -212,7 +222,11 @@ def post_invoice(
             _diario(document, accounts, counterpart, user)
 
     from_remission = document.source_id and document.source.kind == DocumentKind.REMISSION
-    document.stock_movement = None if from_remission else stock_exit(document=document, user=user)
+    document.stock_movement = (
+        None
+        if from_remission
+        else stock_exit(document=document, user=user, cost_account=accounts[Variable.COST_OF_SALES])
+    )
     # Generada while its exit awaits the warehouse's audit; with nothing to audit, Emitida.
     document.status = DocumentStatus.GENERATED if document.stock_movement else DocumentStatus.EMITTED
     document.posted_at = timezone.now()
