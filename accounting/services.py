@@ -4,12 +4,13 @@ from collections.abc import Iterable
 from datetime import date as Date
 from decimal import Decimal
 
-from django.db import connection, transaction
+from django.db import connection
 from django.utils import timezone
 
 from erp.errors import DomainError
 from erp.money import ZERO, quantize, to_decimal
 from erp.rfc import is_valid_rfc, normalize_rfc
+from erp.transactions import business_action
 
 from .models import (
     Account,
@@ -56,33 +57,48 @@ def require_variables(*, company, names: Iterable[str]) -> dict[str, Account]:
     return {n: found[n] for n in names}
 
 
+def _closed_period(date: Date) -> DomainError:
+    return DomainError(
+        "periodo_cerrado",
+        f"El periodo {date.year}-{date.month:02d} está cerrado: no admite pólizas ni cancelaciones.",
+        status=409,
+    )
+
+
 def check_period_open(*, company, date: Date) -> None:
     if ClosedPeriod.objects.filter(company=company, year=date.year, month=date.month).exists():
-        raise DomainError(
-            "periodo_cerrado",
-            f"El periodo {date.year}-{date.month:02d} está cerrado: no admite pólizas ni cancelaciones.",
-            status=409,
-        )
+        raise _closed_period(date)
 
 
-# One statement creates the month's counter or bumps it, and reads the number back. Its row
-# lock is held until commit, so concurrent postings of one kind and month queue here, briefly.
-# (Postgres and SQLite ≥ 3.35 both speak INSERT … ON CONFLICT … RETURNING; the ORM cannot say it.)
+# One statement checks that the month is open, creates its counter or bumps it, and reads the
+# number back: posting a póliza is the hot path of every sale. The counter's row lock is held
+# until commit, so concurrent postings of one kind and month queue here, briefly. Postgres and
+# SQLite (3.35+) both speak INSERT … SELECT … ON CONFLICT … RETURNING; the ORM cannot say it.
+_SEQUENCES = JournalSequence._meta.db_table
 _TAKE_NUMBER_SQL = f"""
-    INSERT INTO {JournalSequence._meta.db_table} (company_id, kind, year, month, last_number)
-    VALUES (%s, %s, %s, %s, 1)
+    INSERT INTO {_SEQUENCES} (company_id, kind, year, month, last_number)
+    SELECT %(company)s, %(kind)s, %(year)s, %(month)s, 1
+    WHERE NOT EXISTS (
+        SELECT 1 FROM {ClosedPeriod._meta.db_table}
+        WHERE company_id = %(company)s AND year = %(year)s AND month = %(month)s
+    )
     ON CONFLICT (company_id, kind, year, month)
-    DO UPDATE SET last_number = {JournalSequence._meta.db_table}.last_number + 1
+    DO UPDATE SET last_number = {_SEQUENCES}.last_number + 1
     RETURNING last_number
 """
 
 
 def _next_number(*, company, kind: str, date: Date) -> int:
-    """Take the next entry number of the kind and month."""
+    """Take the next entry number of the kind and month, refusing a closed month."""
     company_id = company if isinstance(company, int) else company.pk
     with connection.cursor() as cursor:
-        cursor.execute(_TAKE_NUMBER_SQL, [company_id, kind, date.year, date.month])
-        return cursor.fetchone()[0]
+        cursor.execute(
+            _TAKE_NUMBER_SQL, {"company": company_id, "kind": kind, "year": date.year, "month": date.month}
+        )
+        row = cursor.fetchone()
+    if row is None:
+        raise _closed_period(date)
+    return row[0]
 
 
 def _clean_payment(raw: dict, *, position: int) -> dict:
@@ -129,7 +145,7 @@ def _clean_payment(raw: dict, *, position: int) -> dict:
     return data
 
 
-@transaction.atomic
+@business_action
 def post_journal_entry(
     *,
     company,
@@ -198,7 +214,6 @@ def post_journal_entry(
             debit=str(total_debit),
             credit=str(total_credit),
         )
-    check_period_open(company=company, date=date)
     entry = JournalEntry.objects.create(
         company=company,
         kind=kind,
@@ -228,7 +243,7 @@ def can_cancel_entry(entry: JournalEntry) -> bool:
     return entry.status == JournalEntry.Status.POSTED
 
 
-@transaction.atomic
+@business_action
 def cancel_journal_entry(*, entry: JournalEntry, user=None) -> JournalEntry:
     entry = JournalEntry.objects.select_for_update().get(pk=entry.pk)
     if not can_cancel_entry(entry):
@@ -248,7 +263,7 @@ def cancel_entries(*, entries: Iterable[JournalEntry | None], user=None) -> None
             cancel_journal_entry(entry=entry, user=user)
 
 
-@transaction.atomic
+@business_action
 def cancel_entries_for_origin(*, company, origin: str, user=None) -> int:
     """Cancel every posted entry a document wrote (seed: cancelling an invoice cancels all the
     pólizas tied to it). Returns how many were cancelled."""
@@ -261,7 +276,7 @@ def cancel_entries_for_origin(*, company, origin: str, user=None) -> int:
     return len(entries)
 
 
-@transaction.atomic
+@business_action
 def close_period(*, company, year: int, month: int) -> ClosedPeriod:
     period, _ = ClosedPeriod.objects.get_or_create(company=company, year=year, month=month)
     return period

@@ -4,7 +4,6 @@ from collections.abc import Iterable, Sequence
 from datetime import date as Date
 from decimal import Decimal
 
-from django.db import transaction
 from django.utils import timezone
 
 from accounting.models import Account, JournalEntry, PaymentRecord
@@ -13,6 +12,7 @@ from erp.errors import DomainError
 from erp.models import Currency
 from erp.money import quantize, to_decimal
 from erp.rfc import RFC_PUBLICO_GENERAL, is_valid_rfc, normalize_rfc
+from erp.transactions import business_action
 
 from .models import CashBankAccount, CashMovement, PaymentMethod
 
@@ -168,7 +168,7 @@ def cash_journal_line(movement: CashMovement, *, description: str = "") -> dict:
     return line
 
 
-@transaction.atomic
+@business_action
 def create_cash_movement(
     *,
     company,
@@ -302,7 +302,7 @@ def can_cancel_movement(movement: CashMovement) -> bool:
     return movement.status == CashMovement.Status.ACTIVE
 
 
-@transaction.atomic
+@business_action
 def cancel_cash_movement(*, movement: CashMovement, user=None) -> CashMovement:
     """Cancel a movement: it leaves the balance, and its póliza (if any) is cancelled."""
     movement = (

@@ -7,13 +7,14 @@ one bulk update, so the number of queries does not grow with the number of lines
 from datetime import date as Date
 from decimal import Decimal
 
-from django.db import connection, transaction
+from django.db import connection
 
 from accounting.models import Account, JournalEntry
 from accounting.services import cancel_entries, post_journal_entry, require_variables
 from accounting.variables import Variable
 from erp.errors import DomainError
 from erp.money import ZERO, quantize, to_decimal
+from erp.transactions import business_action
 
 from .models import Product, StockLevel, StockMovement, StockMovementEvent, StockMovementLine, Warehouse
 
@@ -156,7 +157,7 @@ def _record(movement: StockMovement, action: str, user) -> None:
     StockMovementEvent.objects.create(movement=movement, action=action, user=user)
 
 
-@transaction.atomic
+@business_action
 def create_stock_movement(
     *,
     company,
@@ -307,7 +308,7 @@ def _refuse(movement: StockMovement, verb: str) -> DomainError:
     )
 
 
-@transaction.atomic
+@business_action
 def audit_stock_movement(*, movement: StockMovement, user) -> StockMovement:
     """A manager of the warehouse confirms the physical movement."""
     movement = _locked(movement)
@@ -320,7 +321,7 @@ def audit_stock_movement(*, movement: StockMovement, user) -> StockMovement:
     return movement
 
 
-@transaction.atomic
+@business_action
 def revert_stock_movement(*, movement: StockMovement, user) -> StockMovement:
     """A manager undoes the movement's stock effect (and its cost entry); it can then only be cancelled."""
     movement = _locked(movement)
@@ -335,7 +336,7 @@ def revert_stock_movement(*, movement: StockMovement, user) -> StockMovement:
     return movement
 
 
-@transaction.atomic
+@business_action
 def cancel_stock_movement(*, movement: StockMovement, user=None) -> StockMovement:
     """Cancel a movement; unless it was reverted, its stock effect and cost entry are undone."""
     movement = _locked(movement)

@@ -1,7 +1,6 @@
 """Cancelling an invoice by the seed's seven rules, in one transaction; and tracking (rastrear)
 every record an invoice produced or is linked to."""
 
-from django.db import transaction
 from django.utils import timezone
 
 from accounting.models import JournalEntry
@@ -10,6 +9,7 @@ from cashbank.models import CashMovement
 from cashbank.services import cancel_cash_movement
 from cfdi.models import CfdiDocument
 from erp.errors import DomainError
+from erp.transactions import business_action
 from inventory.models import StockMovement
 from inventory.services import cancel_stock_movement
 
@@ -33,7 +33,7 @@ def _live_invoice(document: SalesDocument) -> SalesDocument | None:
     )
 
 
-@transaction.atomic
+@business_action
 def cancel_document(*, document: SalesDocument, user=None) -> SalesDocument:
     """Cancel a quote, order or remission (a remission gives its goods back and cancels its cost
     entry); one that a live invoice came from is refused: cancel the invoice first."""
@@ -57,7 +57,7 @@ def cancel_document(*, document: SalesDocument, user=None) -> SalesDocument:
     return document
 
 
-@transaction.atomic
+@business_action
 def cancel_invoice(*, document: SalesDocument, user=None) -> SalesDocument:
     """Cancel an invoice and undo what it wrote; all or nothing.
 

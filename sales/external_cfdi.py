@@ -6,11 +6,11 @@ attributes needed to check the link are read, and the file is kept exactly as up
 
 from decimal import Decimal, InvalidOperation
 
-from django.db import transaction
 from lxml import etree
 
 from cfdi.models import CfdiDocument
 from erp.errors import DomainError
+from erp.transactions import business_action
 
 from .cfdi_mapping import SOURCE_MODEL
 from .document_models import DocumentKind, DocumentStatus, SalesDocument
@@ -76,7 +76,7 @@ def parse_cfdi(xml: bytes) -> dict:
     }
 
 
-@transaction.atomic
+@business_action
 def load_external_cfdi(*, entity: SalesEntity, xml: bytes, pdf=None, user=None) -> ExternalCfdi:
     """Cargar XML y/o PDF: keep a CFDI stamped by another PAC in the entity, ready to link."""
     if not entity.is_contable:
@@ -98,7 +98,7 @@ def load_external_cfdi(*, entity: SalesEntity, xml: bytes, pdf=None, user=None) 
     return external
 
 
-@transaction.atomic
+@business_action
 def link_external_cfdi(*, invoice: SalesDocument, external: ExternalCfdi) -> ExternalCfdi:
     """Enlazar a Factura, by the seed's rules A.1–A.4."""
     invoice = (

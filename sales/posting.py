@@ -32,6 +32,7 @@ from cashbank.services import (
 )
 from erp.errors import DomainError
 from erp.money import ZERO, quantize, to_decimal
+from erp.transactions import business_action
 
 from .document_models import DocumentKind, DocumentStatus, Payment, SalesDocument
 from .documents import can_post, stock_exit, take_invoice_number
@@ -172,7 +173,7 @@ def _diario(document: SalesDocument, accounts: dict, counterpart: str, user) -> 
     )
 
 
-@transaction.atomic
+@business_action
 def post_invoice(
     *, document: SalesDocument, collections: list[Collection] | None = None, user=None
 ) -> SalesDocument:

@@ -3,7 +3,6 @@
 from datetime import date as Date
 from datetime import timedelta
 
-from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -11,6 +10,7 @@ from cashbank.models import CashMovement
 from erp.errors import DomainError
 from erp.models import Currency
 from erp.money import quantize, to_decimal
+from erp.transactions import business_action
 
 from ..models import Customer
 from .models import Receivable, ReceivableRecord
@@ -21,7 +21,7 @@ CANCEL_WITH_RECORDS_MESSAGE = (
 )
 
 
-@transaction.atomic
+@business_action
 def open_receivable(
     *,
     company,
@@ -74,7 +74,7 @@ def _lock(receivable: Receivable) -> Receivable:
     return Receivable.objects.select_for_update().get(pk=receivable.pk)
 
 
-@transaction.atomic
+@business_action
 def apply_receivable_record(
     *,
     receivable: Receivable,
@@ -122,7 +122,7 @@ def apply_receivable_record(
     return record
 
 
-@transaction.atomic
+@business_action
 def cancel_receivable_record(*, record: ReceivableRecord, user=None) -> ReceivableRecord:
     """Cancel a record: its amount goes back to the open balance."""
     receivable = _lock(record.receivable)
@@ -144,7 +144,7 @@ def can_cancel_receivable(receivable: Receivable) -> bool:
     )
 
 
-@transaction.atomic
+@business_action
 def cancel_receivable(*, receivable: Receivable, user=None) -> Receivable:
     """Cancel a receivable, only when no payment, balance or advance record is applied (seed rule 3)."""
     receivable = _lock(receivable)
