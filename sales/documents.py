@@ -6,7 +6,7 @@ from datetime import date as date_type
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from erp.errors import DomainError
@@ -380,17 +380,24 @@ def _take_counter_number(*, entity, kind, requested) -> int:
 def take_invoice_number(*, document: SalesDocument) -> int:
     """Number an invoice at posting: the entity's consecutive, taken under the entity's row lock
     so concurrent postings get consecutive numbers with no gap and no duplicate."""
-    entity = SalesEntity.objects.select_for_update().get(pk=document.entity_id)
+    invoices = SalesDocument.objects.filter(entity=document.entity_id, kind=DocumentKind.INVOICE)
+    # One query locks the entity and tells whether a draft reserved its next number (entities
+    # that allow typing the number); only then are the reserved numbers read.
+    entity = (
+        SalesEntity.objects.select_for_update()
+        .annotate(next_reserved=Exists(invoices.filter(number=OuterRef("next_number"))))
+        .values("pk", "next_number", "next_reserved")
+        .get(pk=document.entity_id)
+    )
     number = document.number
     if number is None:
-        number = entity.next_number
-        # A draft may have reserved a number ahead of the consecutive (entities that allow it).
-        taken = SalesDocument.objects.filter(entity=entity, kind=DocumentKind.INVOICE, number__gte=number)
-        reserved = set(taken.values_list("number", flat=True))
-        while number in reserved:
-            number += 1
-    if number >= entity.next_number:
-        SalesEntity.objects.filter(pk=entity.pk).update(next_number=number + 1)
+        number = entity["next_number"]
+        if entity["next_reserved"]:
+            reserved = set(invoices.filter(number__gte=number).values_list("number", flat=True))
+            while number in reserved:
+                number += 1
+    if number >= entity["next_number"]:
+        SalesEntity.objects.filter(pk=entity["pk"]).update(next_number=number + 1)
     return number
 
 

@@ -203,6 +203,17 @@ def test_number_is_editable_only_when_the_entity_allows_it(company, entity, cust
         invoice(free, client, number=50)
 
 
+def test_the_consecutive_skips_numbers_reserved_by_drafts(company, entity):  # entity: its products
+    free = sales_entity(company, code="LIBRE", allow_number_change=True, no_stock_movements=True)
+    client = CustomerFactory(entity=free)
+    invoice(free, client, number=2, payment="credit")  # a draft that keeps number 2
+    first = post_invoice(document=invoice(free, client, payment="credit"))
+    second = post_invoice(document=invoice(free, client, payment="credit"))
+    assert (first.number, second.number) == (1, 3)
+    free.refresh_from_db()
+    assert free.next_number == 4
+
+
 def test_posting_numbers_invoices_consecutively(entity, customer):
     first = post_invoice(document=invoice(entity, customer, payment="credit"))
     second = post_invoice(document=invoice(entity, customer, payment="credit"))

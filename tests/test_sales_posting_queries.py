@@ -1,0 +1,74 @@
+"""Posting an invoice is the hot path of every sale: a fixed number of queries, whatever its lines,
+and no savepoint for the ledgers it writes through (DESIGN: tests capture hot paths' queries)."""
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from cashbank.models import CashBankAccount
+from cfdi.models import Csd
+from demo.services import load_demo
+from inventory.models import Warehouse
+from inventory.services import create_stock_movement
+from sales.documents import LineRequest, create_document
+from sales.models import Customer, SalesEntity
+from sales.posting import Collection, post_invoice
+from tests.factories import ProductFactory
+
+pytestmark = pytest.mark.django_db
+DAY = date(2026, 11, 20)
+# Contado, in the test's transaction: savepoint, lock, variables, allowed boxes, number (2), cash
+# movement, income póliza (number, entry, lines, e-accounting record), link, lines, stock exit
+# (levels, movement, lines, levels, event), cost póliza (account, number, entry, lines), link,
+# invoice, CSD check, release. Crédito: a receivable instead of the movement, no record, no link.
+MOST_QUERIES = 26
+
+
+@pytest.fixture
+def shop():
+    company = load_demo().company
+    Csd.objects.filter(company=company).update(active=False)  # sealing runs after commit anyway
+    products = [ProductFactory(company=company, code=f"Q{n:02d}") for n in range(30)]
+    create_stock_movement(
+        company=company,
+        warehouse=Warehouse.objects.get(company=company, code="ALM"),
+        kind="entry",
+        date=date(2026, 11, 1),
+        concept="Inventario inicial",
+        lines=[{"product": p, "quantity": 100, "unit_cost": "7.50"} for p in products],
+    )
+    entity = SalesEntity.objects.select_related("company", "warehouse").get(company=company, code="PACHUCA")
+    return {
+        "entity": entity,
+        "customer": Customer.objects.get(entity=entity, number=1),
+        "cash": CashBankAccount.objects.select_related("currency", "ledger_account").get(
+            company=company, code="CAJA"
+        ),
+    }
+
+
+def _posting_queries(shop, payment: str, lines: int) -> list[str]:
+    document, _ = create_document(
+        kind="invoice",
+        entity=shop["entity"],
+        customer=shop["customer"],
+        date=DAY,
+        payment=payment,
+        lines=[LineRequest(f"Q{n:02d}", Decimal(1)) for n in range(lines)],
+    )
+    collections = [Collection(account=shop["cash"], amount=document.total)] if payment == "cash" else None
+    with CaptureQueriesContext(connection) as captured:
+        posted = post_invoice(document=document, collections=collections)
+    assert posted.status == "generated" and posted.stock_movement_id
+    return [query["sql"] for query in captured.captured_queries]
+
+
+@pytest.mark.parametrize("payment", ["cash", "credit"])
+def test_posting_takes_the_same_few_queries_whatever_the_lines(shop, payment):
+    one, thirty = _posting_queries(shop, payment, 1), _posting_queries(shop, payment, 30)
+    assert len(one) == len(thirty) <= MOST_QUERIES
+    # Only the posting's own savepoint (the test runs in a transaction): the ledgers join it.
+    assert sum(sql.startswith("SAVEPOINT") for sql in thirty) == 1
