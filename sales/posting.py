@@ -178,11 +178,12 @@ def post_invoice(
     *, document: SalesDocument, collections: list[Collection] | None = None, user=None
 ) -> SalesDocument:
     """Post a draft invoice: number it and write its money, receivable, entries and stock exit."""
-    # Only the joins every posting needs: each one costs the planner more than it saves (the
-    # customer is read for credit invoices only, the source for invoices that have one).
+    # Only the joins every posting needs (the warehouse's inventory account for the cost entry):
+    # each join costs the planner, so the customer is read for credit invoices only and the
+    # source for invoices that have one.
     document = (
         SalesDocument.objects.select_for_update(of=("self",))
-        .select_related("entity", "company", "currency", "warehouse")
+        .select_related("entity", "company", "currency", "warehouse__inventory_account")
         .get(pk=document.pk)
     )
     if not can_post(document):

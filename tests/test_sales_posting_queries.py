@@ -22,9 +22,9 @@ pytestmark = pytest.mark.django_db
 DAY = date(2026, 11, 20)
 # Contado, in the test's transaction: savepoint, lock, variables, allowed boxes, number (2), cash
 # movement, income póliza (number, entry, lines, e-accounting record), link, lines, stock exit
-# (levels, movement, lines, levels, event), cost póliza (account, number, entry, lines), link,
+# (levels, movement, lines, levels, event), cost póliza (number, entry, lines), link,
 # invoice, CSD check, release. Crédito: a receivable instead of the movement, no record, no link.
-MOST_QUERIES = 26
+MOST_QUERIES = 25
 
 
 @pytest.fixture
