@@ -1,7 +1,7 @@
 """Writes of the warehouse: stock movements, their audit, reversion and cancellation.
 
 Stock levels change only through ``_lock_levels`` (rows locked in one query ordered by pk) and
-one bulk update, so the number of queries does not grow with the number of lines.
+``_save_levels`` (one UPDATE), so the number of queries does not grow with the number of lines.
 """
 
 from datetime import date as Date
