@@ -310,7 +310,7 @@ def create_document(
                 line.document = document
             SalesDocumentLine.objects.bulk_create(line_rows)
             if kind == DocumentKind.REMISSION:  # a remission makes its own stock exit
-                document.stock_movement = stock_exit(document=document, user=user)
+                document.stock_movement = stock_exit(document=document, goods=exit_goods(document), user=user)
                 document.save(update_fields=["stock_movement"])
     except IntegrityError as exc:
         # A concurrent request with the same key won the race: answer with its document.
@@ -335,13 +335,18 @@ def _replay(existing: SalesDocument, fingerprint: str) -> SalesDocument:
     return existing
 
 
-def stock_exit(*, document: SalesDocument, user=None, cost_account=None):
-    """The stock exit of an invoice or a remission: its goods (services move no stock), unless the
-    entity keeps no stock movements. The warehouse posts the cost entry when linked, against
-    ``cost_account`` (the VEN_COSTO variable's account, looked up when not given)."""
+def exit_goods(document: SalesDocument) -> list[SalesDocumentLine]:
+    """The lines that leave the warehouse: the goods (services move no stock), none when the
+    entity keeps no stock movements."""
     if document.entity.no_stock_movements:
-        return None
-    goods = [line for line in document.lines.select_related("product") if not line.product.is_service]
+        return []
+    return [line for line in document.lines.select_related("product") if not line.product.is_service]
+
+
+def stock_exit(*, document: SalesDocument, goods: list[SalesDocumentLine], user=None, cost_account=None):
+    """The stock exit of an invoice or a remission (``goods``: its ``exit_goods``), if it has any.
+    The warehouse posts the cost entry when linked, against ``cost_account`` (the VEN_COSTO
+    variable's account, looked up when not given)."""
     if not goods:
         return None
     return create_stock_movement(

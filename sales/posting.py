@@ -35,7 +35,7 @@ from erp.money import ZERO, quantize, to_decimal
 from erp.transactions import business_action
 
 from .document_models import DocumentKind, DocumentStatus, Payment, SalesDocument
-from .documents import can_post, stock_exit, take_invoice_number
+from .documents import can_post, exit_goods, stock_exit, take_invoice_number
 from .invoice_cfdi import company_can_seal
 from .receivables.services import open_receivable
 from .tasks import seal_invoice_task
@@ -198,8 +198,12 @@ def post_invoice(
         _check_collections(document, collections or [])
     elif collections:
         raise DomainError("cobro_no_aplica", "Solo las facturas de contado se cobran al agregarlas.")
-    # The consecutive is taken once everything that can refuse has been checked: from here to
-    # commit, the entity's other postings wait for this one.
+    # D) a remission made its own exit when created.
+    from_remission = document.source_id and document.source.kind == DocumentKind.REMISSION
+    goods = [] if from_remission else exit_goods(document)
+    can_seal = company_can_seal(document.company)
+    # The consecutive is taken once everything has been read and checked: from here to commit,
+    # the entity's other postings wait for this one.
     document.number = take_invoice_number(document=document)
 
     if document.payment == Payment.CASH:
@@ -223,17 +227,14 @@ def post_invoice(
             )
             _diario(document, accounts, counterpart, user)
 
-    from_remission = document.source_id and document.source.kind == DocumentKind.REMISSION
-    document.stock_movement = (
-        None
-        if from_remission
-        else stock_exit(document=document, user=user, cost_account=accounts[Variable.COST_OF_SALES])
+    document.stock_movement = stock_exit(
+        document=document, goods=goods, user=user, cost_account=accounts[Variable.COST_OF_SALES]
     )
     # Generada while its exit awaits the warehouse's audit; with nothing to audit, Emitida.
     document.status = DocumentStatus.GENERATED if document.stock_movement else DocumentStatus.EMITTED
     document.posted_at = timezone.now()
     document.save(update_fields=["number", "status", "posted_at", "stock_movement"])
-    if company_can_seal(document.company):
+    if can_seal:
         # E) the CFDI is sealed after commit, never while this transaction holds its locks; a
         # failure there is recorded on the invoice and does not undo the posting.
         transaction.on_commit(partial(seal_invoice_task.delay, document.pk), robust=True)
