@@ -147,22 +147,29 @@ class SandboxPAC(PAC):
             _refuse("301", "El documento no es un CFDI versión 4.0.")
         if root.find(f"{{{sat.CFDI_NS}}}Complemento/{{{sat.TFD_NS}}}TimbreFiscalDigital") is not None:
             return self._previous(root) or _refuse(PREVIOUSLY_STAMPED, "El CFDI contiene un timbre previo.")
+        try:
+            self._validate(root)
+        except PACError:
+            # A CFDI stamped before is answered with its first stamp (307) even when it would be
+            # refused now (e.g. 72 hours later), as a PAC does. Looked up only here and on the
+            # stamp's unique digest (``_add_stamp``), not before every first stamp.
+            previous = self._previous(root)
+            if previous:
+                return previous
+            raise
+        return self._add_stamp(root)
+
+    # -- checks -----------------------------------------------------------------------------
+    def _validate(self, root):
         errors = sat.schema_errors(root)
         if errors:
             _refuse("301", "El XML no cumple con el esquema cfdv40.xsd del SAT: " + errors[0])
-
-        previous = self._previous(root)
-        if previous:
-            return previous
-
         self._check_certificate_and_seal(root)
         findings = checker.check(root, now=timezone.now())
         if findings:
             first = findings[0]
             _refuse(first.code, first.message, findings)
-        return self._add_stamp(root)
 
-    # -- checks -----------------------------------------------------------------------------
     def _check_certificate_and_seal(self, root):
         try:
             cert = read_certificate(sat.certificate_der_from(root))
@@ -248,7 +255,7 @@ class SandboxPAC(PAC):
                     stamped_at=now,
                 )
         except IntegrityError:
-            # The same CFDI was stamped concurrently: answer as a re-stamp.
+            # The same CFDI was stamped before (or concurrently): answer as a re-stamp (307).
             previous = self._previous(root)
             if previous:
                 return previous
