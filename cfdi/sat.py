@@ -58,6 +58,13 @@ def cfdi_schema() -> etree.XMLSchema:
     return etree.XMLSchema(wrapper)
 
 
+@lru_cache(maxsize=1024)
+def timezone_of(postal_code: str):
+    """The time zone of a postal code (SAT's c_CodigoPostal). satcfdi reads it from its SQLite
+    catalog on every call; a document asks several times (Fecha, the 72-hour window, the stamp)."""
+    return get_timezone(postal_code)
+
+
 @lru_cache(maxsize=2)
 def _xslt(relative: str) -> etree.XSLT:
     return etree.XSLT(etree.parse(schema_path(relative)))
@@ -102,7 +109,7 @@ def local_fecha(document: FiscalDocument):
     from django.utils import timezone
 
     moment = document.issued_at or timezone.now()
-    tz = get_timezone(document.lugar_expedicion)
+    tz = timezone_of(document.lugar_expedicion)
     return moment.astimezone(tz).replace(tzinfo=None, microsecond=0)
 
 

@@ -162,7 +162,7 @@ def seal_cfdi(
         _refuse_findings(findings)
     sat.seal_root(root, signer_for(csd))
     xml = sat.to_bytes(root)
-    issued_at = sat.get_timezone(document.lugar_expedicion).localize(comprobante["Fecha"])
+    issued_at = sat.timezone_of(document.lugar_expedicion).localize(comprobante["Fecha"])
     if not csd.valid_from <= issued_at <= csd.valid_to:
         raise DomainError(
             "cfdi_fuera_de_vigencia",

@@ -27,7 +27,6 @@ from cryptography.x509.oid import NameOID
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from lxml import etree
-from satcfdi.transform import get_timezone
 
 from .. import checker, sat
 from ..certificates import certificate_info, certificate_number, read_certificate
@@ -130,6 +129,14 @@ def _certificate_number(cer: bytes) -> str:
     return certificate_number(read_certificate(cer))
 
 
+@lru_cache(maxsize=64)
+def _issuer_certificate(der: bytes):
+    """Public key and data of an issuer's certificate, parsed once per process by its DER bytes
+    (a PAC sees the same few CSDs document after document)."""
+    cert = read_certificate(der)
+    return cert.public_key(), certificate_info(cert)
+
+
 def _refuse(code: str, message: str, findings=None):
     raise PACError(code, message, findings=[f.as_dict() for f in findings or []])
 
@@ -172,10 +179,9 @@ class SandboxPAC(PAC):
 
     def _check_certificate_and_seal(self, root):
         try:
-            cert = read_certificate(sat.certificate_der_from(root))
+            public_key, info = _issuer_certificate(sat.certificate_der_from(root))
         except Exception:  # noqa: BLE001 - any unreadable certificate is the same refusal
             _refuse("308", "El certificado del emisor no es válido.")
-        info = certificate_info(cert)
         if not info.is_csd:
             _refuse("306", "El certificado no es de tipo CSD: corresponde a una e.firma (FIEL).")
         if info.serial_number != root.get("NoCertificado"):
@@ -183,11 +189,12 @@ class SandboxPAC(PAC):
         emisor = root.find(f"{{{sat.CFDI_NS}}}Emisor")
         if emisor is None or emisor.get("Rfc") != info.rfc:
             _refuse("303", "El RFC del CSD no corresponde al RFC del emisor del comprobante.")
-        fecha = get_timezone(root.get("LugarExpedicion")).localize(datetime.fromisoformat(root.get("Fecha")))
+        zone = sat.timezone_of(root.get("LugarExpedicion"))
+        fecha = zone.localize(datetime.fromisoformat(root.get("Fecha")))
         if not info.valid_from <= fecha <= info.valid_to:
             _refuse("305", "La fecha de emisión no está dentro de la vigencia del CSD del emisor.")
         try:
-            cert.public_key().verify(
+            public_key.verify(
                 base64.b64decode(root.get("Sello", "")),
                 sat.cadena_original(root).encode("utf-8"),
                 padding.PKCS1v15(),
@@ -218,7 +225,7 @@ class SandboxPAC(PAC):
         cer, key = _material()
         number = _certificate_number(cer)
         now = timezone.now().replace(microsecond=0)
-        local = now.astimezone(get_timezone(root.get("LugarExpedicion"))).replace(tzinfo=None)
+        local = now.astimezone(sat.timezone_of(root.get("LugarExpedicion"))).replace(tzinfo=None)
         stamp_uuid = str(uuid.uuid4()).upper()
         tfd = etree.Element(f"{{{sat.TFD_NS}}}TimbreFiscalDigital", nsmap={"tfd": sat.TFD_NS, "xsi": _XSI})
         tfd.set(f"{{{_XSI}}}schemaLocation", _TFD_LOCATION)
