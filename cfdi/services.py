@@ -143,11 +143,14 @@ def _refuse_findings(findings: list[checker.Finding]):
     )
 
 
-@transaction.atomic
 def seal_cfdi(
     *, company: Company, document: FiscalDocument, source_model: str = "", source_id: int | None = None
 ) -> CfdiDocument:
-    """Build, check and seal a CFDI and store it as SEALED (not yet stamped)."""
+    """Build, check and seal a CFDI and store it as SEALED (not yet stamped).
+
+    No transaction block of its own: its one write, the final INSERT, is atomic by itself, and
+    BEGIN and COMMIT would be two more round trips per document on the stamping hot path. Wrap
+    it in transaction.atomic() if a second write ever joins it."""
     if document.issuer.rfc != company.rfc:
         raise DomainError("cfdi_emisor_distinto", "El emisor del comprobante no es la empresa.")
     if document.doc_type not in CfdiDocument.Kind.values:

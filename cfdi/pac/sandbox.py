@@ -16,6 +16,7 @@ import base64
 import hashlib
 import threading
 import uuid
+from contextlib import nullcontext
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from functools import lru_cache
@@ -24,7 +25,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding
 from cryptography.x509.oid import NameOID
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from lxml import etree
 
@@ -135,6 +136,13 @@ def _issuer_certificate(der: bytes):
     (a PAC sees the same few CSDs document after document)."""
     cert = read_certificate(der)
     return cert.public_key(), certificate_info(cert)
+
+
+def _savepoint_if_in_transaction():
+    """The stamp's record is one INSERT: alone it commits by itself, as a PAC's own database
+    would (a transaction block would only add BEGIN and COMMIT round trips); inside a caller's
+    transaction a savepoint keeps a duplicate digest (IntegrityError) from aborting it."""
+    return transaction.atomic() if connection.in_atomic_block else nullcontext()
 
 
 def _refuse(code: str, message: str, findings=None):
@@ -251,7 +259,7 @@ class SandboxPAC(PAC):
         complemento.append(tfd)
         stamped = sat.to_bytes(root)
         try:
-            with transaction.atomic():
+            with _savepoint_if_in_transaction():
                 SandboxStamp.objects.create(
                     sello_digest=self._digest(root),
                     uuid=stamp_uuid,
