@@ -110,12 +110,16 @@ class CfdiSchema:
         self.xsd = _compile(parser)
         # (path from the Comprobante, attribute, catalog) of every attribute typed with them.
         self.checks = []
-        for attribute in etree.parse(schema_path(CFDI_XSD)).iter(f"{_XS}attribute"):
-            catalog = attribute.get("type", "").removeprefix("catCFDI:")
-            if catalog in LARGE_CATALOGS:
-                elements = [e.get("name") for e in attribute.iterancestors(f"{_XS}element")][::-1]
-                path = "/".join(f"{{{CFDI_NS}}}{name}" for name in elements[1:]) or "."
-                self.checks.append((path, attribute.get("name"), catalog))
+        for node in etree.parse(schema_path(CFDI_XSD)).iter(f"{_XS}*"):
+            for name, value in node.attrib.items():
+                catalog = value.rpartition(":")[2]
+                if catalog not in LARGE_CATALOGS:
+                    continue
+                if node.tag != f"{_XS}attribute" or name != "type":  # fail loudly, never check less
+                    raise RuntimeError(f"cfdv40.xsd uses {value} in a way CfdiSchema does not check.")
+                elements = [e.get("name") for e in node.iterancestors(f"{_XS}element")][::-1]
+                path = "/".join(f"{{{CFDI_NS}}}{element}" for element in elements[1:]) or "."
+                self.checks.append((path, node.get("name"), catalog))
 
     def errors(self, root) -> list[str]:
         errors = []
