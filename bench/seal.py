@@ -257,7 +257,7 @@ def run(count: int) -> None:
     calibrate(csd, invoice(company, 0))
     with CaptureQueriesContext(connection) as queries:
         services.issue_cfdi(company=company, document=invoice(company, 20_000), pac=pac)
-    print(f"queries_per_document: {len(queries.captured_queries)} (BEGIN and COMMIT included)")
+    print(f"queries_per_document: {len(queries.captured_queries)} (BEGIN and COMMIT count)")
 
     # Stage timings on a sample (no database): build, check, seal, sandbox stamp.
     signer = signer_for(csd)
