@@ -7,6 +7,11 @@ Runs against a throwaway test database (a temporary SQLite file unless DATABASE_
 otherwise, so the worker process shares it) and prints the time per stage and the lines
 ``sealed_per_second: N``, ``pdfs_per_second: N`` and ``post_to_pdf_seconds: N``.
 
+It first prints the micro-figures issue 5 quotes, measured on this machine (RSA-2048 signature
+of a cadena original, building and sealing a 10-concept CFDI, validating it against the
+compiled cfdv40.xsd as published, compiling that schema, decrypting a CSD key), so that figures
+taken on different machines can be compared, and what the project's schema check costs.
+
     python bench/seal.py [count] [pdf_count] [posts]
 
 The worker part needs Redis (BENCH_BROKER_URL, default redis://127.0.0.1:6379/13); without it
@@ -20,6 +25,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import timeit
 from decimal import Decimal as D
 from pathlib import Path
 
@@ -34,12 +40,12 @@ import datetime  # noqa: E402
 
 from django.contrib.auth import get_user_model  # noqa: E402
 from django.db import connection  # noqa: E402
-from django.test.utils import setup_test_environment  # noqa: E402
+from django.test.utils import CaptureQueriesContext, setup_test_environment  # noqa: E402
 from django.utils import timezone  # noqa: E402
 from rest_framework.test import APIClient  # noqa: E402
 
 from cfdi import checker, sat, services  # noqa: E402
-from cfdi.certificates import signer_for  # noqa: E402
+from cfdi.certificates import load_private_key, signer_for  # noqa: E402
 from cfdi.description import Concept, FiscalDocument, Receiver  # noqa: E402
 from cfdi.models import CfdiDocument  # noqa: E402
 from cfdi.pac import get_pac  # noqa: E402
@@ -209,6 +215,37 @@ def run_worker(posts: int) -> None:
         log.close()
 
 
+def _ms_per_call(call, number: int) -> float:
+    """Median over five rounds of ``number`` calls: the machine may be shared."""
+    return statistics.median(timeit.repeat(call, number=number, repeat=5)) / number * 1000
+
+
+def calibrate(csd, document: FiscalDocument) -> None:
+    """The micro-figures of issue 5, measured on this machine (one process, no database)."""
+    signer = signer_for(csd)
+    comprobante, _ = sat.build_comprobante(document)
+    cadena = sat.cadena_original(comprobante.to_xml()).encode("utf-8")
+    sealed = sat.parse(sat.seal(comprobante, signer))
+    start = time.perf_counter()
+    published = sat.full_cfdi_schema()  # cfdv40.xsd as published: what satcfdi compiles per call
+    compile_ms = (time.perf_counter() - start) * 1000
+    assert published.validate(sealed) and not sat.schema_errors(sealed)
+    print(f"rsa2048_sign_ms: {_ms_per_call(lambda: signer.sign_sha256(cadena), 200):.2f}")
+    print(
+        f"build_and_seal_ms: {_ms_per_call(lambda: sat.seal(sat.build_comprobante(document)[0], signer), 50):.2f}"
+    )
+    print(
+        f"xsd_validate_ms: {_ms_per_call(lambda: published.validate(sealed), 50):.2f} (compiled cfdv40.xsd)"
+    )
+    print(f"xsd_compile_ms: {compile_ms:.0f}")
+    print(
+        f"schema_check_ms: {_ms_per_call(lambda: sat.schema_errors(sealed), 50):.2f} "
+        "(the project's: large catalogs in sets)"
+    )
+    key_ms = _ms_per_call(lambda: load_private_key(csd.private_key, csd.password), 3)
+    print(f"csd_key_decrypt_ms: {key_ms:.1f} (once per process)")
+
+
 def run(count: int) -> None:
     company = Company.objects.create(
         rfc="EKU9003173C9", legal_name="ESCUELA KEMPER URGATE", regimen_fiscal="601", postal_code="42501"
@@ -217,6 +254,10 @@ def run(count: int) -> None:
     csd = services.install_csd(company=company, cer=cer, key=key, password=PASSWORD)
     pac = get_pac()
     services.issue_cfdi(company=company, document=invoice(company, 0), pac=pac)  # warm caches
+    calibrate(csd, invoice(company, 0))
+    with CaptureQueriesContext(connection) as queries:
+        services.issue_cfdi(company=company, document=invoice(company, 20_000), pac=pac)
+    print(f"queries_per_document: {len(queries.captured_queries)} (BEGIN and COMMIT count)")
 
     # Stage timings on a sample (no database): build, check, seal, sandbox stamp.
     signer = signer_for(csd)

@@ -19,13 +19,11 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from decimal import ROUND_CEILING, ROUND_DOWN, ROUND_HALF_UP, Decimal, InvalidOperation
 
-from satcfdi.transform import get_timezone
-
 from erp import sat_catalogs
 from erp.rfc import RFC_PUBLICO_GENERAL, is_generic_rfc, person_type
 
 from .description import PUBLICO_EN_GENERAL
-from .sat import CFDI_NS
+from .sat import CFDI_NS, timezone_of
 
 STAMP_WINDOW = timedelta(hours=72)
 FUTURE_TOLERANCE = timedelta(minutes=5)
@@ -439,7 +437,7 @@ class _Checker:
             return
         try:
             fecha = datetime.fromisoformat(self.root.get("Fecha", ""))
-            tz = get_timezone(self.root.get("LugarExpedicion", ""))
+            tz = timezone_of(self.root.get("LugarExpedicion", ""))
         except (ValueError, KeyError, TypeError):
             self.add("CFDI40101", "La fecha del comprobante no tiene el formato AAAA-MM-DDThh:mm:ss.")
             return

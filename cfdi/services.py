@@ -143,11 +143,14 @@ def _refuse_findings(findings: list[checker.Finding]):
     )
 
 
-@transaction.atomic
 def seal_cfdi(
     *, company: Company, document: FiscalDocument, source_model: str = "", source_id: int | None = None
 ) -> CfdiDocument:
-    """Build, check and seal a CFDI and store it as SEALED (not yet stamped)."""
+    """Build, check and seal a CFDI and store it as SEALED (not yet stamped).
+
+    No transaction block of its own: its one write, the final INSERT, is atomic by itself, and
+    BEGIN and COMMIT would be two more round trips per document on the stamping hot path. Wrap
+    it in transaction.atomic() if a second write ever joins it."""
     if document.issuer.rfc != company.rfc:
         raise DomainError("cfdi_emisor_distinto", "El emisor del comprobante no es la empresa.")
     if document.doc_type not in CfdiDocument.Kind.values:
@@ -162,7 +165,7 @@ def seal_cfdi(
         _refuse_findings(findings)
     sat.seal_root(root, signer_for(csd))
     xml = sat.to_bytes(root)
-    issued_at = sat.get_timezone(document.lugar_expedicion).localize(comprobante["Fecha"])
+    issued_at = sat.timezone_of(document.lugar_expedicion).localize(comprobante["Fecha"])
     if not csd.valid_from <= issued_at <= csd.valid_to:
         raise DomainError(
             "cfdi_fuera_de_vigencia",
@@ -202,28 +205,28 @@ def can_stamp(document: CfdiDocument) -> bool:
     return document.status == CfdiDocument.Status.SEALED
 
 
-def _mark_stamped(*, document_id: int, result: StampResult, pac_name: str) -> CfdiDocument:
-    with transaction.atomic():
-        document = CfdiDocument.objects.select_for_update().get(pk=document_id)
-        if document.status == CfdiDocument.Status.STAMPED:
-            return document  # recorded by a concurrent call with the same stamp
-        if not can_stamp(document):
-            raise DomainError("cfdi_estado", "El CFDI no está en estado de sellado.", status=409)
-        document.status = CfdiDocument.Status.STAMPED
-        document.xml = result.xml
-        document.uuid = result.uuid
-        document.stamped_at = result.stamped_at
-        document.pac = pac_name
-        document.sat_certificate_number = result.sat_certificate_number
-        document.last_error_code = ""
-        document.last_error_message = ""
-        document.save(
-            update_fields=[
-                "status", "xml", "uuid", "stamped_at", "pac", "sat_certificate_number",
-                "last_error_code", "last_error_message",
-            ]
-        )  # fmt: skip
-    return document
+def _mark_stamped(*, document: CfdiDocument, result: StampResult, pac_name: str) -> CfdiDocument:
+    """Record the stamp: one conditional UPDATE (SEALED → STAMPED) of the stamp's fields only, so
+    a concurrent write to the document (its PDF, its mail) is never overwritten. A single
+    statement is atomic by itself, so it needs no lock, no transaction block and no re-read."""
+    stamp = {
+        "status": CfdiDocument.Status.STAMPED,
+        "xml": result.xml,
+        "uuid": result.uuid,
+        "stamped_at": result.stamped_at,
+        "pac": pac_name,
+        "sat_certificate_number": result.sat_certificate_number,
+        "last_error_code": "",
+        "last_error_message": "",
+    }
+    if CfdiDocument.objects.filter(pk=document.pk, status=CfdiDocument.Status.SEALED).update(**stamp):
+        for name, value in stamp.items():
+            setattr(document, name, value)
+        return document
+    current = CfdiDocument.objects.get(pk=document.pk)
+    if current.status == CfdiDocument.Status.STAMPED:
+        return current  # recorded by a concurrent call with the same stamp
+    raise DomainError("cfdi_estado", "El CFDI no está en estado de sellado.", status=409)
 
 
 def _record_pac_error(*, document_id: int, error: PACError) -> None:
@@ -255,7 +258,7 @@ def stamp_cfdi(*, document: CfdiDocument, pac=None) -> CfdiDocument:
             pac_code=error.code,
             findings=error.findings,
         ) from error
-    return _mark_stamped(document_id=document.pk, result=result, pac_name=pac.name)
+    return _mark_stamped(document=document, result=result, pac_name=pac.name)
 
 
 def issue_cfdi(

@@ -61,10 +61,14 @@ def choices(catalog: str) -> tuple[tuple[str, str], ...]:
     return tuple((code, f"{code} - {desc}") for code, desc in sorted(select_all(catalog).items()))
 
 
+# The small catalogs the rule checker reads for every CFDI are kept per process (satcfdi reads its
+# SQLite file on every call); they change only with a new satcfdi release.
+@lru_cache(maxsize=64)
 def regimen_fiscal_name(code: str) -> str | None:
     return select("C756_c_RegimenFiscal", code) if code in REGIMEN_APPLIES else None
 
 
+@lru_cache(maxsize=64)
 def uso_cfdi_name(code: str) -> str | None:
     return select("C756_c_UsoCFDI", code) if code in USO_CFDI_RULES else None
 
@@ -89,6 +93,7 @@ def codigo_agrupador_name(code: str) -> str | None:
     return select("Cb9f_c_CodAgrup", code)
 
 
+@lru_cache(maxsize=256)
 def currency_decimals(code: str) -> int | None:
     row = select("C756_c_Moneda", code)
     return row[1] if row else None

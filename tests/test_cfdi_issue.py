@@ -5,6 +5,8 @@ from datetime import timedelta
 from decimal import Decimal as D
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
@@ -68,6 +70,40 @@ def test_stored_xml_is_exactly_what_the_pac_returned(ready):
     stamped = services.stamp_cfdi(document=sealed, pac=pac)
     stamped.refresh_from_db()
     assert bytes(stamped.xml) == pac.result.xml
+
+
+def _statements(queries) -> list[str]:
+    """'VERB table' of each statement, leaving out the savepoints of the test's transaction."""
+    statements = []
+    for query in queries:
+        words = query["sql"].replace('"', "").split()
+        verb = words[0]
+        if verb in ("SELECT", "DELETE"):
+            statements.append(f"{verb} {words[words.index('FROM') + 1]}")
+        elif verb in ("INSERT", "UPDATE"):
+            statements.append(f"{verb} {words[2] if verb == 'INSERT' else words[1]}")
+    return statements
+
+
+def test_issuing_a_cfdi_takes_five_statements(ready):
+    """Hot path (bench/seal.py): no re-reads, no locks, the stamp recorded with one UPDATE."""
+    services.issue_cfdi(company=ready, document=seed_invoice(ready, folio="0"))  # warm the sandbox
+    with CaptureQueriesContext(connection) as captured:
+        stamped = services.issue_cfdi(company=ready, document=seed_invoice(ready, folio="1"))
+    assert _statements(captured.captured_queries) == [
+        "SELECT cfdi_csd",  # the company's active CSD
+        "INSERT cfdi_cfdidocument",  # sealed, stored before any PAC sees it
+        "SELECT cfdi_pacaccount",  # which PAC the company stamps with
+        "INSERT cfdi_sandboxstamp",  # the sandbox PAC's own record of its stamp
+        "UPDATE cfdi_cfdidocument",  # SEALED -> STAMPED with the PAC's XML
+    ]
+    fresh = CfdiDocument.objects.get(pk=stamped.pk)
+    assert (stamped.status, stamped.uuid, stamped.stamped_at, bytes(stamped.xml)) == (
+        fresh.status,
+        fresh.uuid,
+        fresh.stamped_at,
+        bytes(fresh.xml),
+    )
 
 
 @pytest.mark.parametrize(

@@ -96,6 +96,16 @@ def test_restamp_answers_307_with_the_same_stamp(company):
     assert SandboxStamp.objects.count() == 1
 
 
+def test_restamp_after_72_hours_still_answers_307(company, monkeypatch):
+    xml = sealed_xml(seed_invoice(company))
+    first = get_pac("sandbox").stamp(xml)
+    later = timezone.now() + timedelta(hours=80)
+    monkeypatch.setattr("cfdi.pac.sandbox.timezone.now", lambda: later)
+    again = get_pac("sandbox").stamp(xml)
+    assert (again.code, again.uuid, again.xml) == ("307", first.uuid, first.xml)
+    assert SandboxStamp.objects.count() == 1
+
+
 def test_published_certificate_verifies_selloSAT(company, client):
     result = get_pac("sandbox").stamp(sealed_xml(seed_invoice(company)))
     body = client.get("/api/cfdi/sandbox-pac/certificate/").json()

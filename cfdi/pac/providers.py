@@ -23,7 +23,6 @@ from satcfdi.pacs.facturama import Facturama
 from satcfdi.pacs.finkok import Finkok
 from satcfdi.pacs.prodigia import Prodigia
 from satcfdi.pacs.swsapien import SWSapien
-from satcfdi.transform import get_timezone
 
 from .. import sat
 from .base import (
@@ -124,7 +123,7 @@ def result_from_stamped(xml: bytes, *, code: str = STAMPED, message: str = "") -
     tfd = root.find(f"{{{sat.CFDI_NS}}}Complemento/{{{sat.TFD_NS}}}TimbreFiscalDigital")
     if tfd is None:
         raise PACUnavailable("El PAC devolvió un comprobante sin timbre; se reintentará.")
-    zone = get_timezone(root.get("LugarExpedicion"))
+    zone = sat.timezone_of(root.get("LugarExpedicion"))
     return StampResult(
         xml=xml,
         uuid=tfd.get("UUID").upper(),

@@ -16,6 +16,7 @@ import base64
 import hashlib
 import threading
 import uuid
+from contextlib import nullcontext
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from functools import lru_cache
@@ -24,10 +25,9 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding
 from cryptography.x509.oid import NameOID
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from lxml import etree
-from satcfdi.transform import get_timezone
 
 from .. import checker, sat
 from ..certificates import certificate_info, certificate_number, read_certificate
@@ -130,6 +130,21 @@ def _certificate_number(cer: bytes) -> str:
     return certificate_number(read_certificate(cer))
 
 
+@lru_cache(maxsize=64)
+def _issuer_certificate(der: bytes):
+    """Public key and data of an issuer's certificate, parsed once per process by its DER bytes
+    (a PAC sees the same few CSDs document after document)."""
+    cert = read_certificate(der)
+    return cert.public_key(), certificate_info(cert)
+
+
+def _savepoint_if_in_transaction():
+    """The stamp's record is one INSERT: alone it commits by itself, as a PAC's own database
+    would (a transaction block would only add BEGIN and COMMIT round trips); inside a caller's
+    transaction a savepoint keeps a duplicate digest (IntegrityError) from aborting it."""
+    return transaction.atomic() if connection.in_atomic_block else nullcontext()
+
+
 def _refuse(code: str, message: str, findings=None):
     raise PACError(code, message, findings=[f.as_dict() for f in findings or []])
 
@@ -147,28 +162,34 @@ class SandboxPAC(PAC):
             _refuse("301", "El documento no es un CFDI versión 4.0.")
         if root.find(f"{{{sat.CFDI_NS}}}Complemento/{{{sat.TFD_NS}}}TimbreFiscalDigital") is not None:
             return self._previous(root) or _refuse(PREVIOUSLY_STAMPED, "El CFDI contiene un timbre previo.")
+        try:
+            self._validate(root)
+        except PACError:
+            # A CFDI stamped before is answered with its first stamp (307) even when it would be
+            # refused now (e.g. 72 hours later), as a PAC does. Looked up only here and on the
+            # stamp's unique digest (``_add_stamp``), not before every first stamp.
+            previous = self._previous(root)
+            if previous:
+                return previous
+            raise
+        return self._add_stamp(root)
+
+    # -- checks -----------------------------------------------------------------------------
+    def _validate(self, root):
         errors = sat.schema_errors(root)
         if errors:
             _refuse("301", "El XML no cumple con el esquema cfdv40.xsd del SAT: " + errors[0])
-
-        previous = self._previous(root)
-        if previous:
-            return previous
-
         self._check_certificate_and_seal(root)
         findings = checker.check(root, now=timezone.now())
         if findings:
             first = findings[0]
             _refuse(first.code, first.message, findings)
-        return self._add_stamp(root)
 
-    # -- checks -----------------------------------------------------------------------------
     def _check_certificate_and_seal(self, root):
         try:
-            cert = read_certificate(sat.certificate_der_from(root))
+            public_key, info = _issuer_certificate(sat.certificate_der_from(root))
         except Exception:  # noqa: BLE001 - any unreadable certificate is the same refusal
             _refuse("308", "El certificado del emisor no es válido.")
-        info = certificate_info(cert)
         if not info.is_csd:
             _refuse("306", "El certificado no es de tipo CSD: corresponde a una e.firma (FIEL).")
         if info.serial_number != root.get("NoCertificado"):
@@ -176,11 +197,12 @@ class SandboxPAC(PAC):
         emisor = root.find(f"{{{sat.CFDI_NS}}}Emisor")
         if emisor is None or emisor.get("Rfc") != info.rfc:
             _refuse("303", "El RFC del CSD no corresponde al RFC del emisor del comprobante.")
-        fecha = get_timezone(root.get("LugarExpedicion")).localize(datetime.fromisoformat(root.get("Fecha")))
+        zone = sat.timezone_of(root.get("LugarExpedicion"))
+        fecha = zone.localize(datetime.fromisoformat(root.get("Fecha")))
         if not info.valid_from <= fecha <= info.valid_to:
             _refuse("305", "La fecha de emisión no está dentro de la vigencia del CSD del emisor.")
         try:
-            cert.public_key().verify(
+            public_key.verify(
                 base64.b64decode(root.get("Sello", "")),
                 sat.cadena_original(root).encode("utf-8"),
                 padding.PKCS1v15(),
@@ -211,7 +233,7 @@ class SandboxPAC(PAC):
         cer, key = _material()
         number = _certificate_number(cer)
         now = timezone.now().replace(microsecond=0)
-        local = now.astimezone(get_timezone(root.get("LugarExpedicion"))).replace(tzinfo=None)
+        local = now.astimezone(sat.timezone_of(root.get("LugarExpedicion"))).replace(tzinfo=None)
         stamp_uuid = str(uuid.uuid4()).upper()
         tfd = etree.Element(f"{{{sat.TFD_NS}}}TimbreFiscalDigital", nsmap={"tfd": sat.TFD_NS, "xsi": _XSI})
         tfd.set(f"{{{_XSI}}}schemaLocation", _TFD_LOCATION)
@@ -237,7 +259,7 @@ class SandboxPAC(PAC):
         complemento.append(tfd)
         stamped = sat.to_bytes(root)
         try:
-            with transaction.atomic():
+            with _savepoint_if_in_transaction():
                 SandboxStamp.objects.create(
                     sello_digest=self._digest(root),
                     uuid=stamp_uuid,
@@ -248,7 +270,7 @@ class SandboxPAC(PAC):
                     stamped_at=now,
                 )
         except IntegrityError:
-            # The same CFDI was stamped concurrently: answer as a re-stamp.
+            # The same CFDI was stamped before (or concurrently): answer as a re-stamp (307).
             previous = self._previous(root)
             if previous:
                 return previous
