@@ -1,11 +1,14 @@
 """Factories and builders for the ledgers: a small chart of accounts, linked warehouses and banks."""
 
 from dataclasses import dataclass
+from datetime import date
 
 from accounting.models import Account, AccountingVariable
 from accounting.variables import Variable
 from cashbank.models import CashBankAccount
 from erp.models import Company
+from inventory.models import Warehouse
+from inventory.services import create_stock_movement
 from tests.factories import AccountFactory, CashBankAccountFactory, ProductFactory, WarehouseFactory, currency
 
 
@@ -117,3 +120,15 @@ def cash_box(company, chart: Chart | None = None, code="CAJ1", currency_code="MX
 
 def product(company, **fields):
     return ProductFactory(company=company, **fields)
+
+
+def opening_stock(company, lines: list[tuple], warehouse_code: str = "ALM"):
+    """Put goods in a warehouse on 2026-11-01: ``lines`` of (product, quantity, unit cost)."""
+    return create_stock_movement(
+        company=company,
+        warehouse=Warehouse.objects.get(company=company, code=warehouse_code),
+        kind="entry",
+        date=date(2026, 11, 1),
+        concept="Inventario inicial",
+        lines=[{"product": p, "quantity": qty, "unit_cost": cost} for p, qty, cost in lines],
+    )

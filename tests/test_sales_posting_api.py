@@ -10,10 +10,11 @@ from accounting.models import AccountingVariable, JournalEntry
 from cashbank.models import CashBankAccount, CashMovement
 from demo.services import load_demo
 from erp.models import Currency
-from inventory.models import Product, StockLevel, StockMovement, Warehouse
-from inventory.services import audit_stock_movement, create_stock_movement, revert_stock_movement
+from inventory.models import Product, StockLevel, StockMovement
+from inventory.services import audit_stock_movement, revert_stock_movement
 from sales.models import SalesDocument, SalesEntity
 from sales.receivables.models import Receivable
+from tests.factories_ledgers import opening_stock
 
 pytestmark = pytest.mark.django_db
 DAY = date(2026, 11, 20)
@@ -34,20 +35,10 @@ def client(demo, api_as):
 def stock(company, warehouse_code, **quantities):
     """Put goods in a warehouse at unit cost 7.00 (A) and 6.00 (B)."""
     costs = {"A": "7.00", "B": "6.00", "CERV": "12.00"}
-    create_stock_movement(
-        company=company,
-        warehouse=Warehouse.objects.get(company=company, code=warehouse_code),
-        kind="entry",
-        date=date(2026, 11, 1),
-        concept="Inventario inicial",
-        lines=[
-            {
-                "product": Product.objects.get(company=company, code=code),
-                "quantity": qty,
-                "unit_cost": costs[code],
-            }
-            for code, qty in quantities.items()
-        ],
+    opening_stock(
+        company,
+        [(Product.objects.get(company=company, code=c), qty, costs[c]) for c, qty in quantities.items()],
+        warehouse_code,
     )
 
 

@@ -11,12 +11,11 @@ from django.test.utils import CaptureQueriesContext
 from cashbank.models import CashBankAccount
 from cfdi.models import Csd
 from demo.services import load_demo
-from inventory.models import Warehouse
-from inventory.services import create_stock_movement
 from sales.documents import LineRequest, create_document
 from sales.models import Customer, SalesEntity
 from sales.posting import Collection, post_invoice
 from tests.factories import ProductFactory
+from tests.factories_ledgers import opening_stock
 
 pytestmark = pytest.mark.django_db
 DAY = date(2026, 11, 20)
@@ -32,14 +31,7 @@ def shop():
     company = load_demo().company
     Csd.objects.filter(company=company).update(active=False)  # sealing runs after commit anyway
     products = [ProductFactory(company=company, code=f"Q{n:02d}") for n in range(30)]
-    create_stock_movement(
-        company=company,
-        warehouse=Warehouse.objects.get(company=company, code="ALM"),
-        kind="entry",
-        date=date(2026, 11, 1),
-        concept="Inventario inicial",
-        lines=[{"product": p, "quantity": 100, "unit_cost": "7.50"} for p in products],
-    )
+    opening_stock(company, [(p, 100, "7.50") for p in products])
     entity = SalesEntity.objects.select_related("company", "warehouse").get(company=company, code="PACHUCA")
     return {
         "entity": entity,

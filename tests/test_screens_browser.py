@@ -57,22 +57,10 @@ def type_line(page, row, quantity, code):
 
 
 def put_in_stock(company):
-    from datetime import date
+    from inventory.models import Product
+    from tests.factories_ledgers import opening_stock
 
-    from inventory.models import Product, Warehouse
-    from inventory.services import create_stock_movement
-
-    create_stock_movement(
-        company=company,
-        warehouse=Warehouse.objects.get(company=company, code="ALM"),
-        kind="entry",
-        date=date(2026, 11, 1),
-        concept="Inventario inicial",
-        lines=[
-            {"product": Product.objects.get(company=company, code=code), "quantity": 500, "unit_cost": "5"}
-            for code in ("A", "B")
-        ],
-    )
+    opening_stock(company, [(Product.objects.get(company=company, code=c), 500, "5") for c in ("A", "B")])
 
 
 def test_cashier_enters_the_seeds_invoice_with_the_keyboard(page, live_server):
