@@ -90,10 +90,9 @@ _TAKE_NUMBER_SQL = f"""
 
 def _next_number(*, company, kind: str, date: Date) -> int:
     """Take the next entry number of the kind and month, refusing a closed month."""
-    company_id = company if isinstance(company, int) else company.pk
     with connection.cursor() as cursor:
         cursor.execute(
-            _TAKE_NUMBER_SQL, {"company": company_id, "kind": kind, "year": date.year, "month": date.month}
+            _TAKE_NUMBER_SQL, {"company": company.pk, "kind": kind, "year": date.year, "month": date.month}
         )
         row = cursor.fetchone()
     if row is None:
