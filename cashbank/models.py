@@ -64,6 +64,8 @@ class PaymentMethod(models.TextChoices):
     CHECK = "02", _("Cheque nominativo")
     TRANSFER = "03", _("Transferencia electrónica de fondos")
     CREDIT_CARD = "04", _("Tarjeta de crédito")
+    DEBIT_CARD = "28", _("Tarjeta de débito")
+    SERVICE_CARD = "29", _("Tarjeta de servicios")
     E_WALLET = "05", _("Monedero electrónico")
     E_MONEY = "06", _("Dinero electrónico")
     VOUCHERS = "08", _("Vales de despensa")

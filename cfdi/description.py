@@ -57,6 +57,7 @@ class Concept:
     ieps_rate: Decimal = ZERO  # percent
     retained_iva_rate: Decimal = ZERO  # percent
     retained_isr_rate: Decimal = ZERO  # percent
+    ieps_quota: Decimal = ZERO  # pesos per unit (IEPS TipoFactor Cuota)
 
     def line_input(self) -> LineInput:
         return LineInput(
@@ -68,6 +69,7 @@ class Concept:
             ieps_rate=self.ieps_rate,
             retained_iva_rate=self.retained_iva_rate,
             retained_isr_rate=self.retained_isr_rate,
+            ieps_quota=self.ieps_quota,
         )
 
 

@@ -13,13 +13,15 @@ import re
 from decimal import Decimal
 from functools import lru_cache
 
+import pytz
 from lxml import etree
+from satcfdi.catalogs import select
 from satcfdi.create.cfd import cfdi40
-from satcfdi.transform import SCHEMA_ROOT, get_timezone
+from satcfdi.transform import SCHEMA_ROOT
 
 from erp.errors import DomainError
 from erp.sat_catalogs import currency_decimals
-from erp.taxes import DocumentTotals, compute_document
+from erp.taxes import CUOTA, DocumentTotals, compute_document
 
 from .description import FiscalDocument, GlobalInfo
 
@@ -149,11 +151,35 @@ def cfdi_schema() -> CfdiSchema:
     return CfdiSchema()
 
 
+# SAT's c_CodigoPostal names a zone in words; satcfdi maps "Tiempo del Noroeste" to
+# America/Matamoros and "Tiempo del Pacífico" to America/La_Paz (Bolivia), which puts an invoice
+# from Tijuana or Mazatlán hours off. Since the Ley del Sistema de Horario (2022) only the
+# northern border keeps summer time, as the United States does.
+SAT_ZONES = {
+    "Tiempo del Centro": "America/Mexico_City",  # UTC−6, no summer time
+    "Tiempo del Centro en Frontera": "America/Matamoros",  # UTC−6, US summer time (border)
+    "Tiempo del Noroeste": "America/Tijuana",  # Baja California: UTC−8, US summer time
+    "Tiempo del Pacífico": "America/Mazatlan",  # BCS, Sinaloa, Nayarit: UTC−7, no summer time
+    "Tiempo del Sureste": "America/Cancun",  # Quintana Roo: UTC−5, no summer time
+}
+# Where a state differs from its SAT zone's usual zone: Sonora keeps UTC−7 without summer time
+# (America/Hermosillo); Chihuahua's border zone is the Mountain time of Ciudad Juárez.
+SAT_ZONES_BY_STATE = {
+    ("Tiempo del Pacífico", "SON"): "America/Hermosillo",
+    ("Tiempo del Centro en Frontera", "CHH"): "America/Ciudad_Juarez",
+}
+
+
 @lru_cache(maxsize=1024)
 def timezone_of(postal_code: str):
-    """The time zone of a postal code (SAT's c_CodigoPostal). satcfdi reads it from its SQLite
-    catalog on every call; a document asks several times (Fecha, the 72-hour window, the stamp)."""
-    return get_timezone(postal_code)
+    """The time zone of a postal code (SAT's c_CodigoPostal), mapped by ``SAT_ZONES``. satcfdi reads
+    its SQLite catalog on every call; a document asks several times (Fecha, the 72-hour window,
+    the stamp). An unknown postal code raises KeyError."""
+    row = select("C756_c_CodigoPostal", postal_code)
+    if row is None:
+        raise KeyError(postal_code)
+    state, zone = row[0], row[4]
+    return pytz.timezone(SAT_ZONES_BY_STATE.get((zone, state)) or SAT_ZONES[zone])
 
 
 @lru_cache(maxsize=2)
@@ -205,8 +231,10 @@ def compute_totals(document: FiscalDocument) -> DocumentTotals:
     return compute_document((c.line_input() for c in document.concepts), currency_places(document.currency))
 
 
-def _tax_node(t, places):
-    node = {"Base": _q(t.base, places), "Impuesto": t.tax, "TipoFactor": t.factor}
+def _tax_node(t, places, *, line=False):
+    # A line's IEPS Cuota has the quantity as its Base, written as typed (up to 6 decimals).
+    base = t.base if (line and t.factor == CUOTA) else _q(t.base, places)
+    node = {"Base": base, "Impuesto": t.tax, "TipoFactor": t.factor}
     if t.rate is not None:
         node["TasaOCuota"] = t.rate
         node["Importe"] = _q(t.amount, places)
@@ -262,9 +290,9 @@ def build_comprobante(document: FiscalDocument) -> tuple[cfdi40.Comprobante, Doc
         node["Importe"] = _q(line.importe, places)
         taxes = {}
         if line.transferred:
-            taxes["Traslados"] = [_tax_node(t, places) for t in line.transferred]
+            taxes["Traslados"] = [_tax_node(t, places, line=True) for t in line.transferred]
         if line.withheld:
-            taxes["Retenciones"] = [_tax_node(t, places) for t in line.withheld]
+            taxes["Retenciones"] = [_tax_node(t, places, line=True) for t in line.withheld]
         node["Impuestos"] = taxes or None
         conceptos.append(node)
 

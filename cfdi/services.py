@@ -139,8 +139,18 @@ def _refuse_findings(findings: list[checker.Finding]):
     raise DomainError(
         "cfdi_reglas_sat",
         f"El CFDI no cumple las reglas del SAT: {first.code} {first.message}",
+        sat_code=first.code,
         findings=[f.as_dict() for f in findings],
     )
+
+
+def refuse_what_sat_would(*, company: Company, document: FiscalDocument) -> None:
+    """Every rule the checker knows, run on the description before its source is committed (a
+    posting checks here before it takes its consecutive): raises the first SAT code with its
+    Spanish message and every finding in the details; writes nothing."""
+    findings = check_document(company=company, document=document)
+    if findings:
+        _refuse_findings(findings)
 
 
 def seal_cfdi(

@@ -77,13 +77,17 @@ VARIABLES = {
     Variable.NO_PAYMENT_COUNTERPART: "107-01",
 }
 
-# code, description, unit, ClaveProdServ, ClaveUnidad, service, IVA, IEPS %, ret IVA %, ret ISR %, price
+# code, description, unit, ClaveProdServ, ClaveUnidad, service, IVA treatment, operation (which
+# retentions the parties make, erp.taxes.RETENTION_RULES), IEPS %, IEPS cuota per unit, price
 PRODUCTS = [
-    ("A", "Producto A (tornillo)", "PZA", "31161500", "H87", False, True, 0, 0, 0, "11.50"),
-    ("B", "Producto B (azúcar)", "KG", "50161509", "KGM", False, True, 0, 0, 0, "10.00"),
-    ("COLEG", "Colegiatura mensual (exenta de IVA)", "SERV", "86121501", "E48", True, False, 0, 0, 0, "3500.00"),
-    ("CERV", "Cerveza 355 ml (IEPS 26.5%)", "PZA", "50202201", "H87", False, True, "26.5", 0, 0, "22.00"),
-    ("ASES", "Asesoría administrativa (con retenciones)", "SERV", "80101500", "E48", True, True, 0, "10.6667", 10, "1000.00"),
+    ("A", "Producto A (tornillo)", "PZA", "31161500", "H87", False, "gravado", "general", 0, 0, "11.50"),
+    ("B", "Producto B (azúcar)", "KG", "50161509", "KGM", False, "gravado", "general", 0, 0, "10.00"),
+    ("COLEG", "Colegiatura mensual (exenta de IVA, LIVA art. 15 fr. XII)", "SERV", "86121501", "E48", True, "exento", "general", 0, 0, "3500.00"),
+    ("REEMB", "Reembolso de gastos pagados por cuenta del cliente (no objeto de impuesto)", "SERV", "84111506", "E48", True, "no_objeto", "general", 0, 0, "250.00"),
+    ("CERV", "Cerveza 355 ml (IEPS 26.5%)", "PZA", "50202201", "H87", False, "gravado", "general", "26.5", 0, "22.00"),
+    ("GASOL", "Gasolina magna (IEPS cuota por litro)", "LT", "15101514", "LTR", False, "gravado", "general", 0, "6.4555", "23.50"),
+    ("ASES", "Asesoría administrativa (honorarios: retenciones si la presta una persona física)", "SERV", "80101500", "E48", True, "gravado", "honorarios", 0, 0, "1000.00"),
+    ("FLETE", "Flete local (autotransporte: retención de IVA 4% a personas morales)", "SERV", "78101802", "E48", True, "gravado", "autotransporte", 0, 0, "1000.00"),
 ]  # fmt: skip
 
 USERS = [
@@ -115,7 +119,12 @@ def load_demo() -> DemoResult:
     company = _upsert(
         Company,
         {"rfc": "EKU9003173C9"},
-        {"legal_name": "ESCUELA KEMPER URGATE", "regimen_fiscal": "601", "postal_code": "42501"},
+        {
+            "legal_name": "ESCUELA KEMPER URGATE",
+            "regimen_fiscal": "601",
+            "postal_code": "42501",
+            "frontier_stimulus": True,  # opted in: its Tijuana branch charges the 8% frontier IVA
+        },
     )
     users = _users(company)
     accounts = _chart(company)
@@ -180,13 +189,101 @@ def load_demo() -> DemoResult:
         {"name": "Mostrador (fija)", "series": "M", "mode": SalesEntity.Mode.FIJA, "warehouse": mostrador},
         [caja_chica],
     )
+    # A branch in the northern frontier region: its own place of issue (LugarExpedicion 22000,
+    # EstímuloFranjaFronteriza) and IVA at 8%; its CFDIs carry Tijuana's local time.
+    _entity(
+        company,
+        "TIJUANA",
+        {
+            "name": "Tijuana (región fronteriza, IVA 8%)",
+            "series": "T",
+            "mode": SalesEntity.Mode.CONTABLE,
+            "warehouse": almacen,
+            "postal_code": "22000",
+            "iva_rate": Decimal("8"),
+        },
+        [caja, banco_mxn],
+    )
     _customers(company, pachuca, ana)
     _products(company)
     _csd(company)
     _cfdi_settings(company)
+    _professional_issuer(users)
     credentials = [(name, DEMO_PASSWORD, str(role.label)) for name, role, _ in USERS]
     credentials.append(("admin", DEMO_PASSWORD, "Administrador (superusuario)"))
     return DemoResult(company=company, credentials=credentials)
+
+
+PROFESSIONAL_RFC = "MASO451221PM4"
+
+
+def _professional_issuer(users):
+    """A persona física in régimen 612 who bills her fees to a persona moral: the moral retains
+    ISR 10% and two thirds of the IVA (LISR art. 106, LIVA art. 1-A, RLIVA art. 3)."""
+    company = _upsert(
+        Company,
+        {"rfc": PROFESSIONAL_RFC},
+        {"legal_name": "MARIA OLIVARES SOTO", "regimen_fiscal": "612", "postal_code": "06600"},
+    )
+    for username, role, _ in USERS:
+        grant_membership(user=users[username], company=company, role=role)
+    accounts = _chart(company)
+    mxn = Currency.objects.get(code="MXN")
+    banco = _upsert(
+        CashBankAccount,
+        {"company": company, "code": "BANCO"},
+        {
+            "name": "Banco",
+            "kind": "bank",
+            "currency": mxn,
+            "linked_to_accounting": True,
+            "ledger_account": accounts["102-01"],
+            "bank_name": "BBVA México",
+            "account_number": "0123456789",
+            "sat_bank_code": "012",
+        },
+    )
+    despacho = _entity(
+        company,
+        "DESPACHO",
+        {
+            "name": "Despacho (honorarios)",
+            "series": "H",
+            "mode": SalesEntity.Mode.CONTABLE,
+            "no_stock_movements": True,
+        },
+        [banco],
+    )
+    _upsert(
+        Customer,
+        {"company": company, "entity": despacho, "number": 1},
+        {
+            "rfc": "URE180429TM6",
+            "name": "UNIVERSIDAD ROBOTICA ESPAÑOLA",
+            "postal_code": "86991",
+            "email": "compras@ure.example.mx",
+            "regimen_fiscal": "601",
+            "uso_cfdi": "G03",
+            "forma_pago": "03",
+            "credit_days": 30,
+        },
+    )
+    _upsert(
+        Product,
+        {"company": company, "code": "HON"},
+        {
+            "description": "Honorarios por asesoría contable",
+            "unit": "SERV",
+            "sat_product_key": "80101500",
+            "sat_unit_key": "E48",
+            "is_service": True,
+            "iva_treatment": "gravado",
+            "tax_operation": "honorarios",
+            "list_price": Decimal("10000.00"),
+        },
+    )
+    _csd(company)
+    return company
 
 
 def _users(company):
@@ -276,7 +373,7 @@ def _customers(company, entity, salesperson):
 
 def _products(company):
     line = _upsert(ProductLine, {"company": company, "code": "GEN"}, {"name": "General"})
-    for code, desc, unit, sat_key, sat_unit, service, iva, ieps, ret_iva, ret_isr, price in PRODUCTS:
+    for code, desc, unit, sat_key, sat_unit, service, treatment, operation, ieps, quota, price in PRODUCTS:
         _upsert(
             Product,
             {"company": company, "code": code},
@@ -287,10 +384,10 @@ def _products(company):
                 "sat_product_key": sat_key,
                 "sat_unit_key": sat_unit,
                 "is_service": service,
-                "applies_iva": iva,
+                "iva_treatment": treatment,
+                "tax_operation": operation,
                 "ieps_rate": Decimal(str(ieps)),
-                "retained_iva_rate": Decimal(str(ret_iva)),
-                "retained_isr_rate": Decimal(str(ret_isr)),
+                "ieps_quota": Decimal(str(quota)),
                 "list_price": Decimal(price),
             },
         )

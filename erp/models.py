@@ -22,6 +22,11 @@ class Company(models.Model):
     cfdi_version = models.CharField(
         _("versión del Anexo 20"), max_length=3, choices=CFDI_VERSIONS, default="4.0"
     )
+    frontier_stimulus = models.BooleanField(
+        _("inscrita en el estímulo de la región fronteriza"),
+        default=False,
+        help_text=_("Permite trasladar IVA al 8% desde entidades con C.P. en la región fronteriza."),
+    )
     active = models.BooleanField(_("activa"), default=True)
 
     class Meta:

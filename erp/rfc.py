@@ -37,6 +37,28 @@ def is_valid_rfc(value: str) -> bool:
     return True
 
 
+# SAT's values for the check digit (dígito verificador) of an RFC, a space padding a persona moral's.
+_CHECK_VALUES = {c: i for i, c in enumerate("0123456789ABCDEFGHIJKLMN&OPQRSTUVWXYZ Ñ")}
+
+
+def check_digit(value: str) -> str | None:
+    """The check digit the RFC's first 11 or 12 characters call for (modulus 11 with weights 13
+    to 2 over the RFC right-aligned to 12 characters; 10 is "A"); None if it is not computable."""
+    rfc = normalize_rfc(value)
+    body = rfc[:-1].rjust(12)
+    if len(body) != 12 or any(c not in _CHECK_VALUES for c in body):
+        return None
+    remainder = sum(_CHECK_VALUES[c] * (13 - i) for i, c in enumerate(body)) % 11
+    digit = 11 - remainder
+    return "0" if digit == 11 else "A" if digit == 10 else str(digit)
+
+
+def check_digit_ok(value: str) -> bool:
+    """Whether the RFC's last character is its check digit (generic RFCs are exempt)."""
+    rfc = normalize_rfc(value)
+    return rfc in GENERIC_RFCS or check_digit(rfc) == rfc[-1:]
+
+
 def person_type(value: str) -> str:
     """Persona moral (12 characters) or física (13). Generic RFCs count as física, as SAT does."""
     return PERSONA_MORAL if len(normalize_rfc(value)) == 12 else PERSONA_FISICA

@@ -89,6 +89,14 @@ def postal_code_exists(code: str) -> bool:
     return select("C756_c_CodigoPostal", code) is not None
 
 
+@lru_cache(maxsize=256)
+def frontier_stimulus(code: str) -> bool:
+    """c_CodigoPostal's EstímuloFranjaFronteriza: the postal code is in the northern or southern
+    border region where the 8% IVA stimulus may apply."""
+    row = select("C756_c_CodigoPostal", code)
+    return bool(row) and row[3] == "1"
+
+
 def codigo_agrupador_name(code: str) -> str | None:
     return select("Cb9f_c_CodAgrup", code)
 

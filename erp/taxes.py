@@ -31,7 +31,14 @@ the sums of the lines). Line amounts are kept at the currency's decimals rather 
 allowed six so that the summary never needs a second rounding.
 
 Exempt IVA (``iva_exempt=True``) produces a Traslado with TipoFactor "Exento": a base and no rate
-or amount. A line with no tax at all is "no objeto de impuesto" (ObjetoImp 01).
+or amount, so the line is ObjetoImp 02 (LIVA art. 9, 15 and 20 exempt an operation that is still
+object of the tax). A line with no tax at all is "no objeto de impuesto" (ObjetoImp 01).
+
+IEPS may be a rate (TipoFactor Tasa) or a quota per unit (TipoFactor Cuota, LIEPS art. 2-A,
+fuels): then its Base is the quantity and ``IEPS = round(cantidad × cuota, d)``.
+
+Which IVA treatment a line has and which retentions apply are decided here too, from the
+product's treatment and operation and from the parties (``retention_rates``, ``RETENTION_RULES``).
 """
 
 from __future__ import annotations
@@ -43,12 +50,14 @@ from decimal import Decimal
 
 from .errors import DomainError
 from .money import ZERO, quantize, to_decimal
+from .rfc import is_generic_rfc, person_type
 
 IVA = "002"
 IEPS = "003"
 ISR = "001"
 
 TASA = "Tasa"
+CUOTA = "Cuota"
 EXENTO = "Exento"
 
 RATE_DECIMALS = 6
@@ -72,6 +81,7 @@ class LineInput:
     ieps_rate: Decimal = ZERO  # percent; 0: no IEPS
     retained_iva_rate: Decimal = ZERO  # percent
     retained_isr_rate: Decimal = ZERO  # percent
+    ieps_quota: Decimal = ZERO  # pesos per unit (TipoFactor Cuota); overrides ieps_rate
 
 
 @dataclass(frozen=True)
@@ -160,7 +170,11 @@ def compute_line(line: LineInput, decimals: int = 2) -> LineTaxes:
 
     transferred = []
     ieps_amount = ZERO
-    if to_decimal(line.ieps_rate or ZERO) > 0:
+    if to_decimal(line.ieps_quota or ZERO) > 0:
+        quota = to_decimal(line.ieps_quota).quantize(Decimal(1).scaleb(-RATE_DECIMALS))
+        ieps_amount = quantize(quantity * quota, decimals)
+        transferred.append(TaxAmount(IEPS, CUOTA, quota, quantity, ieps_amount))
+    elif to_decimal(line.ieps_rate or ZERO) > 0:
         rate = rate_from_percent(line.ieps_rate)
         ieps_amount = quantize(base * rate, decimals)
         transferred.append(TaxAmount(IEPS, TASA, rate, base, ieps_amount))
@@ -231,3 +245,192 @@ def summarize(lines: Iterable[LineTaxes]) -> DocumentTotals:
 def compute_document(lines: Iterable[LineInput], decimals: int = 2) -> DocumentTotals:
     """Lines and totals of a document; ``decimals`` is the currency's (MXN and USD: 2)."""
     return summarize(compute_line(line, decimals) for line in lines)
+
+
+# -- Who pays which tax: IVA treatment and retentions by parties ------------------------------
+
+# A product's IVA treatment (c_ObjetoImp and the Traslado it produces).
+IVA_TAXED = "gravado"  # the entity's rate: 16%, or 8% from a frontier branch (ObjetoImp 02)
+IVA_ZERO = "tasa_0"  # LIVA art. 2-A: food, medicine… (ObjetoImp 02, Tasa 0.000000)
+IVA_EXEMPT = "exento"  # LIVA art. 9, 15 and 20 (ObjetoImp 02, TipoFactor Exento)
+IVA_NOT_OBJECT = "no_objeto"  # not an act LIVA taxes (ObjetoImp 01)
+IVA_TREATMENTS = (
+    (IVA_TAXED, "Gravado (16%, u 8% en región fronteriza)"),
+    (IVA_ZERO, "Tasa 0% (LIVA art. 2-A)"),
+    (IVA_EXEMPT, "Exento (LIVA art. 9, 15 y 20)"),
+    (IVA_NOT_OBJECT, "No objeto de impuesto"),
+)
+
+# The kind of operation a product is, which is what the retention rules ask.
+OPERATION_GOODS = "general"  # goods and services no retention rule names
+OPERATION_PROFESSIONAL = "honorarios"  # servicios profesionales independientes
+OPERATION_RENT = "arrendamiento"  # uso o goce temporal de bienes
+OPERATION_FREIGHT = "autotransporte"  # autotransporte terrestre de bienes
+OPERATION_PERSONNEL = "personal"  # servicios que ponen personal a disposición del contratante
+OPERATIONS = (
+    (OPERATION_GOODS, "Enajenación de bienes u otros servicios"),
+    (OPERATION_PROFESSIONAL, "Servicios profesionales (honorarios)"),
+    (OPERATION_RENT, "Arrendamiento (uso o goce temporal de bienes)"),
+    (OPERATION_FREIGHT, "Autotransporte terrestre de bienes (fletes)"),
+    (OPERATION_PERSONNEL, "Servicios de personal (subcontratación permitida)"),
+)
+
+FRONTIER_IVA_RATE = Decimal("8")
+GENERAL_IVA_RATE = Decimal("16")
+TWO_THIRDS = "2/3"  # of the IVA the line transfers (RLIVA art. 3, fr. I)
+
+MORAL = "moral"
+FISICA = "fisica"
+# Personas físicas with business activity (RLIVA/LIVA: "con actividades empresariales").
+BUSINESS_REGIMES = frozenset({"612", "621", "625", "626"})
+
+
+@dataclass(frozen=True)
+class Party:
+    """The issuer or the receiver, as far as the retention rules care."""
+
+    rfc: str
+    regimen_fiscal: str
+
+    @property
+    def generic(self) -> bool:
+        return is_generic_rfc(self.rfc)
+
+    @property
+    def person_type(self) -> str:
+        return person_type(self.rfc)
+
+
+@dataclass(frozen=True)
+class RetentionRule:
+    tax: str  # ISR or IVA
+    operations: frozenset[str] | None  # None: every operation
+    issuer_person: str | None  # FISICA, or None for any issuer
+    issuer_regimes: frozenset[str] | None  # None: any régimen
+    receiver: str  # MORAL: personas morales; "empresarial": morales and físicas with business activity
+    rate: Decimal | str  # percent, or TWO_THIRDS of the line's IVA rate
+    article: str
+
+
+RETENTION_RULES: tuple[RetentionRule, ...] = (
+    RetentionRule(
+        ISR,
+        frozenset({OPERATION_PROFESSIONAL}),
+        FISICA,
+        frozenset({"612"}),
+        MORAL,
+        Decimal("10"),
+        "LISR art. 106, penúltimo párrafo: las personas morales retienen 10% por honorarios.",
+    ),
+    RetentionRule(
+        ISR,
+        frozenset({OPERATION_RENT}),
+        FISICA,
+        frozenset({"606", "612"}),
+        MORAL,
+        Decimal("10"),
+        "LISR art. 116, tercer párrafo: las personas morales retienen 10% por arrendamiento.",
+    ),
+    RetentionRule(
+        ISR,
+        None,
+        FISICA,
+        frozenset({"626"}),
+        MORAL,
+        Decimal("1.25"),
+        "LISR art. 113-J: las personas morales retienen 1.25% a las personas físicas del RESICO.",
+    ),
+    RetentionRule(
+        IVA,
+        frozenset({OPERATION_PROFESSIONAL, OPERATION_RENT}),
+        FISICA,
+        None,
+        MORAL,
+        TWO_THIRDS,
+        "LIVA art. 1-A, fr. II, inciso a) y RLIVA art. 3, fr. I: las personas morales retienen dos "
+        "terceras partes del IVA por servicios personales independientes y uso o goce de bienes.",
+    ),
+    RetentionRule(
+        IVA,
+        frozenset({OPERATION_FREIGHT}),
+        None,
+        None,
+        MORAL,
+        Decimal("4"),
+        "LIVA art. 1-A, fr. II, inciso c): las personas morales retienen 4% del valor del autotransporte "
+        "terrestre de bienes.",
+    ),
+    RetentionRule(
+        IVA,
+        frozenset({OPERATION_PERSONNEL}),
+        None,
+        None,
+        "empresarial",
+        Decimal("6"),
+        "LIVA art. 1-A, fr. IV: las personas morales y las físicas con actividad empresarial retienen "
+        "6% de los servicios que ponen personal a su disposición.",
+    ),
+)
+
+
+def _receiver_retains(rule: RetentionRule, receiver: Party) -> bool:
+    """Only a receiver the law makes a retainer retains; XAXX010101000 and XEXX010101000 never."""
+    if receiver.generic:
+        return False
+    if receiver.person_type == MORAL:
+        return True
+    return rule.receiver == "empresarial" and receiver.regimen_fiscal in BUSINESS_REGIMES
+
+
+def _rule_applies(rule: RetentionRule, *, operation: str, issuer: Party, receiver: Party) -> bool:
+    return (
+        (rule.operations is None or operation in rule.operations)
+        and (rule.issuer_person is None or issuer.person_type == rule.issuer_person)
+        and (rule.issuer_regimes is None or issuer.regimen_fiscal in rule.issuer_regimes)
+        and _receiver_retains(rule, receiver)
+    )
+
+
+def retention_rates(
+    *,
+    operation: str,
+    issuer: Party,
+    receiver: Party,
+    iva_rate: Decimal | None,
+    iva_exempt: bool = False,
+) -> tuple[Decimal, Decimal]:
+    """(retención de IVA %, retención de ISR %) of a line, from ``RETENTION_RULES``.
+
+    IVA is retained only from IVA the line transfers (not exempt, not 0%, not "no objeto").
+    When two rules of the same tax apply, the first of the table wins."""
+    transfers_iva = not iva_exempt and iva_rate is not None and to_decimal(iva_rate) > 0
+    rates = {IVA: ZERO, ISR: ZERO}
+    decided = set()
+    for rule in RETENTION_RULES:
+        if rule.tax in decided or not _rule_applies(
+            rule, operation=operation, issuer=issuer, receiver=receiver
+        ):
+            continue
+        if rule.tax == IVA:
+            if not transfers_iva:
+                continue
+            if rule.rate == TWO_THIRDS:
+                rate = (to_decimal(iva_rate) * 2 / 3).quantize(Decimal("0.0001"))
+            else:
+                rate = rule.rate
+        else:
+            rate = rule.rate
+        rates[rule.tax] = rate
+        decided.add(rule.tax)
+    return rates[IVA], rates[ISR]
+
+
+def iva_for_treatment(treatment: str, *, entity_rate: Decimal) -> tuple[Decimal | None, bool]:
+    """(IVA rate %, exempt) of a line from the product's treatment and the entity's rate."""
+    if treatment == IVA_NOT_OBJECT:
+        return None, False
+    if treatment == IVA_EXEMPT:
+        return None, True
+    if treatment == IVA_ZERO:
+        return ZERO, False
+    return to_decimal(entity_rate), False

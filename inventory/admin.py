@@ -36,15 +36,15 @@ class ProductLineAdmin(CompanyScopedAdmin):
 @admin.register(Product)
 class ProductAdmin(CompanyScopedAdmin):
     list_display = [
-        "code", "description", "unit", "sat_product_key", "sat_unit_key", "applies_iva",
-        "ieps_rate", "retained_iva_rate", "retained_isr_rate", "list_price", "active",
+        "code", "description", "unit", "sat_product_key", "sat_unit_key", "iva_treatment",
+        "tax_operation", "ieps_rate", "ieps_quota", "list_price", "active",
     ]  # fmt: skip
-    list_filter = ["company", "line", "is_service", "applies_iva", "active"]
+    list_filter = ["company", "line", "is_service", "iva_treatment", "tax_operation", "active"]
     search_fields = ["code", "supplier_code", "description", "external_key"]
     fieldsets = [
         (None, {"fields": ["company", "code", "supplier_code", "description", "line", "active"]}),
         ("SAT", {"fields": ["unit", "sat_product_key", "sat_unit_key", "is_service"]}),
-        ("Impuestos", {"fields": ["applies_iva", "ieps_rate", "retained_iva_rate", "retained_isr_rate"]}),
+        ("Impuestos", {"fields": ["iva_treatment", "tax_operation", "ieps_rate", "ieps_quota"]}),
         ("Precio y sincronización", {"fields": ["list_price", "external_key"]}),
     ]
 

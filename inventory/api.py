@@ -43,9 +43,11 @@ class ProductSerializer(CompanyScopedSerializer):
         model = Product
         fields = [
             "id", "company", "code", "supplier_code", "description", "line", "unit",
-            "sat_product_key", "sat_unit_key", "is_service", "applies_iva", "ieps_rate",
-            "retained_iva_rate", "retained_isr_rate", "list_price", "active", "external_key",
+            "sat_product_key", "sat_unit_key", "is_service", "applies_iva", "iva_treatment",
+            "tax_operation", "ieps_rate", "ieps_quota", "list_price", "active", "external_key",
         ]  # fmt: skip
+        # applies_iva follows iva_treatment (see Product.save); retentions follow tax_operation.
+        read_only_fields = ["applies_iva"]
 
 
 class ProductViewSet(CompanyScopedViewSet):

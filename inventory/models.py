@@ -4,6 +4,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from accounting.models import Account
+from erp import taxes
 from erp.linking import check_ledger_link
 from erp.models import CompanyOwned
 from erp.validators import validate_clave_prod_serv, validate_clave_unidad
@@ -42,10 +43,34 @@ class Product(CompanyOwned):
     )
     sat_unit_key = models.CharField(_("ClaveUnidad SAT"), max_length=3, validators=[validate_clave_unidad])
     is_service = models.BooleanField(_("es servicio"), default=False)
-    applies_iva = models.BooleanField(_("aplica IVA"), default=True)
+    applies_iva = models.BooleanField(
+        _("aplica IVA"), default=True, help_text=_("Se deriva del tratamiento de IVA: gravado o tasa 0%.")
+    )
+    iva_treatment = models.CharField(
+        _("tratamiento de IVA"), max_length=10, choices=taxes.IVA_TREATMENTS, default=taxes.IVA_TAXED
+    )
+    tax_operation = models.CharField(
+        _("tipo de operación"),
+        max_length=15,
+        choices=taxes.OPERATIONS,
+        default=taxes.OPERATION_GOODS,
+        help_text=_(
+            "Decide las retenciones junto con el emisor y el receptor (honorarios, arrendamiento, "
+            "fletes, servicios de personal)."
+        ),
+    )
     ieps_rate = models.DecimalField(_("IEPS %"), **RATE)
-    retained_iva_rate = models.DecimalField(_("retención de IVA %"), **RATE)
-    retained_isr_rate = models.DecimalField(_("retención de ISR %"), **RATE)
+    ieps_quota = models.DecimalField(
+        _("IEPS cuota por unidad"),
+        max_digits=12,
+        decimal_places=6,
+        default=0,
+        help_text=_("Pesos por unidad (TipoFactor Cuota, p. ej. combustibles); sustituye al IEPS %."),
+    )
+    # Kept for data synced from older systems; retentions are decided by erp.taxes.RETENTION_RULES
+    # from tax_operation and the parties, never read from these.
+    retained_iva_rate = models.DecimalField(_("retención de IVA % (sin uso)"), **RATE)
+    retained_isr_rate = models.DecimalField(_("retención de ISR % (sin uso)"), **RATE)
     list_price = models.DecimalField(_("precio de lista"), max_digits=18, decimal_places=6, default=0)
     active = models.BooleanField(_("activo"), default=True)
     external_key = models.CharField(
@@ -65,6 +90,9 @@ class Product(CompanyOwned):
             ),
             models.CheckConstraint(condition=models.Q(list_price__gte=0), name="list_price_not_negative"),
             models.CheckConstraint(
+                condition=models.Q(ieps_quota__gte=0), name="product_ieps_quota_not_negative"
+            ),
+            models.CheckConstraint(
                 condition=models.Q(ieps_rate__gte=0, retained_iva_rate__gte=0, retained_isr_rate__gte=0),
                 name="product_rates_not_negative",
             ),
@@ -72,6 +100,14 @@ class Product(CompanyOwned):
 
     def __str__(self) -> str:
         return f"{self.code} {self.description[:60]}"
+
+    def save(self, *args, **kwargs):
+        # applies_iva is the older flag some callers still set when creating: false means "no
+        # objeto". Afterwards the treatment is the one source and the flag follows it.
+        if self._state.adding and not self.applies_iva and self.iva_treatment == taxes.IVA_TAXED:
+            self.iva_treatment = taxes.IVA_NOT_OBJECT
+        self.applies_iva = self.iva_treatment in (taxes.IVA_TAXED, taxes.IVA_ZERO)
+        super().save(*args, **kwargs)
 
     def clean(self):
         if self.line_id and self.line.company_id != self.company_id:

@@ -22,7 +22,9 @@ class SalespersonAdmin(CompanyScopedAdmin):
 
 @admin.register(SalesEntity)
 class SalesEntityAdmin(CompanyScopedAdmin):
-    list_display = ["code", "name", "series", "next_number", "mode", "iva_rate", "warehouse", "active"]
+    list_display = [
+        "code", "name", "series", "next_number", "mode", "iva_rate", "postal_code", "warehouse", "active",
+    ]  # fmt: skip
     list_filter = ["company", "mode", "no_stock_movements", "active"]
     search_fields = ["code", "name", "series"]
     filter_horizontal = ["cash_accounts"]

@@ -24,7 +24,7 @@ class SalesEntitySerializer(CompanyScopedSerializer):
         model = SalesEntity
         fields = [
             "id", "company", "code", "name", "series", "next_number", "allow_number_change",
-            "iva_rate", "mode", "warehouse", "salesperson", "no_stock_movements",
+            "iva_rate", "postal_code", "mode", "warehouse", "salesperson", "no_stock_movements",
             "cash_accounts", "active",
         ]  # fmt: skip
 

@@ -29,10 +29,13 @@ def _payment_form(invoice: SalesDocument) -> str:
     return invoice.customer.forma_pago
 
 
-def fiscal_document_for(invoice: SalesDocument) -> FiscalDocument:
+def fiscal_document_for(invoice: SalesDocument, *, payment_form: str | None = None) -> FiscalDocument:
+    """The invoice's fiscal description. ``payment_form`` stands in for the collections' form
+    when they are not written yet (the SAT rules checked while posting)."""
     company = invoice.company
+    place_of_issue = invoice.entity.place_of_issue
     if invoice.customer.is_counter:
-        receiver = Receiver.counter(company.postal_code)
+        receiver = Receiver.counter(place_of_issue)
     else:
         receiver = Receiver(
             rfc=invoice.customer_rfc,
@@ -53,14 +56,16 @@ def fiscal_document_for(invoice: SalesDocument) -> FiscalDocument:
             sku=line.code,
             unit=line.unit,
             iva_rate=line.iva_rate,
+            iva_exempt=line.iva_exempt,
             ieps_rate=line.ieps_rate,
+            ieps_quota=line.ieps_quota,
             retained_iva_rate=line.retained_iva_rate,
             retained_isr_rate=line.retained_isr_rate,
         )
         for line in invoice.lines.select_related("product").order_by("position")
     )
     return FiscalDocument(
-        issuer=issuer_for(company),
+        issuer=issuer_for(company, place_of_issue=place_of_issue),
         receiver=receiver,
         concepts=concepts,
         doc_type="I",
@@ -68,7 +73,7 @@ def fiscal_document_for(invoice: SalesDocument) -> FiscalDocument:
         folio=str(invoice.number),
         issued_at=timezone.now(),
         credit=invoice.payment == Payment.CREDIT,
-        payment_form=_payment_form(invoice),
+        payment_form=payment_form or _payment_form(invoice),
         payment_terms=f"{invoice.customer.credit_days} días" if invoice.payment == Payment.CREDIT else "",
         currency=invoice.currency.code,
         exchange_rate=None if invoice.currency.is_national else invoice.exchange_rate,

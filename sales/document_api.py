@@ -34,7 +34,7 @@ class LineSerializer(serializers.ModelSerializer):
         model = SalesDocumentLine
         fields = [
             "position", "code", "unit", "description", "quantity", "unit_price", "importe",
-            "discount_rate", "discount", "iva_rate", "iva", "ieps_rate", "ieps",
+            "discount_rate", "discount", "iva_rate", "iva_exempt", "iva", "ieps_rate", "ieps_quota", "ieps",
             "retained_iva_rate", "retained_iva", "retained_isr_rate", "retained_isr", "observations",
         ]  # fmt: skip
 

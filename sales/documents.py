@@ -12,7 +12,16 @@ from django.utils import timezone
 from erp.errors import DomainError
 from erp.models import Company, Currency
 from erp.money import ZERO, quantize, to_decimal
-from erp.taxes import LineInput, compute_document
+from erp.taxes import (
+    FRONTIER_IVA_RATE,
+    IVA_EXEMPT,
+    IVA_ZERO,
+    LineInput,
+    Party,
+    compute_document,
+    iva_for_treatment,
+    retention_rates,
+)
 from inventory.models import Product
 from inventory.services import create_stock_movement
 
@@ -43,15 +52,42 @@ class LineRequest:
 
 
 def line_iva_rate(*, entity: SalesEntity, product: Product, requested: Decimal | None) -> Decimal | None:
-    """The seed's IVA rules: a product without IVA gets none; a blank rate takes the entity's;
-    a 0% entity ignores a given rate; otherwise the given rate applies."""
-    if not product.applies_iva:
-        return None
-    if requested is None:
-        return entity.iva_rate
-    if entity.iva_rate == 0:
-        return Decimal("0")
-    return to_decimal(requested)
+    """The seed's IVA rules on the product's treatment: a product with no IVA (no objeto, exento)
+    gets no rate, a 0% product gets 0; for a taxed product a blank rate takes the entity's, a 0%
+    entity ignores a given rate, otherwise the given rate applies. 8% only where the entity may
+    charge it (``SalesEntity.frontier_refusal``)."""
+    rate, _ = iva_for_treatment(product.iva_treatment, entity_rate=entity.iva_rate)
+    if rate is None or product.iva_treatment == IVA_ZERO:
+        return rate
+    if requested is not None and entity.iva_rate != 0:
+        rate = to_decimal(requested)
+    if rate == FRONTIER_IVA_RATE:
+        refusal = entity.frontier_refusal()
+        if refusal:
+            raise DomainError("iva_frontera_no_permitido", refusal)
+    return rate
+
+
+def line_taxes(*, entity: SalesEntity, customer: Customer, product: Product, requested_iva=None) -> dict:
+    """The tax fields of a line (rates in percent): IVA treatment and rate, IEPS, and the
+    retentions the parties make (``erp.taxes.retention_rates``)."""
+    iva_rate = line_iva_rate(entity=entity, product=product, requested=requested_iva)
+    iva_exempt = product.iva_treatment == IVA_EXEMPT
+    retained_iva, retained_isr = retention_rates(
+        operation=product.tax_operation,
+        issuer=Party(entity.company.rfc, entity.company.regimen_fiscal),
+        receiver=Party(customer.rfc, customer.regimen_fiscal),
+        iva_rate=iva_rate,
+        iva_exempt=iva_exempt,
+    )
+    return {
+        "iva_rate": iva_rate,
+        "iva_exempt": iva_exempt,
+        "ieps_rate": ZERO if product.ieps_quota else product.ieps_rate,
+        "ieps_quota": product.ieps_quota,
+        "retained_iva_rate": retained_iva,
+        "retained_isr_rate": retained_isr,
+    }
 
 
 def resolve_salesperson(*, entity: SalesEntity, customer: Customer, requested=UNSET) -> Salesperson | None:
@@ -107,7 +143,7 @@ def _build_lines(*, entity, customer, requests: list[LineRequest], decimals: int
             raise DomainError(
                 "descuento_invalido", f"Partida {position}: el descuento debe estar entre 0 y 100%."
             )
-        iva_rate = line_iva_rate(entity=entity, product=product, requested=request.iva_rate)
+        taxes = line_taxes(entity=entity, customer=customer, product=product, requested_iva=request.iva_rate)
         importe = quantize(quantity * price, decimals) if quantity > 0 else ZERO
         line = SalesDocumentLine(
             position=position,
@@ -118,11 +154,8 @@ def _build_lines(*, entity, customer, requests: list[LineRequest], decimals: int
             quantity=quantity,
             unit_price=price,
             discount_rate=discount_rate,
-            iva_rate=iva_rate,
-            ieps_rate=product.ieps_rate,
-            retained_iva_rate=product.retained_iva_rate,
-            retained_isr_rate=product.retained_isr_rate,
             observations=request.observations,
+            **taxes,
         )
         lines.append(line)
         inputs.append(
@@ -130,10 +163,7 @@ def _build_lines(*, entity, customer, requests: list[LineRequest], decimals: int
                 quantity=quantity,
                 unit_price=price,
                 discount=quantize(importe * discount_rate / 100, decimals),
-                iva_rate=iva_rate,
-                ieps_rate=product.ieps_rate,
-                retained_iva_rate=product.retained_iva_rate,
-                retained_isr_rate=product.retained_isr_rate,
+                **taxes,
             )
         )
     totals = compute_document(inputs, decimals)

@@ -11,7 +11,14 @@ from django.utils import timezone
 
 from cfdi.models import CfdiDocument, Csd
 from cfdi.selectors import cfdi_columns
-from cfdi.services import cancel_cfdi, issue_cfdi, send_cfdi, stamp_cfdi, validate_cancellation
+from cfdi.services import (
+    cancel_cfdi,
+    issue_cfdi,
+    refuse_what_sat_would,
+    send_cfdi,
+    stamp_cfdi,
+    validate_cancellation,
+)
 from cfdi.tasks import cancel_cfdi_task, deliver
 from erp.errors import DomainError
 
@@ -22,6 +29,14 @@ from .external_models import ExternalCfdi
 
 def company_can_seal(company) -> bool:
     return Csd.objects.filter(company=company, active=True, valid_to__gt=timezone.now()).exists()
+
+
+def check_invoice_for_sat(*, invoice: SalesDocument, payment_form: str | None = None) -> None:
+    """The CFDI this invoice would get, checked against every SAT rule the engine knows before the
+    invoice is numbered and posted (``payment_form``: the collections' form, not written yet)."""
+    refuse_what_sat_would(
+        company=invoice.company, document=fiscal_document_for(invoice, payment_form=payment_form)
+    )
 
 
 def invoice_cfdi(invoice: SalesDocument) -> CfdiDocument | None:

@@ -6,7 +6,15 @@ from django.utils.translation import gettext_lazy as _
 from cashbank.models import CashBankAccount
 from erp import sat_catalogs
 from erp.models import CompanyOwned
-from erp.rfc import RFC_PUBLICO_GENERAL, is_generic_rfc, normalize_rfc, person_type
+from erp.rfc import (
+    RFC_PUBLICO_GENERAL,
+    check_digit,
+    check_digit_ok,
+    is_generic_rfc,
+    is_valid_rfc,
+    normalize_rfc,
+    person_type,
+)
 from erp.validators import (
     validate_forma_pago,
     validate_postal_code,
@@ -77,6 +85,13 @@ class SalesEntity(CompanyOwned):
         default=16,
         validators=[MinValueValidator(0), MaxValueValidator(16)],
     )
+    postal_code = models.CharField(
+        _("lugar de expedición (C.P.)"),
+        max_length=5,
+        blank=True,
+        validators=[validate_postal_code],
+        help_text=_("Código postal desde el que factura esta entidad; vacío: el de la empresa."),
+    )
     mode = models.CharField(_("tipo"), max_length=8, choices=Mode.choices, default=Mode.CONTABLE)
     warehouse = models.ForeignKey(
         Warehouse, on_delete=models.PROTECT, null=True, blank=True, verbose_name=_("bodega")
@@ -116,7 +131,37 @@ class SalesEntity(CompanyOwned):
     def is_contable(self) -> bool:
         return self.mode == self.Mode.CONTABLE
 
+    @property
+    def place_of_issue(self) -> str:
+        """LugarExpedicion of the entity's CFDIs: its own postal code, or the company's."""
+        return self.postal_code or self.company.postal_code
+
+    def frontier_refusal(self) -> str:
+        """Why this entity may not charge the 8% frontier IVA ('' when it may): the company must
+        have opted in to the Decreto de estímulos fiscales región fronteriza and the place of issue
+        must be in SAT's frontier stimulus zone (c_CodigoPostal, EstímuloFranjaFronteriza)."""
+        if not self.company.frontier_stimulus:
+            return str(
+                _(
+                    "La empresa no está inscrita en el estímulo fiscal de la región fronteriza: no "
+                    "puede trasladar IVA al 8%."
+                )
+            )
+        if not sat_catalogs.frontier_stimulus(self.place_of_issue):
+            return str(
+                _(
+                    "El lugar de expedición %(cp)s no está en la región fronteriza con estímulo del "
+                    "SAT: el IVA al 8%% no está permitido."
+                )
+                % {"cp": self.place_of_issue}
+            )
+        return ""
+
     def clean(self):
+        if self.company_id and self.iva_rate == 8:
+            refusal = self.frontier_refusal()
+            if refusal:
+                raise ValidationError({"iva_rate": refusal})
         _same_company(self, "warehouse", _("La bodega"))
         _same_company(self, "salesperson", _("El vendedor"))
         if self.warehouse_id is None and not self.no_stock_movements:
@@ -213,6 +258,23 @@ class Customer(CompanyOwned):
     def _clean_fiscal_data(self):
         if not (self.rfc and self.regimen_fiscal and self.uso_cfdi):
             return  # the field validators already report what is missing
+        if self.rfc == RFC_PUBLICO_GENERAL and self.name.strip() != COUNTER_CUSTOMER_NAME:
+            # CFDI40146: SAT refuses the generic RFC with any other receiver name.
+            raise ValidationError(
+                {
+                    "name": _("Con el RFC genérico %(rfc)s el nombre debe ser «%(name)s» (CFDI40146).")
+                    % {"rfc": RFC_PUBLICO_GENERAL, "name": COUNTER_CUSTOMER_NAME}
+                }
+            )
+        if is_valid_rfc(self.rfc) and not check_digit_ok(self.rfc):
+            raise ValidationError(
+                {
+                    "rfc": _(
+                        "El dígito verificador del RFC %(rfc)s no es válido: según el RFC debería ser «%(d)s»."
+                    )
+                    % {"rfc": self.rfc, "d": check_digit(self.rfc)}
+                }
+            )
         if is_generic_rfc(self.rfc):
             if self.regimen_fiscal != "616":
                 raise ValidationError(

@@ -36,7 +36,7 @@ from erp.transactions import business_action
 
 from .document_models import DocumentKind, DocumentStatus, Payment, SalesDocument
 from .documents import can_post, exit_goods, stock_exit, take_invoice_number
-from .invoice_cfdi import company_can_seal
+from .invoice_cfdi import check_invoice_for_sat, company_can_seal
 from .receivables.services import open_receivable
 from .tasks import seal_invoice_task
 
@@ -114,6 +114,13 @@ def _check_collections(document: SalesDocument, collections: list[Collection]) -
             "cobro_incompleto",
             f"Los cobros suman {quantize(collected)} y el total de la factura es {document.total}.",
         )
+
+
+def _largest_form(collections: list[Collection] | None) -> str | None:
+    """c_FormaPago of a contado invoice: its largest collection's (as ``_payment_form`` reads it back)."""
+    if not collections:
+        return None
+    return max(collections, key=lambda c: to_decimal(c.amount)).method
 
 
 def _collect(document: SalesDocument, collections: list[Collection], accounts: dict, user) -> None:
@@ -202,6 +209,9 @@ def post_invoice(
     from_remission = document.source_id and document.source.kind == DocumentKind.REMISSION
     goods = [] if from_remission else exit_goods(document)
     can_seal = company_can_seal(document.company)
+    if can_seal:
+        # Nothing is posted that SAT would refuse: the CFDI it will get is built and checked now.
+        check_invoice_for_sat(invoice=document, payment_form=_largest_form(collections))
     # The consecutive is taken once everything has been read and checked: from here to commit,
     # the entity's other postings wait for this one.
     document.number = take_invoice_number(document=document)

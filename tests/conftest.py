@@ -83,3 +83,29 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
 def _media_in_tmp(settings, tmp_path):
     # PDFs and logos that tests store go to a throwaway folder, not var/media.
     settings.MEDIA_ROOT = str(tmp_path / "media")
+
+
+@pytest.fixture(autouse=True)
+def _every_stamped_cfdi_verifies(request):
+    """Every CFDI a test stamps is checked after the test, independently of the code that made
+    it: XSD, sello over SAT's cadena original (tests/cfdi_verify.py) and the project's SAT rule
+    checker (its 72-hour window aside: the test's clock may have moved)."""
+    marker = request.node.get_closest_marker("django_db")
+    transactional = "transactional_db" in request.fixturenames or bool(
+        marker and marker.kwargs.get("transaction")
+    )
+    if not (marker or {"db", "transactional_db"} & set(request.fixturenames)):
+        yield
+        return
+    # Set the database up before this fixture, so that it is still there when this one ends.
+    request.getfixturevalue("transactional_db" if transactional else "db")
+    yield
+    from cfdi import checker
+    from cfdi.models import CfdiDocument
+    from tests.cfdi_verify import verify_cfdi
+
+    stamped = CfdiDocument.objects.filter(status=CfdiDocument.Status.STAMPED).values_list("pk", "xml")
+    for pk, xml in stamped:
+        root = verify_cfdi(bytes(xml))
+        findings = checker.check(root)
+        assert not findings, f"CFDI {pk}: {findings}"

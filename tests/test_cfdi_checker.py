@@ -198,7 +198,7 @@ def test_exchange_rate_outside_the_days_range_needs_confirmation(company):
 
 
 def test_72_hour_window(base_root):
-    fecha = sat.get_timezone("42501").localize(
+    fecha = sat.timezone_of("42501").localize(
         __import__("datetime").datetime.fromisoformat(base_root.get("Fecha"))
     )
     assert "401" not in codes(base_root, now=fecha + timedelta(hours=71))

@@ -32,11 +32,11 @@ def test_demo_company_is_fully_configured():
     assert {e.mode for e in SalesEntity.objects.filter(company=company)} == {"contable", "fija"}
     customers = Customer.objects.filter(company=company)
     assert {c.person_type for c in customers.exclude(number=0)} == {"moral", "fisica"}
-    assert customers.filter(number=0).count() == 2  # one counter customer per entity
+    assert customers.filter(number=0).count() == 3  # one counter customer per entity
     products = {p.code: p for p in Product.objects.filter(company=company)}
     assert not products["COLEG"].applies_iva
     assert products["CERV"].ieps_rate > 0
-    assert products["ASES"].retained_iva_rate > 0 and products["ASES"].retained_isr_rate > 0
+    assert products["ASES"].tax_operation == "honorarios"  # retentions follow the parties
     assert set(Membership.objects.filter(company=company).values_list("role", flat=True)) == {
         "accountant",
         "cashier",

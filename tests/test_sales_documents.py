@@ -107,7 +107,9 @@ def test_customer_general_discount_applies_when_none_is_given(entity):
 
 class TestIvaRules:
     def test_blank_rate_takes_the_entitys(self, company, entity):
-        border = sales_entity(company, code="FRONT", iva_rate=Decimal("8"))
+        company.frontier_stimulus = True
+        company.save()
+        border = sales_entity(company, code="FRONT", iva_rate=Decimal("8"), postal_code="22000")
         counter = Customer.objects.get(entity=border, number=0)
         line = invoice(border, counter, [LineRequest("A", Decimal("1"))]).lines.get()
         assert line.iva_rate == Decimal("8") and line.iva == Decimal("0.92")
@@ -130,22 +132,17 @@ class TestIvaRules:
         assert line.iva_rate is None and line.iva == 0
 
 
-def test_ieps_and_retentions_come_from_the_product(company, entity, customer):
-    ProductFactory(
-        company=company,
-        code="SERV",
-        list_price=Decimal("1000"),
-        retained_iva_rate=Decimal("10.6667"),
-        retained_isr_rate=Decimal("10"),
-    )
+def test_ieps_comes_from_the_product_and_retentions_from_the_parties(company, entity, customer):
+    # Freight between personas morales: IVA retained 4% (LIVA art. 1-A, fr. II, c), no ISR.
+    ProductFactory(company=company, code="SERV", list_price=Decimal("1000"), tax_operation="autotransporte")
     ProductFactory(company=company, code="CERV", list_price=Decimal("100"), ieps_rate=Decimal("26.5"))
     document = invoice(
         entity, customer, [LineRequest("SERV", Decimal("1")), LineRequest("CERV", Decimal("1"))]
     )
-    assert (document.retained_iva, document.retained_isr) == (Decimal("106.67"), Decimal("100.00"))
+    assert (document.retained_iva, document.retained_isr) == (Decimal("40.00"), Decimal("0"))
     assert document.ieps == Decimal("26.50")
     assert document.iva == Decimal("160.00") + Decimal("20.24")  # IEPS is part of the IVA base
-    assert document.total == Decimal("1100.00") + Decimal("180.24") + Decimal("26.50") - Decimal("206.67")
+    assert document.total == Decimal("1100.00") + Decimal("180.24") + Decimal("26.50") - Decimal("40.00")
 
 
 class TestSalespersonRules:

@@ -170,16 +170,15 @@ def test_c_no_payment_method_uses_the_cc_vennp_counterpart(demo, client):
 
 def test_invoice_with_discount_and_retentions_balances(demo, client):
     company = demo.company
-    lines = [{"product": "ASES", "quantity": "1", "discount_rate": "10"}]
+    lines = [{"product": "FLETE", "quantity": "1", "discount_rate": "10"}]
     invoice = create(client, entity(company, "PACHUCA"), 1, "credit", lines=lines)
     assert post(client, invoice).status_code == 200
     origin = f"VFAC|{invoice['id']}|PACHUCA||"
-    # 1000 − 100 discount = 900; IVA 144; ret IVA 96.00 (10.6667%); ret ISR 90; total 858.00
+    # Freight to a persona moral: 1000 − 100 discount = 900; IVA 144; ret IVA 36.00 (4%); total 1008.00
     assert entry_lines(origin, "D") == {
-        ("105-01", Decimal("858.00"), 0),
+        ("105-01", Decimal("1008.00"), 0),
         ("402-02", Decimal("100.00"), 0),
-        ("113-01", Decimal("96.00"), 0),
-        ("113-02", Decimal("90.00"), 0),
+        ("113-01", Decimal("36.00"), 0),
         ("401-01", 0, Decimal("1000.00")),
         ("209-01", 0, Decimal("144.00")),
     }
@@ -257,10 +256,10 @@ class TestCurrencyRules:
         invoice = create(
             client, entity(demo.company, "PACHUCA"), 1, "cash", lines=[{"product": "ASES", "quantity": 1}]
         )
-        assert invoice["total"] == "953.33"  # 1000 + 160 IVA − 106.67 ret. IVA − 100 ret. ISR
+        assert invoice["total"] == "1160.00"  # 1000 + 160 IVA: nobody retains from a persona moral's fees
         assert (
             post(
-                client, invoice, [{"account": account(demo.company, "CAJA").pk, "amount": "953.33"}]
+                client, invoice, [{"account": account(demo.company, "CAJA").pk, "amount": "1160.00"}]
             ).status_code
             == 200
         )
