@@ -62,7 +62,7 @@ PROFILES = [
     {"iva_rate": D("16"), "ieps_rate": D("8")},
     {"iva_rate": D("0")},
     {"iva_rate": None, "iva_exempt": True},
-    {"iva_rate": D("16"), "retained_iva_rate": D("10.6667"), "retained_isr_rate": D("10")},
+    {"iva_rate": D("16"), "retained_iva_rate": D("4")},  # freight: a persona moral issuer has no ISR retained
 ]
 
 

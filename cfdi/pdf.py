@@ -49,9 +49,20 @@ def _money(value) -> str:
     return f"{Decimal(value):,.2f}"
 
 
-def _rate(value) -> str:
+def _as_stamped(value) -> str:
+    """A number with every decimal the CFDI carries (ValorUnitario 21.995000 prints 21.995000, not
+    22.00, so that cantidad × precio on paper gives the stamped Importe), thousands separated."""
+    if value in (None, ""):
+        return ""
+    whole, _, decimals = value.partition(".")
+    return f"{int(whole):,}" + (f".{decimals}" if decimals else "")
+
+
+def _rate(value, factor: str = "Tasa") -> str:
     if not value:
         return ""
+    if factor == "Cuota":  # pesos per unit, as stamped
+        return f"${_as_stamped(value)} por unidad"
     return f"{Decimal(value) * 100:.2f}".rstrip("0").rstrip(".") + "%"
 
 
@@ -80,7 +91,7 @@ def _taxes(node) -> list[dict]:
                     "kind": kind,
                     "name": TAX_NAMES.get(tax.get("Impuesto"), tax.get("Impuesto")),
                     "factor": tax.get("TipoFactor", ""),
-                    "rate": _rate(tax.get("TasaOCuota")),
+                    "rate": _rate(tax.get("TasaOCuota"), tax.get("TipoFactor", "")),
                     "base": _money(tax.get("Base")),
                     "amount": _money(tax.get("Importe")),
                 }
@@ -107,7 +118,7 @@ def context_for(
                 "unit_key": unit_key,
                 "unit": concept.get("Unidad") or sat_catalogs.clave_unidad_name(unit_key) or "",
                 "description": concept.get("Descripcion"),
-                "unit_price": _money(concept.get("ValorUnitario")),
+                "unit_price": _as_stamped(concept.get("ValorUnitario")),
                 "discount": _money(concept.get("Descuento")),
                 "amount": _money(concept.get("Importe")),
                 "objeto_imp": OBJETO_IMP.get(concept.get("ObjetoImp"), concept.get("ObjetoImp")),
@@ -121,7 +132,10 @@ def context_for(
             if tax.get("Importe") is not None:
                 name = TAX_NAMES.get(tax.get("Impuesto"), "")
                 summary.append(
-                    (f"{name} trasladado {_rate(tax.get('TasaOCuota'))}", _money(tax.get("Importe")))
+                    (
+                        f"{name} trasladado {_rate(tax.get('TasaOCuota'), tax.get('TipoFactor', ''))}",
+                        _money(tax.get("Importe")),
+                    )
                 )
         for tax in impuestos.iterfind(f"{C}Retenciones/{C}Retencion"):
             summary.append(

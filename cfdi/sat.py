@@ -21,7 +21,7 @@ from satcfdi.transform import SCHEMA_ROOT
 
 from erp.errors import DomainError
 from erp.sat_catalogs import currency_decimals
-from erp.taxes import CUOTA, DocumentTotals, compute_document
+from erp.taxes import CUOTA, DocumentTotals, Party, compute_document, fiscal_refusal
 
 from .description import FiscalDocument, GlobalInfo
 
@@ -267,6 +267,16 @@ def validate_description(document: FiscalDocument) -> None:
         _text(f"La unidad del concepto {n}", concept.unit, 20, required=False)
         _six_places(f"La cantidad del concepto {n}", Decimal(concept.quantity))
         _six_places(f"El valor unitario del concepto {n}", Decimal(concept.unit_price))
+        refusal = fiscal_refusal(
+            issuer=Party(document.issuer.rfc, document.issuer.regimen_fiscal),
+            receiver=Party(document.receiver.rfc, document.receiver.regimen_fiscal),
+            place_of_issue=document.lugar_expedicion,
+            iva_rate=None if concept.iva_exempt else concept.iva_rate,
+            retained_iva_rate=concept.retained_iva_rate,
+            retained_isr_rate=concept.retained_isr_rate,
+        )
+        if refusal:
+            raise DomainError("cfdi_impuestos_improcedentes", f"Concepto {n}: {refusal}")
 
 
 def build_comprobante(document: FiscalDocument) -> tuple[cfdi40.Comprobante, DocumentTotals]:

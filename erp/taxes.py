@@ -51,6 +51,7 @@ from decimal import Decimal
 from .errors import DomainError
 from .money import ZERO, quantize, to_decimal
 from .rfc import is_generic_rfc, person_type
+from .sat_catalogs import frontier_stimulus
 
 IVA = "002"
 IEPS = "003"
@@ -434,3 +435,34 @@ def iva_for_treatment(treatment: str, *, entity_rate: Decimal) -> tuple[Decimal 
     if treatment == IVA_ZERO:
         return ZERO, False
     return to_decimal(entity_rate), False
+
+
+def fiscal_refusal(
+    *,
+    issuer: Party,
+    receiver: Party,
+    place_of_issue: str,
+    iva_rate: Decimal | None,
+    retained_iva_rate: Decimal = ZERO,
+    retained_isr_rate: Decimal = ZERO,
+) -> str:
+    """What the parties and the place of issue forbid on a line, for descriptions that come with
+    their rates already set (the CFDI builder, imports); '' when nothing. Lines made by
+    ``retention_rates`` never hit these."""
+    withholds = to_decimal(retained_iva_rate or ZERO) > 0 or to_decimal(retained_isr_rate or ZERO) > 0
+    if withholds and receiver.generic:
+        return f"Con el RFC genérico {receiver.rfc} no se retienen impuestos: el receptor no es retenedor."
+    if to_decimal(retained_isr_rate or ZERO) > 0 and issuer.person_type == MORAL:
+        return (
+            "A una persona moral no se le retiene ISR: solo a personas físicas (LISR art. 106, 113-J y 116)."
+        )
+    if (
+        iva_rate is not None
+        and to_decimal(iva_rate) == FRONTIER_IVA_RATE
+        and not frontier_stimulus(place_of_issue)
+    ):
+        return (
+            f"El lugar de expedición {place_of_issue} no está en la región fronteriza con estímulo del SAT: "
+            "el IVA al 8% no está permitido."
+        )
+    return ""

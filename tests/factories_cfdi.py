@@ -70,3 +70,15 @@ def seed_invoice(company, **fields) -> FiscalDocument:
         Concept("01010101", "KGM", "Producto B", D("200"), D("10.00"), unit="KG"),
         **fields,
     )
+
+
+def professional_company():
+    """A persona física (612) issuing from Tijuana (22000, frontier region): the issuer for whom
+    ISR may be retained and 8% IVA charged, ready to stamp."""
+    from tests.factories import CompanyFactory
+
+    company = CompanyFactory(
+        rfc="MASO451221PM4", legal_name="MARIA OLIVARES SOTO", regimen_fiscal="612", postal_code="22000"
+    )
+    install_test_csd(company)
+    return company

@@ -26,8 +26,7 @@ def base_root(company):
             "10.50",
             iva_rate=D("16"),
             ieps_rate=D("8"),
-            retained_isr_rate=D("10"),
-            retained_iva_rate=D("10.6667"),
+            retained_iva_rate=D("10.6667"),  # no ISR: the issuer is a persona moral
         ),
         concept(1, "100", iva_rate=None, iva_exempt=True),
     )

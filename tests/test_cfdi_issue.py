@@ -17,7 +17,7 @@ from cfdi.models import CfdiDocument
 from cfdi.pac.sandbox import sandbox_certificate
 from erp.errors import DomainError
 from tests.cfdi_verify import CFDI, TFD, verify_cfdi
-from tests.factories_cfdi import concept, description, install_test_csd, seed_invoice
+from tests.factories_cfdi import concept, description, install_test_csd, professional_company, seed_invoice
 
 pytestmark = pytest.mark.django_db
 
@@ -26,6 +26,11 @@ pytestmark = pytest.mark.django_db
 def ready(company):
     install_test_csd(company)
     return company
+
+
+@pytest.fixture
+def professional(db):
+    return professional_company()
 
 
 def issue(company, document):
@@ -133,9 +138,10 @@ def test_issuing_a_cfdi_takes_five_statements(ready):
         "descuento",
     ],
 )
-def test_tax_profiles_validate_and_verify(ready, taxes):
+def test_tax_profiles_validate_and_verify(taxes):
+    issuer = professional_company()  # ISR is retained from personas físicas; 8% from the frontier
     stamped, root = issue(
-        ready, description(ready, concept(3, "33.333333", **taxes), concept(2, "10.005", iva_rate=D("16")))
+        issuer, description(issuer, concept(3, "33.333333", **taxes), concept(2, "10.005", iva_rate=D("16")))
     )
     assert stamped.status == CfdiDocument.Status.STAMPED
 
@@ -272,7 +278,8 @@ lines = st.tuples(quantities, prices, profiles, st.integers(min_value=0, max_val
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(rows=st.lists(lines, min_size=1, max_size=12), currency=st.sampled_from(["MXN", "USD"]))
-def test_awkward_prices_always_pass_sat_rules_schema_and_seal(ready, rows, currency):
+def test_awkward_prices_always_pass_sat_rules_schema_and_seal(professional, rows, currency):
+    ready = professional
     concepts = []
     for quantity, price, taxes, discount_pct in rows:
         importe = (quantity * price).quantize(D("0.01"))

@@ -13,13 +13,15 @@ from lxml import etree
 
 from accounting.models import JournalEntry
 from cashbank.models import CashBankAccount, CashMovement
-from cfdi import sat
+from cfdi import sat, services
 from cfdi.description import Concept, FiscalDocument, Receiver
 from cfdi.models import CfdiDocument
 from cfdi.pac.sandbox import sandbox_certificate
+from cfdi.pdf import context_for
 from cfdi.services import issuer_for
 from demo.services import PROFESSIONAL_RFC, load_demo
 from erp import taxes
+from erp.errors import DomainError
 from erp.models import Company
 from erp.rfc import check_digit, check_digit_ok
 from erp.taxes import Party, retention_rates
@@ -28,6 +30,7 @@ from inventory.services import create_stock_movement
 from sales.models import Customer, SalesDocument, SalesEntity
 from sales.receivables.models import Receivable
 from tests.cfdi_verify import verify_cfdi
+from tests.factories_cfdi import concept, description, install_test_csd
 
 pytestmark = pytest.mark.django_db
 C = "{http://www.sat.gob.mx/cfd/4}"
@@ -445,3 +448,32 @@ def test_posted_invoice_xml_is_what_the_checker_saw(client, django_capture_on_co
     invoice = create(client, entity("PACHUCA"), 1, [{"product": "A", "quantity": "1"}])
     root = stamp(client, invoice, django_capture_on_commit_callbacks)
     assert etree.QName(root).localname == "Comprobante" and root.get("Folio") == "1"
+
+
+# -- The CFDI builder asks the same rules ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "concept_taxes, receiver, message",
+    [
+        ({"retained_isr_rate": D("10")}, None, "persona moral"),
+        ({"retained_iva_rate": D("10.6667")}, Receiver.counter("42501"), "RFC genérico"),
+        ({"iva_rate": D("8")}, None, "región fronteriza"),
+    ],
+)
+def test_the_builder_refuses_what_the_parties_and_place_forbid(company, concept_taxes, receiver, message):
+    install_test_csd(company)
+    document = description(company, concept(1, "100", **concept_taxes), receiver=receiver)
+    with pytest.raises(DomainError) as error:
+        services.seal_cfdi(company=company, document=document)
+    assert error.value.code == "cfdi_impuestos_improcedentes" and message in error.value.message
+    assert not CfdiDocument.objects.exists()
+
+
+def test_the_pdf_prints_the_unit_price_as_stamped(company):
+    install_test_csd(company)
+    stamped = services.issue_cfdi(company=company, document=description(company, concept(24, "21.995")))
+    root = verify_cfdi(bytes(stamped.xml), pac_certificate=sandbox_certificate())
+    line = context_for(bytes(stamped.xml))["concepts"][0]
+    assert root.find(f"{C}Conceptos/{C}Concepto").get("ValorUnitario") == "21.995"
+    assert (line["unit_price"], line["amount"]) == ("21.995", "527.88")  # 24 × 21.995, not 24 × 22.00
