@@ -61,7 +61,7 @@ class DocumentSerializer(serializers.ModelSerializer):
             "customer_colonia", "customer_poblacion", "customer_postal_code", "customer_phones",
             "currency", "exchange_rate", "warehouse", "salesperson", "observations", "importe",
             "discount", "subtotal", "iva", "ieps", "retained_iva", "retained_isr", "total",
-            "source", "origin_ref", "stock_movement", "cfdi", "cfdi_error", "lines",
+            "source", "origin_ref", "substitutes", "stock_movement", "cfdi", "cfdi_error", "lines",
         ]  # fmt: skip
 
     def get_status_display(self, document) -> str:
@@ -154,15 +154,25 @@ class DocumentInputSerializer(serializers.Serializer):
         help_text="Número de vendedor; 0 o null: ningún vendedor.",
     )
     observations = serializers.CharField(required=False, allow_blank=True, default="")
+    substitutes = serializers.PrimaryKeyRelatedField(
+        queryset=SalesDocument.objects.filter(kind=DocumentKind.INVOICE),
+        required=False,
+        allow_null=True,
+        help_text="Factura timbrada que esta sustituye (su CFDI llevará TipoRelacion 04; cancélela con motivo 01).",
+    )
     lines = LineInputSerializer(many=True)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         request = self.context.get("request")
         if request is not None:  # entities of another company look like entities that do not exist
-            self.fields["entity"].queryset = SalesEntity.objects.filter(
-                company__in=companies_with_perm(request.user, "sales.add_salesdocument")
-            ).select_related("company", "warehouse")
+            companies = companies_with_perm(request.user, "sales.add_salesdocument")
+            self.fields["entity"].queryset = SalesEntity.objects.filter(company__in=companies).select_related(
+                "company", "warehouse"
+            )
+            self.fields["substitutes"].queryset = SalesDocument.objects.filter(
+                company__in=companies, kind=DocumentKind.INVOICE
+            )
 
     def validate(self, attrs):
         entity = attrs["entity"]

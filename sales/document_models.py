@@ -113,6 +113,18 @@ class SalesDocument(CompanyOwned):
         verbose_name=_("documento origen"),
     )
     origin_ref = models.CharField(_("ref. origen"), max_length=80, blank=True)
+    substitutes = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="substitutions",
+        verbose_name=_("sustituye a la factura"),
+        help_text=_(
+            "Factura timbrada que esta sustituye: su CFDI lleva CfdiRelacionados con TipoRelacion 04 "
+            "y aquella se cancela con el motivo 01."
+        ),
+    )
     stock_movement = models.ForeignKey(
         StockMovement,
         on_delete=models.PROTECT,

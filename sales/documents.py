@@ -25,6 +25,7 @@ from erp.taxes import (
 from inventory.models import Product
 from inventory.services import create_stock_movement
 
+from .cfdi_mapping import stamped_uuid_of
 from .document_models import (
     DocumentCounter,
     DocumentKind,
@@ -232,6 +233,7 @@ def prepare_document(
     salesperson=UNSET,
     observations: str = "",
     source: SalesDocument | None = None,
+    substitutes: SalesDocument | None = None,
 ) -> tuple[SalesDocument, list[SalesDocumentLine]]:
     """Check the header, resolve the lines and compute the totals, saving nothing: what the
     entry screen shows while the cashier types, and what ``create_document`` then saves."""
@@ -250,6 +252,8 @@ def prepare_document(
         )
     if delivery_date and delivery_date < date:
         raise DomainError("fecha_entrega_invalida", "La fecha de entrega no puede ser anterior a la fecha.")
+    if substitutes is not None:
+        check_substitutable(invoice=substitutes, kind=kind, entity=entity)
     line_rows, totals = _build_lines(
         entity=entity, customer=customer, requests=lines, decimals=currency.decimals
     )
@@ -271,6 +275,7 @@ def prepare_document(
         observations=observations,
         source=source,
         origin_ref=source.origin_reference if source else "",
+        substitutes=substitutes,
     )
     _copy_customer(document, customer)
     _set_totals(document, totals)
@@ -296,6 +301,7 @@ def create_document(
     idempotency_key: str | None = None,
     idempotency_fingerprint: str = "",
     source: SalesDocument | None = None,
+    substitutes: SalesDocument | None = None,
 ) -> tuple[SalesDocument, bool]:
     """Create a document with its lines and totals. Returns (document, created).
 
@@ -324,6 +330,7 @@ def create_document(
         salesperson=salesperson,
         observations=observations,
         source=source,
+        substitutes=substitutes,
     )
     document.idempotency_key = idempotency_key or None
     document.idempotency_fingerprint = idempotency_fingerprint
@@ -353,6 +360,25 @@ def create_document(
             raise _already_invoiced(source) from exc
         raise
     return document, True
+
+
+def check_substitutable(*, invoice: SalesDocument, kind: str, entity: SalesEntity) -> None:
+    """An invoice may be made as the substitute of a stamped invoice of the same company (SAT's
+    cancellation motive 01: its CFDI carries TipoRelacion 04 with the UUID it replaces)."""
+    if kind != DocumentKind.INVOICE:
+        raise DomainError("sustitucion_no_aplica", "Solo una factura puede sustituir a otra.")
+    if invoice.kind != DocumentKind.INVOICE or invoice.company_id != entity.company_id:
+        raise DomainError(
+            "sustitucion_invalida", "La factura que se sustituye no es una factura de esta empresa."
+        )
+    if invoice.status == DocumentStatus.CANCELLED:
+        raise DomainError("sustitucion_invalida", f"La factura {invoice} ya está cancelada.", status=409)
+    if not stamped_uuid_of(invoice):
+        raise DomainError(
+            "sustitucion_sin_cfdi",
+            f"La factura {invoice} no tiene un CFDI timbrado: solo se sustituye una factura timbrada.",
+            status=409,
+        )
 
 
 def _replay(existing: SalesDocument, fingerprint: str) -> SalesDocument:

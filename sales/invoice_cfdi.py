@@ -22,7 +22,7 @@ from cfdi.services import (
 from cfdi.tasks import cancel_cfdi_task, deliver
 from erp.errors import DomainError
 
-from .cfdi_mapping import SOURCE_MODEL, fiscal_document_for
+from .cfdi_mapping import SOURCE_MODEL, fiscal_document_for, substitute_uuid_for
 from .document_models import DocumentKind, DocumentStatus, SalesDocument
 from .external_models import ExternalCfdi
 
@@ -129,6 +129,7 @@ def check_invoice_cfdi_cancellation(
     document = invoice_cfdi(invoice)
     if document is None or document.status != CfdiDocument.Status.STAMPED:
         return None
+    substitute_uuid = substitute_uuid_for(invoice=invoice, motive=motive, given=substitute_uuid)
     validate_cancellation(document=document, motive=motive, substitute_uuid=substitute_uuid)
     return document
 
@@ -138,6 +139,7 @@ def request_invoice_cfdi_cancellation(
 ) -> CfdiDocument | None:
     """Rule 6 from inside ``transaction.atomic``: checks now, asks the PAC after commit (a Celery
     task, retried while the PAC is unreachable), so no row lock is held during the call."""
+    substitute_uuid = substitute_uuid_for(invoice=invoice, motive=motive, given=substitute_uuid)
     document = check_invoice_cfdi_cancellation(
         invoice=invoice, motive=motive, substitute_uuid=substitute_uuid
     )
@@ -157,4 +159,5 @@ def cancel_invoice_cfdi(
     document = invoice_cfdi(invoice)
     if document is None or document.status != CfdiDocument.Status.STAMPED:
         return None
+    substitute_uuid = substitute_uuid_for(invoice=invoice, motive=motive, given=substitute_uuid)
     return cancel_cfdi(document=document, motive=motive, substitute_uuid=substitute_uuid)

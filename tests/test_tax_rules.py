@@ -477,3 +477,82 @@ def test_the_pdf_prints_the_unit_price_as_stamped(company):
     line = context_for(bytes(stamped.xml))["concepts"][0]
     assert root.find(f"{C}Conceptos/{C}Concepto").get("ValorUnitario") == "21.995"
     assert (line["unit_price"], line["amount"]) == ("21.995", "527.88")  # 24 × 21.995, not 24 × 22.00
+
+
+# -- Substitution (cancellation motive 01) -------------------------------------------------------
+
+
+def test_a_substitute_invoice_carries_relation_04_and_motive_01_offers_it(
+    client, api_as, django_capture_on_commit_callbacks
+):
+    pachuca = entity("PACHUCA")
+    wrong = create(client, pachuca, 1, [{"product": "A", "quantity": "1"}])
+    wrong_uuid = (
+        stamp(client, wrong, django_capture_on_commit_callbacks)
+        .find(f"{C}Complemento/{{http://www.sat.gob.mx/TimbreFiscalDigital}}TimbreFiscalDigital")
+        .get("UUID")
+    )
+    right = create(client, pachuca, 1, [{"product": "A", "quantity": "2"}], substitutes=wrong["id"])
+    assert right["substitutes"] == wrong["id"]
+    root = stamp(client, right, django_capture_on_commit_callbacks)
+    (group,) = root.iterfind(f"{C}CfdiRelacionados")
+    assert group.get("TipoRelacion") == "04"
+    assert [r.get("UUID") for r in group.iterfind(f"{C}CfdiRelacionado")] == [wrong_uuid]
+
+    accountant = api_as(get_user_model().objects.get(username="contador"))
+    response = accountant.post(f"/api/sales/invoices/{wrong['id']}/cancel/", {"motive": "01"}, format="json")
+    assert response.status_code == 200, response.json()
+    assert response.json()["status"] == "cancelled"
+    cfdi = CfdiDocument.objects.get(uuid=wrong_uuid)
+    assert (cfdi.cancellation_status, cfdi.cancellation_motive) == ("accepted", "01")
+
+
+def test_motive_01_with_a_cfdi_that_does_not_substitute_it_is_refused(
+    client, api_as, django_capture_on_commit_callbacks
+):
+    pachuca = entity("PACHUCA")
+    first = create(client, pachuca, 1, [{"product": "A", "quantity": "1"}])
+    stamp(client, first, django_capture_on_commit_callbacks)
+    other = create(client, pachuca, 1, [{"product": "A", "quantity": "3"}])
+    other_uuid = (
+        stamp(client, other, django_capture_on_commit_callbacks)
+        .find(f"{C}Complemento/{{http://www.sat.gob.mx/TimbreFiscalDigital}}TimbreFiscalDigital")
+        .get("UUID")
+    )
+    accountant = api_as(get_user_model().objects.get(username="contador"))
+    response = accountant.post(
+        f"/api/sales/invoices/{first['id']}/cancel/",
+        {"motive": "01", "substitute_uuid": other_uuid},
+        format="json",
+    )
+    assert response.status_code == 400 and response.json()["code"] == "sustituto_sin_relacion"
+    assert SalesDocument.objects.get(pk=first["id"]).status != "cancelled"
+    assert not CfdiDocument.objects.exclude(cancellation_status="").exists()
+
+
+def test_only_a_stamped_invoice_can_be_substituted(client):
+    pachuca = entity("PACHUCA")
+    draft = create(client, pachuca, 1, [{"product": "A", "quantity": "1"}])
+    count = SalesDocument.objects.count()
+    body = {
+        "entity": pachuca.pk,
+        "customer": 1,
+        "date": str(date.today()),
+        "payment": "credit",
+        "lines": [{"product": "A", "quantity": "1"}],
+        "substitutes": draft["id"],
+    }
+    response = client.post("/api/sales/invoices/", body, format="json")
+    assert response.status_code == 409 and response.json()["code"] == "sustitucion_sin_cfdi"
+    assert SalesDocument.objects.count() == count
+
+
+def test_the_sandbox_pac_refuses_a_substitute_without_relation_04(company):
+    install_test_csd(company)
+    first = services.issue_cfdi(company=company, document=description(company, concept(1, "100")))
+    other = services.issue_cfdi(company=company, document=description(company, concept(2, "100"), folio="2"))
+    with pytest.raises(DomainError) as error:
+        services.cancel_cfdi(document=first, motive="01", substitute_uuid=other.uuid)
+    assert "CA304" in error.value.message
+    first.refresh_from_db()
+    assert first.cancellation_status == ""

@@ -145,6 +145,18 @@ def _savepoint_if_in_transaction():
     return transaction.atomic() if connection.in_atomic_block else nullcontext()
 
 
+def _relates(xml: bytes, uuid: str, relation_type: str) -> bool:
+    root = sat.parse(xml)
+    return any(
+        group.get("TipoRelacion") == relation_type
+        and any(
+            (r.get("UUID") or "").upper() == uuid.upper()
+            for r in group.iterfind(f"{{{sat.CFDI_NS}}}CfdiRelacionado")
+        )
+        for group in root.iterfind(f"{{{sat.CFDI_NS}}}CfdiRelacionados")
+    )
+
+
 def _refuse(code: str, message: str, findings=None):
     raise PACError(code, message, findings=[f.as_dict() for f in findings or []])
 
@@ -288,6 +300,14 @@ class SandboxPAC(PAC):
             _refuse("CA302", "El motivo 01 requiere el folio fiscal (UUID) del comprobante que sustituye.")
         if request.motive == "01" and request.substitute_uuid.upper() == request.uuid.upper():
             _refuse("CA303", "El folio que sustituye no puede ser el mismo que se cancela.")
+        if request.motive == "01":
+            substitute = SandboxStamp.objects.filter(uuid__iexact=request.substitute_uuid).first()
+            if substitute is not None and not _relates(bytes(substitute.stamped_xml), request.uuid, "04"):
+                _refuse(
+                    "CA304",
+                    f"El comprobante {request.substitute_uuid.upper()} no sustituye al que se cancela: no lleva "
+                    "CfdiRelacionados con TipoRelacion 04 y ese folio fiscal.",
+                )
         with transaction.atomic():
             stamp = SandboxStamp.objects.select_for_update().filter(uuid=request.uuid).first()
             if stamp is None or stamp.issuer_rfc != request.issuer_rfc:
