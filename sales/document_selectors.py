@@ -5,10 +5,12 @@ from datetime import timedelta
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from cfdi.models import CfdiDocument
 from erp.errors import DomainError
 from inventory.models import StockMovement
 
-from .document_models import DocumentStatus
+from .cfdi_mapping import SOURCE_MODEL
+from .document_models import DocumentKind, DocumentStatus, SalesDocument
 
 _EXIT = "stock_movement__status"
 _GENERATED = Q(status=DocumentStatus.GENERATED)
@@ -59,3 +61,16 @@ def _parse_month(value: str) -> tuple[int, int]:
     except ValueError as exc:
         raise DomainError("mes_invalido", f"Mes inválido «{value}»: use el formato AAAA-MM.") from exc
     return year, number
+
+
+def substitutable_invoices(entity, limit: int = 50):
+    """The entity's live invoices with a stamped CFDI, newest first: those a new invoice may
+    substitute (SAT cancellation motive 01, CfdiRelacionados 04)."""
+    stamped = CfdiDocument.objects.filter(
+        source_model=SOURCE_MODEL, status=CfdiDocument.Status.STAMPED, cancellation_status=""
+    ).values("source_id")
+    return (
+        SalesDocument.objects.filter(entity=entity, kind=DocumentKind.INVOICE, pk__in=stamped)
+        .exclude(status=DocumentStatus.CANCELLED)
+        .order_by("-number")[:limit]
+    )

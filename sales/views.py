@@ -17,7 +17,7 @@ from erp.models import Currency
 from erp.roles import companies_with_perm
 
 from .document_models import DocumentKind, Payment, SalesDocument
-from .document_selectors import documents_for_list
+from .document_selectors import documents_for_list, substitutable_invoices
 from .invoice_cfdi import cfdi_column
 from .models import SalesEntity
 
@@ -95,5 +95,6 @@ def invoice_entry(request, entity_id: int):
             "cash_accounts": entity.cash_accounts.filter(active=True).select_related("currency"),
             "methods": PaymentMethod.choices,
             "idempotency_key": uuid.uuid4().hex,
+            "substitutable": substitutable_invoices(entity),
         },
     )

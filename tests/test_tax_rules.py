@@ -507,6 +507,22 @@ def test_a_substitute_invoice_carries_relation_04_and_motive_01_offers_it(
     assert (cfdi.cancellation_status, cfdi.cancellation_motive) == ("accepted", "01")
 
 
+def test_the_cashier_screen_offers_the_stamped_invoices_to_substitute(
+    client, django_capture_on_commit_callbacks
+):
+    from django.test import Client
+
+    pachuca = entity("PACHUCA")
+    stamped = create(client, pachuca, 1, [{"product": "A", "quantity": "1"}])
+    stamp(client, stamped, django_capture_on_commit_callbacks)
+    draft = create(client, pachuca, 1, [{"product": "A", "quantity": "2"}])
+    browser = Client()
+    browser.force_login(get_user_model().objects.get(username="cajero"))
+    html = browser.get(f"/caja/facturas/{pachuca.pk}/nueva/").content.decode()
+    select = html.split('<select name="substitutes">', 1)[1].split("</select>", 1)[0]
+    assert f'<option value="{stamped["id"]}">A1 ' in select and f'<option value="{draft["id"]}"' not in select
+
+
 def test_motive_01_with_a_cfdi_that_does_not_substitute_it_is_refused(
     client, api_as, django_capture_on_commit_callbacks
 ):

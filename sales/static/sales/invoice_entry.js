@@ -33,6 +33,7 @@
     if (form.exchange_rate.value) data.exchange_rate = form.exchange_rate.value;
     if (form.salesperson.value !== "") data.salesperson = Number(form.salesperson.value);
     if (form.number && form.number.value) data.number = Number(form.number.value);
+    if (form.substitutes && form.substitutes.value) data.substitutes = Number(form.substitutes.value);
     for (const line of lineInputs()) {
       const item = { product: line.product, quantity: line.quantity };
       for (const key of ["unit_price", "discount_rate", "iva_rate"]) if (line[key] !== "") item[key] = line[key];
