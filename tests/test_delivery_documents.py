@@ -15,6 +15,7 @@ from PIL import Image
 
 from cfdi import services
 from cfdi.amount_words import amount_in_words
+from cfdi.description import Related
 from cfdi.models import CfdiDocument, CfdiSettings, SandboxStamp
 from cfdi.pac.sandbox import receiver_answers
 from cfdi.pdf import context_for
@@ -216,7 +217,9 @@ def test_an_unreachable_mail_server_is_a_retryable_error(stamped, settings):
 def test_cancel_with_each_motive_through_the_sandbox_pac(stamped, company, api_as, motive):
     substitute = ""
     if motive == "01":
-        substitute = services.issue_cfdi(company=company, document=seed_invoice(company, folio="2")).uuid
+        # SAT accepts motive 01 only with a substitute that relates 04 to the cancelled CFDI.
+        replacing = seed_invoice(company, folio="2", related=(Related("04", (stamped.uuid,)),))
+        substitute = services.issue_cfdi(company=company, document=replacing).uuid
     xml_before = bytes(CfdiDocument.objects.get(pk=stamped.pk).xml)
     response = api_as(user_with_role(company, Role.ACCOUNTANT)).post(
         f"/api/cfdi/documents/{stamped.pk}/cancel/",
