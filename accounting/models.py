@@ -183,7 +183,9 @@ class JournalEntry(CompanyOwned):
     class Meta:
         verbose_name = _("póliza")
         verbose_name_plural = _("pólizas")
-        ordering = ["company", "-date", "kind", "-number"]
+        # company_id, not company: ordering by the relation sorts by the company's name through a
+        # join, which no index serves (every entry sorted for each page).
+        ordering = ["company_id", "-date", "kind", "-number"]
         constraints = [
             models.UniqueConstraint(
                 fields=["company", "kind", "year", "month", "number"], name="entry_number_per_kind_and_month"
