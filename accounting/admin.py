@@ -29,6 +29,7 @@ class AccountingVariableAdmin(CompanyScopedAdmin):
     list_filter = ["company"]
     search_fields = ["name", "account__code", "account__name"]
     autocomplete_fields = ["account"]
+    list_select_related = ["account", "company"]
 
 
 class PaymentRecordInline(admin.TabularInline):

@@ -124,15 +124,12 @@ def one_invoice(company, number: int, lines: int):
         lines=requests,
         payment="cash" if cash else "credit",
     )
-    collections = [
-        Collection(
-            account=CashBankAccount.objects.select_related("currency", "ledger_account").get(
-                company=company, code="CAJA"
-            ),
-            amount=document.total,
-        )
-    ]
-    return post_invoice(document=document, collections=collections if cash else None)
+    if not cash:  # the cash box is looked up for the invoices it collects only
+        return post_invoice(document=document)
+    account = CashBankAccount.objects.select_related("currency", "ledger_account").get(
+        company=company, code="CAJA"
+    )
+    return post_invoice(document=document, collections=[Collection(account=account, amount=document.total)])
 
 
 def bare_context(company) -> dict:

@@ -115,7 +115,10 @@ class CfdiDocument(CompanyOwned):
         verbose_name = _("CFDI emitido")
         verbose_name_plural = _("CFDI emitidos")
         ordering = ["-issued_at", "-id"]
-        indexes = [models.Index(fields=["source_model", "source_id"], name="cfdi_source_idx")]
+        indexes = [
+            models.Index(fields=["source_model", "source_id"], name="cfdi_source_idx"),
+            models.Index(fields=["-issued_at", "-id"], name="cfdi_list_order"),  # the list's order
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["uuid"], condition=models.Q(uuid__isnull=False), name="cfdi_uuid_unique"

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import base64
 import io
+import re
+import threading
 from decimal import Decimal
 
 import qrcode
 from django.template.loader import render_to_string
 from satcfdi.cfdi import CFDI
-from weasyprint import HTML
+from weasyprint import CSS, HTML
+from weasyprint.text.fonts import FontConfiguration
 
 from erp import sat_catalogs
 
@@ -204,11 +207,40 @@ def context_for(
     }
 
 
+_STYLE = re.compile(r"<style>(.*?)</style>", re.DOTALL)
+
+
+class _Renderer(threading.local):
+    """What does not change between PDFs, kept per thread (weasyprint's objects are not shared
+    across threads): the font configuration (Pango's font map: building it again for every PDF
+    was most of a PDF's time) and the template's stylesheet, parsed once per distinct text. The
+    template itself is cached by Django's loader. Each PDF is still laid out from its own XML,
+    so it is unchanged. (Images are not kept: weasyprint's image cache is also the document's
+    image store, so it is one per PDF.)"""
+
+    def __init__(self):
+        self.fonts = FontConfiguration()
+        self.stylesheets: dict[str, CSS] = {}
+
+    def stylesheet(self, text: str) -> CSS:
+        if text not in self.stylesheets:
+            self.stylesheets[text] = CSS(string=text, font_config=self.fonts)
+        return self.stylesheets[text]
+
+
+_renderer = _Renderer()
+
+
 def render_pdf(
     xml: bytes, *, logo: bytes | None = None, logo_name: str = "", cancelled: bool = False
 ) -> bytes:
     """The PDF of a stamped CFDI."""
-    html = render_to_string(
-        "cfdi/pdf.html", context_for(xml, logo=logo, logo_name=logo_name, cancelled=cancelled)
-    )
-    return HTML(string=html).write_pdf()
+    context = context_for(xml, logo=logo, logo_name=logo_name, cancelled=cancelled)
+    html = render_to_string("cfdi/pdf.html", context)
+    # The template's own <style> is the same for every PDF: parse it once, pass it parsed.
+    style = _STYLE.search(html)
+    stylesheets = []
+    if style:
+        stylesheets.append(_renderer.stylesheet(style.group(1)))
+        html = html[: style.start()] + html[style.end() :]
+    return HTML(string=html).write_pdf(stylesheets=stylesheets, font_config=_renderer.fonts)

@@ -28,6 +28,7 @@ class SalesEntityAdmin(CompanyScopedAdmin):
     list_filter = ["company", "mode", "no_stock_movements", "active"]
     search_fields = ["code", "name", "series"]
     filter_horizontal = ["cash_accounts"]
+    list_select_related = ["warehouse"]
 
     def save_model(self, request, obj, form, change):
         save_sales_entity(entity=obj)

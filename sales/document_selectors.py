@@ -48,9 +48,9 @@ def documents_for_list(
         queryset = queryset.filter(date__year=year, date__month=number)
     elif period != "todas":
         raise DomainError("periodo_invalido", f"Periodo desconocido: {period}. Use hoy, semana, mes o todas.")
-    return queryset.select_related("entity", "currency", "customer", "salesperson").order_by(
-        "-date", "-number"
-    )
+    return queryset.select_related(
+        "entity", "currency", "customer", "salesperson", "stock_movement"
+    ).order_by("-date", "-number")
 
 
 def _parse_month(value: str) -> tuple[int, int]:

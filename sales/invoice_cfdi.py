@@ -7,6 +7,7 @@ A failure is kept on the invoice (SAT's code and message) until a later attempt 
 from functools import partial
 
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from cfdi.models import CfdiDocument, Csd
@@ -27,8 +28,13 @@ from .document_models import DocumentKind, DocumentStatus, SalesDocument
 from .external_models import ExternalCfdi
 
 
+def sealing_csds(company) -> QuerySet:
+    """The company's CSDs that can seal now (``company`` may be an ``OuterRef``)."""
+    return Csd.objects.filter(company=company, active=True, valid_to__gt=timezone.now())
+
+
 def company_can_seal(company) -> bool:
-    return Csd.objects.filter(company=company, active=True, valid_to__gt=timezone.now()).exists()
+    return sealing_csds(company).exists()
 
 
 def check_invoice_for_sat(*, invoice: SalesDocument, payment_form: str | None = None) -> None:

@@ -18,6 +18,7 @@ from decimal import Decimal
 from functools import partial
 
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from accounting.models import JournalEntry
@@ -36,7 +37,7 @@ from erp.transactions import business_action
 
 from .document_models import DocumentKind, DocumentStatus, Payment, SalesDocument
 from .documents import can_post, exit_goods, stock_exit, take_invoice_number
-from .invoice_cfdi import check_invoice_for_sat, company_can_seal
+from .invoice_cfdi import check_invoice_for_sat, sealing_csds
 from .receivables.services import open_receivable
 from .tasks import seal_invoice_task
 
@@ -185,12 +186,16 @@ def post_invoice(
     *, document: SalesDocument, collections: list[Collection] | None = None, user=None
 ) -> SalesDocument:
     """Post a draft invoice: number it and write its money, receivable, entries and stock exit."""
-    # Only the joins every posting needs (the warehouse's inventory account for the cost entry):
-    # each join costs the planner, so the customer is read for credit invoices only and the
-    # source for invoices that have one.
+    # Only the joins every posting needs (the warehouse's inventory account for the cost entry),
+    # and the customer for a credit invoice (its receivable): each join costs the planner. The
+    # source is read for invoices that have one. Whether the company can seal rides along.
+    joins = ["entity", "company", "currency", "warehouse__inventory_account"]
+    if document.payment == Payment.CREDIT:  # as the caller knows it; read again under the lock
+        joins.append("customer")
     document = (
         SalesDocument.objects.select_for_update(of=("self",))
-        .select_related("entity", "company", "currency", "warehouse__inventory_account")
+        .select_related(*joins)
+        .annotate(can_seal=Exists(sealing_csds(OuterRef("company"))))
         .get(pk=document.pk)
     )
     if not can_post(document):
@@ -208,8 +213,7 @@ def post_invoice(
     # D) a remission made its own exit when created.
     from_remission = document.source_id and document.source.kind == DocumentKind.REMISSION
     goods = [] if from_remission else exit_goods(document)
-    can_seal = company_can_seal(document.company)
-    if can_seal:
+    if document.can_seal:
         # Nothing is posted that SAT would refuse: the CFDI it will get is built and checked now.
         check_invoice_for_sat(invoice=document, payment_form=_largest_form(collections))
     # The consecutive is taken once everything has been read and checked: from here to commit,
@@ -244,7 +248,7 @@ def post_invoice(
     document.status = DocumentStatus.GENERATED if document.stock_movement else DocumentStatus.EMITTED
     document.posted_at = timezone.now()
     document.save(update_fields=["number", "status", "posted_at", "stock_movement"])
-    if can_seal:
+    if document.can_seal:
         # E) the CFDI is sealed after commit, never while this transaction holds its locks; a
         # failure there is recorded on the invoice and does not undo the posting.
         transaction.on_commit(partial(seal_invoice_task.delay, document.pk), robust=True)

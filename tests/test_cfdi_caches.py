@@ -1,8 +1,13 @@
 """Schemas, XSLT and decrypted CSD keys are prepared once per process, never per document."""
 
-import pytest
+import re
 
-from cfdi import certificates, sat, services
+import pytest
+from django.template.loader import render_to_string
+from weasyprint import HTML
+
+from cfdi import certificates, pdf, sat, services
+from cfdi.models import CfdiDocument
 from tests.factories_cfdi import install_test_csd, seed_invoice
 
 pytestmark = pytest.mark.django_db
@@ -27,3 +32,19 @@ def test_decrypted_key_is_kept_in_memory(company, monkeypatch):
         services.seal_cfdi(company=company, document=seed_invoice(company, folio=str(folio)))
     assert len(calls) == 1
     assert certificates.signer_for(csd) is certificates.signer_for(csd)
+
+
+def _without_dates(content: bytes) -> bytes:
+    return re.sub(rb"/(CreationDate|ModDate) \(.*?\)|/ID \[.*?\]", b"", content)
+
+
+def test_pdfs_share_fonts_and_stylesheet_and_print_the_same_document(company):
+    """The font configuration and the parsed stylesheet are kept between PDFs; the PDF is the
+    one weasyprint prints from the template with nothing kept (byte for byte, but its dates)."""
+    install_test_csd(company)
+    document = services.issue_cfdi(company=company, document=seed_invoice(company))
+    xml = bytes(CfdiDocument.objects.values_list("xml", flat=True).get(pk=document.pk))
+    first, second = pdf.render_pdf(xml), pdf.render_pdf(xml)
+    assert len(pdf._renderer.stylesheets) == 1
+    fresh = HTML(string=render_to_string("cfdi/pdf.html", pdf.context_for(xml))).write_pdf()
+    assert _without_dates(first) == _without_dates(second) == _without_dates(fresh)

@@ -48,7 +48,7 @@ class ReceivableRecordAdmin(LedgerAdmin):
     list_display = ["receivable", "kind", "date", "amount", "reference", "status"]
     list_filter = ["company", "kind", "status"]
     search_fields = ["reference", "origin", "receivable__document_number"]
-    list_select_related = ["receivable"]
+    list_select_related = ["receivable__customer"]
     actions = ["cancel_records"]
 
     @admin.action(description="Cancelar los registros seleccionados", permissions=["change"])

@@ -1,0 +1,247 @@
+"""Row builders for the list-query test (tests/test_list_queries.py): one per listed model.
+
+The test discovers every API list endpoint and every admin changelist by itself and fails for a
+listed model with no builder here. Adding a list therefore means adding one registration:
+
+    ROW_BUILDERS[CreditNote] = lambda world, n: [credit_note(world) for _ in range(n)]
+
+A builder adds ``n`` more rows of its model to ``world.company`` (or, for models that are one per
+company, to new companies), through the services where the rows are written by services, so each
+row carries what the list shows of it (lines, pólizas, stock movements, CFDIs, receivables).
+"""
+
+import itertools
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django_celery_beat.models import (
+    ClockedSchedule,
+    CrontabSchedule,
+    IntervalSchedule,
+    PeriodicTask,
+    SolarSchedule,
+)
+from rest_framework.authtoken.models import Token, TokenProxy
+
+from accounting.models import Account, AccountingVariable, ClosedPeriod, JournalEntry, JournalLine
+from cashbank.models import CashBankAccount, CashMovement
+from cfdi.models import CfdiDocument, CfdiSettings, Csd, PacAccount
+from erp.models import Company, Currency, ExchangeRate, Membership, Role
+from inventory.models import Product, ProductLine, StockLevel, StockMovement, Warehouse
+from inventory.services import audit_stock_movement
+from sales.document_models import SalesDocument
+from sales.documents import LineRequest, create_document
+from sales.external_cfdi import load_external_cfdi
+from sales.external_models import ExternalCfdi
+from sales.invoice_cfdi import seal_invoice
+from sales.models import Customer, SalesEntity, Salesperson
+from sales.posting import Collection, post_invoice
+from sales.receivables.models import Receivable, ReceivableRecord
+from sales.receivables.services import apply_receivable_record
+from tests.factories import (
+    AccountFactory,
+    CashBankAccountFactory,
+    CompanyFactory,
+    CustomerFactory,
+    ProductFactory,
+    ProductLineFactory,
+    SalespersonFactory,
+    UserFactory,
+    WarehouseFactory,
+    sales_entity,
+    set_all_variables,
+    user_with_role,
+)
+from tests.factories_cfdi import install_test_csd
+from tests.factories_ledgers import opening_stock
+
+DAY = date(2026, 11, 20)
+
+
+@dataclass
+class World:
+    """The demo company the lists are read in, and a counter for unique codes."""
+
+    company: Company
+    entity: SalesEntity
+    customer: Customer
+    cash: CashBankAccount
+    user: object
+    counter: itertools.count = field(default_factory=lambda: itertools.count(1))
+
+    def next(self) -> int:
+        return next(self.counter)
+
+    def code(self, *, prefix: str) -> str:
+        """A unique three-letter code (currencies)."""
+        n = self.next()
+        return f"{prefix}{chr(65 + n // 26 % 26)}{chr(65 + n % 26)}"
+
+    def new_company(self) -> Company:
+        n = self.next()
+        return CompanyFactory(rfc=f"LQT0101{n % 28 + 1:02d}{n:03d}"[:12], legal_name=f"EMPRESA LISTA {n}")
+
+    def invoice(self, *, payment: str = "credit", post: bool = True) -> SalesDocument:
+        """A two-line invoice of goods from stock (so it has a stock exit and a cost póliza)."""
+        n = self.next()
+        products = [ProductFactory(company=self.company, code=f"LQ{n:04d}{k}") for k in "AB"]
+        opening_stock(self.company, [(p, 10, "7.50") for p in products])
+        document, _ = create_document(
+            kind="invoice",
+            entity=self.entity,
+            customer=self.customer,
+            date=DAY,
+            payment=payment,
+            lines=[LineRequest(p.code, Decimal(1)) for p in products],
+        )
+        if not post:
+            return document
+        collections = [Collection(account=self.cash, amount=document.total)] if payment == "cash" else None
+        return post_invoice(document=document, collections=collections)
+
+
+Builder = Callable[[World, int], object]
+ROW_BUILDERS: dict[type, Builder] = {}
+
+
+def _times(make: Callable[[World], object]) -> Builder:
+    return lambda world, n: [make(world) for _ in range(n)]
+
+
+def _documents(world: World, n: int) -> None:
+    """Invoices of both payments (one with its stock exit audited: effective status Emitida) and
+    one of each other kind."""
+    for i in range(n):
+        invoice = world.invoice(payment="cash" if i % 2 else "credit")
+        if i == 0:
+            audit_stock_movement(movement=invoice.stock_movement, user=world.user)
+        for kind in ("quote", "order", "remission"):
+            create_document(
+                kind=kind,
+                entity=world.entity,
+                customer=world.customer,
+                date=DAY,
+                payment="credit",
+                lines=[LineRequest("COLEG", Decimal(1), unit_price=Decimal("100"))],
+            )
+
+
+def _receivable_records(world: World, n: int) -> None:
+    for _ in range(n):
+        receivable = Receivable.objects.get(origin=world.invoice(payment="credit").origin_reference)
+        apply_receivable_record(
+            receivable=receivable, kind="payment", date=DAY, amount=Decimal("1.00"), user=world.user
+        )
+
+
+def _cfdis(world: World, n: int) -> None:
+    for _ in range(n):
+        seal_invoice(invoice=world.invoice())
+
+
+def _external_cfdi_xml(n: int) -> bytes:
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        '<cfdi:Comprobante xmlns:cfdi="http://www.sat.gob.mx/cfd/4" Version="4.0" Serie="EXT" '
+        f'Folio="{n}" Fecha="2026-11-20T09:00:00" SubTotal="1000.00" Moneda="MXN" Total="1160.00" '
+        'TipoDeComprobante="I" Exportacion="01" LugarExpedicion="42501">'
+        '<cfdi:Emisor Rfc="EKU9003173C9" Nombre="ESCUELA KEMPER URGATE" RegimenFiscal="601"/>'
+        '<cfdi:Receptor Rfc="URE180429TM6" Nombre="UNIVERSIDAD ROBOTICA ESPAÑOLA" '
+        'DomicilioFiscalReceptor="86991" RegimenFiscalReceptor="601" UsoCFDI="G03"/>'
+        '<cfdi:Complemento><tfd:TimbreFiscalDigital xmlns:tfd="http://www.sat.gob.mx/TimbreFiscalDigital" '
+        f'Version="1.1" UUID="00000000-0000-4000-8000-{n:012d}" FechaTimbrado="2026-11-20T10:00:00"/>'
+        "</cfdi:Complemento></cfdi:Comprobante>"
+    ).encode()
+
+
+def _external_cfdis(world: World, n: int) -> None:
+    for _ in range(n):
+        load_external_cfdi(entity=world.entity, xml=_external_cfdi_xml(world.next()), user=world.user)
+
+
+def _users(world: World, n: int) -> None:
+    for _ in range(n):
+        user_with_role(world.company, Role.ACCOUNTANT, username=f"lista{world.next()}")
+
+
+def _tokens(world: World, n: int) -> None:
+    for _ in range(n):
+        Token.objects.create(user=UserFactory(username=f"token{world.next()}"))
+
+
+def _periodic_tasks(world: World, n: int) -> None:
+    for _ in range(n):
+        k = world.next()
+        PeriodicTask.objects.create(
+            name=f"tarea {k}",
+            task="erp.celery.debug",
+            interval=IntervalSchedule.objects.create(every=k, period=IntervalSchedule.MINUTES),
+            crontab=None,
+        )
+
+
+ROW_BUILDERS.update(
+    {
+        # erp
+        Company: _times(World.new_company),
+        Currency: _times(lambda w: Currency.objects.create(code=w.code(prefix="Z"), name="Moneda")),
+        ExchangeRate: _times(
+            lambda w: ExchangeRate.objects.create(
+                company=w.company,
+                currency=Currency.objects.get(code="USD"),
+                date=DAY - timedelta(days=w.next()),
+                rate=Decimal("17.5"),
+            )
+        ),
+        Membership: _users,
+        get_user_model(): _users,
+        Group: _times(lambda w: Group.objects.create(name=f"Grupo {w.next()}")),
+        TokenProxy: _tokens,
+        # accounting
+        Account: _times(lambda w: AccountFactory(company=w.company, code=f"LQ-{w.next()}")),
+        AccountingVariable: _times(lambda w: set_all_variables(w.new_company())),
+        JournalEntry: _times(World.invoice),
+        JournalLine: _times(World.invoice),
+        ClosedPeriod: _times(
+            lambda w: ClosedPeriod.objects.create(company=w.company, year=2000 + w.next(), month=1)
+        ),
+        # cashbank
+        CashBankAccount: _times(lambda w: CashBankAccountFactory(company=w.company, code=f"LQ{w.next()}")),
+        CashMovement: _times(lambda w: w.invoice(payment="cash")),
+        # inventory
+        ProductLine: _times(lambda w: ProductLineFactory(company=w.company, code=f"LQ{w.next()}")),
+        Product: _times(lambda w: ProductFactory(company=w.company, code=f"LQP{w.next()}")),
+        Warehouse: _times(lambda w: WarehouseFactory(company=w.company, code=f"LQ{w.next()}")),
+        StockMovement: _times(World.invoice),
+        StockLevel: _times(World.invoice),
+        # cfdi
+        Csd: _times(lambda w: install_test_csd(w.company)),
+        CfdiDocument: _cfdis,
+        PacAccount: _times(
+            lambda w: PacAccount.objects.create(company=w.new_company(), provider="finkok", username="demo")
+        ),
+        CfdiSettings: _times(lambda w: CfdiSettings.objects.create(company=w.new_company())),
+        # sales
+        Salesperson: _times(lambda w: SalespersonFactory(company=w.company, number=100 + w.next())),
+        SalesEntity: _times(lambda w: sales_entity(w.company, code=f"LQ{w.next()}")),
+        Customer: _times(lambda w: CustomerFactory(entity=w.entity, number=100 + w.next())),
+        SalesDocument: _documents,
+        ExternalCfdi: _external_cfdis,
+        Receivable: _times(World.invoice),
+        ReceivableRecord: _receivable_records,
+        # django-celery-beat (the admin's schedules)
+        PeriodicTask: _periodic_tasks,
+        IntervalSchedule: _times(lambda w: IntervalSchedule.objects.create(every=w.next(), period="hours")),
+        CrontabSchedule: _times(lambda w: CrontabSchedule.objects.create(minute=str(w.next() % 60))),
+        SolarSchedule: _times(
+            lambda w: SolarSchedule.objects.create(event="sunrise", latitude=w.next(), longitude=10)
+        ),
+        ClockedSchedule: _times(
+            lambda w: ClockedSchedule.objects.create(clocked_time=f"2026-12-{w.next() % 28 + 1:02d}T10:00Z")
+        ),
+    }
+)
