@@ -89,7 +89,9 @@ def load_external_cfdi(*, entity: SalesEntity, xml: bytes, pdf=None, user=None) 
         )
     if pdf is not None and pdf.size > MAX_PDF_BYTES:
         raise DomainError("pdf_muy_grande", f"El PDF pesa más de {MAX_PDF_BYTES // 1024 // 1024} MB.")
-    if ExternalCfdi.objects.filter(company=entity.company, uuid=data["uuid"]).exists():
+    if ExternalCfdi.objects.filter(company=entity.company, uuid=data["uuid"]).exists() or _stamped_here(
+        entity.company, data["uuid"]
+    ):
         raise DomainError("cfdi_duplicado", f"El CFDI {data['uuid']} ya fue cargado.", status=409)
     external = ExternalCfdi(company=entity.company, entity=entity, xml=xml, uploaded_by=user, **data)
     if pdf is not None:
@@ -148,6 +150,11 @@ def link_external_cfdi(*, invoice: SalesDocument, external: ExternalCfdi) -> Ext
 def free_external_cfdis(*, invoice: SalesDocument) -> int:
     """Cancellation rule 7: CFDIs linked to a cancelled invoice can be linked to another one."""
     return ExternalCfdi.objects.filter(invoice=invoice).update(invoice=None)
+
+
+def _stamped_here(company, uuid: str) -> bool:
+    """A UUID this project stamped is not loaded again as if another PAC had stamped it."""
+    return CfdiDocument.objects.filter(company=company, uuid__iexact=uuid).exists()
 
 
 def _has_own_cfdi(invoice: SalesDocument) -> bool:

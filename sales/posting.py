@@ -175,9 +175,10 @@ def _diario(document: SalesDocument, accounts: dict, counterpart: str, user) -> 
 
 @business_action
 def post_invoice(
-    *, document: SalesDocument, collections: list[Collection] | None = None, user=None
+    *, document: SalesDocument, collections: list[Collection] | None = None, user=None, seal: bool = True
 ) -> SalesDocument:
-    """Post a draft invoice: number it and write its money, receivable, entries and stock exit."""
+    """Post a draft invoice: number it and write its money, receivable, entries and stock exit.
+    ``seal=False``: the invoice already has its CFDI (built from an XML stamped elsewhere)."""
     # Only the joins every posting needs (the warehouse's inventory account for the cost entry):
     # each join costs the planner, so the customer is read for credit invoices only and the
     # source for invoices that have one.
@@ -201,7 +202,7 @@ def post_invoice(
     # D) a remission made its own exit when created.
     from_remission = document.source_id and document.source.kind == DocumentKind.REMISSION
     goods = [] if from_remission else exit_goods(document)
-    can_seal = company_can_seal(document.company)
+    can_seal = seal and company_can_seal(document.company)
     # The consecutive is taken once everything has been read and checked: from here to commit,
     # the entity's other postings wait for this one.
     document.number = take_invoice_number(document=document)
