@@ -358,3 +358,42 @@ def test_roles_and_companies(demo, client, api_as, other_company):
     template = build(client, external).json()
     assert stranger.get(f"/api/sales/xml-invoices/{template['id']}/").status_code == 404
     assert XmlInvoice.objects.count() == 1
+
+
+def test_the_admin_builds_updates_and_accepts(demo, client):
+    from django.test import Client
+
+    external = upload(client, demo, stamped_elsewhere(demo.company))
+    browser = Client()
+    browser.force_login(get_user_model().objects.get(username="contador"))
+    listing = "/admin/sales/externalcfdi/"
+    assert "Generar factura desde XML" in browser.get(listing).content.decode()
+    browser.post(listing, {"action": "build_invoice", "_selected_action": [external["id"]]})
+    template = XmlInvoice.objects.get()
+    page = browser.get(f"/admin/sales/xmlinvoice/{template.pk}/change/").content.decode()
+    assert "ERROR: Partida 1: La clave esta vacía, debes establecer una clave del catálogo" in page
+
+    line = template.lines.get()
+    product = Product.objects.get(company=demo.company, code="A")
+    saved = browser.post(
+        f"/admin/sales/xmlinvoice/{template.pk}/change/",
+        {
+            "reference": "OC-77", "observations": template.observations,
+            "lines-TOTAL_FORMS": "1", "lines-INITIAL_FORMS": "1", "lines-MIN_NUM_FORMS": "0",
+            "lines-MAX_NUM_FORMS": "1000", "lines-0-id": line.pk, "lines-0-template": template.pk,
+            "lines-0-product": product.pk, "lines-0-description": "Producto A",
+        },
+    )  # fmt: skip
+    assert saved.status_code == 302
+    page = browser.get(f"/admin/sales/xmlinvoice/{template.pk}/change/").content.decode()
+    assert "Sin errores: se puede aceptar." in page
+    browser.post("/admin/sales/xmlinvoice/", {"action": "accept_selected", "_selected_action": [template.pk]})
+    invoice = SalesDocument.objects.get()
+    assert invoice.reference == "OC-77" and invoice.total == D("156.60")
+    assert ExternalCfdi.objects.get().invoice == invoice
+    page = browser.get(f"/admin/sales/salesdocument/{invoice.pk}/change/").content.decode()
+    assert f"CFDI externo {external['uuid']}" in page
+    assert browser.get(f"/admin/sales/externalcfdi/{external['id']}/xml/").content == bytes(
+        ExternalCfdi.objects.get().xml
+    )
+    assert "PRODUCTO A" in browser.get("/admin/sales/productassociation/").content.decode()
