@@ -397,3 +397,48 @@ def test_the_admin_builds_updates_and_accepts(demo, client):
         ExternalCfdi.objects.get().xml
     )
     assert "PRODUCTO A" in browser.get("/admin/sales/productassociation/").content.decode()
+
+
+def test_the_cashier_screens_load_build_update_and_accept_a_contado_invoice(demo, client):
+    from django.test import Client
+
+    other = Receiver("MAS0810247C0", "MERCADO ABARROTES SA", "06600", "601", "G03")
+    xml = stamped_elsewhere(demo.company, receiver=other)
+    cashier = Client()
+    cashier.force_login(get_user_model().objects.get(username="cajero"))
+    entity = pachuca(demo)
+    assert "Cargar XML / Factura desde XML" in cashier.get(f"/caja/facturas/{entity.pk}/").content.decode()
+    cashier.post(f"/caja/facturas/{entity.pk}/xml/", {"xml": SimpleUploadedFile("f.xml", xml)})
+    external = ExternalCfdi.objects.get()
+    assert external.uuid in cashier.get(f"/caja/facturas/{entity.pk}/xml/").content.decode()
+
+    built = cashier.post(f"/caja/facturas/{entity.pk}/xml/{external.pk}/generar/")
+    template = XmlInvoice.objects.get()
+    assert built.url == f"/caja/facturas/xml/plantilla/{template.pk}/"
+    page = cashier.get(built.url).content.decode()
+    assert "ERROR: Partida 1: La clave esta vacía, debes establecer una clave del catálogo" in page
+    assert "DOC: 135 XML: 156.60" in page
+
+    cashier.post(built.url, {"action": "actualizar", "position": "1", "code-1": "A", "reference": "s/r"})
+    page = cashier.get(built.url).content.decode()
+    assert "Sin diferencias" in page and "16.0:21.60" in page
+    caja = CashBankAccount.objects.get(company=demo.company, code="CAJA")
+    accepted = cashier.post(
+        built.url,
+        {
+            "action": "aceptar",
+            "position": "1",
+            "code-1": "A",
+            "account": caja.pk,
+            "amount": "156.60",
+            "method": "01",
+        },
+    )
+    assert accepted.status_code == 302 and accepted.url == f"/caja/facturas/{entity.pk}/"
+    invoice = SalesDocument.objects.get()
+    assert invoice.payment == "cash" and invoice.total == D("156.60") and invoice.customer.number == 0
+    listing = cashier.get(
+        f"/caja/facturas/{entity.pk}/?period=mes&month={invoice.date:%Y-%m}"
+    ).content.decode()
+    assert f"/api/sales/invoices/{invoice.pk}/xml/" in listing  # the list's XML/PDF serve the external files
+    assert cashier.get(f"/api/sales/invoices/{invoice.pk}/xml/").content == xml
