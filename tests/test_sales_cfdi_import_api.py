@@ -135,12 +135,21 @@ def test_seed_example_concordance_then_accept_and_learn(demo, client):
     refused = accept(client, template)
     assert refused.status_code == 400 and refused.json()["code"] == "concordancia_con_errores"
     assert refused.json()["details"]["messages"] == SEED_MESSAGES
+    assert client.get(f"/api/sales/xml-invoices/{template['id']}/preview/").json()["code"] == (
+        "concordancia_con_errores"
+    )
     assert not SalesDocument.objects.exists() and not ProductAssociation.objects.exists()
 
     # "Actualizar" with the product code: the same 156.60, no message.
     updated = update(client, template, lines=[{"position": 1, "code": "A"}]).json()
     assert updated["concordance"] == {"ok": True, "errors": 0, "messages": []}
     assert updated["lines"][0]["iva"] == "16.0:21.60" and updated["total"] == "156.60"
+
+    preview = client.get(f"/api/sales/xml-invoices/{template['id']}/preview/").json()
+    assert (preview["total"], preview["customer_rfc"], preview["number"]) == ("156.60", "URE180429TM6", None)
+    assert preview["lines"][0]["code"] == "A" and preview["lines"][0]["iva"] == "21.60"
+    listed = client.get("/api/sales/xml-invoices/").json()["results"]
+    assert [(r["uuid"], r["customer_number"], r["invoice"]) for r in listed] == [(external["uuid"], 1, None)]
 
     accepted = accept(client, template)
     assert accepted.status_code == 201, accepted.json()

@@ -115,3 +115,18 @@ def test_a_tipo_de_cambio_other_than_one_means_dollars(demo):
     template = build_xml_invoice(external=row)
     header = header_for(template, xml_data(row))
     assert header.currency.code == "USD" and str(header.exchange_rate) == "17.50"
+
+
+def test_loading_reads_32_names():
+    from sales.external_cfdi import parse_cfdi
+
+    uid = str(uuid.uuid4())
+    data = parse_cfdi(seed_32(uid))
+    assert (data["version"], data["doc_type"], data["issuer_rfc"], data["receiver_rfc"], data["total"]) == (
+        "3.2",
+        "I",
+        "EKU9003173C9",
+        "URE180429TM6",
+        D("156.60"),
+    )
+    assert data["uuid"] == uid.upper()

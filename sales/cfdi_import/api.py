@@ -11,7 +11,7 @@ from rest_framework.response import Response
 from erp.api_base import CompanyRolePermission, CompanyScopedSerializer, CompanyScopedViewSet
 from erp.roles import companies_with_perm, has_company_perm
 
-from ..document_api import CollectionInputSerializer, DocumentSerializer
+from ..document_api import CollectionInputSerializer, DocumentSerializer, PreviewSerializer
 from ..document_models import SalesDocument
 from ..posting import Collection
 from .concordance import Concordance
@@ -23,6 +23,7 @@ from .services import (
     build_xml_invoice,
     concordance_of,
     header_for,
+    preview_xml_invoice,
     update_xml_invoice,
     xml_data,
 )
@@ -172,6 +173,17 @@ class AcceptSerializer(serializers.Serializer):
     )
 
 
+class XmlInvoiceListSerializer(serializers.ModelSerializer):
+    uuid = serializers.CharField(source="external.uuid", read_only=True)
+    customer_number = serializers.IntegerField(source="customer.number", read_only=True)
+    customer_name = serializers.CharField(source="customer.name", read_only=True)
+
+    class Meta:
+        model = XmlInvoice
+        fields = ["id", "company", "external", "uuid", "customer_number", "customer_name", "reference",
+                  "invoice", "created_at"]  # fmt: skip
+
+
 class XmlInvoiceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Facturas desde XML: la plantilla, su concordancia, «Actualizar» y «Aceptar»."""
 
@@ -187,6 +199,9 @@ class XmlInvoiceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
             .get_queryset()
             .filter(company__in=companies_with_perm(self.request.user, "sales.view_xmlinvoice"))
         )
+
+    def get_serializer_class(self):
+        return XmlInvoiceListSerializer if self.action == "list" else XmlInvoiceSerializer
 
     def _render(self, template, code=status.HTTP_200_OK):
         return Response(XmlInvoiceSerializer(self.get_queryset().get(pk=template.pk)).data, status=code)
@@ -209,6 +224,13 @@ class XmlInvoiceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
             observations=data.get("observations"),
         )
         return self._render(template)
+
+    @extend_schema(request=None, responses={200: PreviewSerializer})
+    @action(detail=True, methods=["get"])
+    def preview(self, request, pk=None):
+        """La factura que agregaría «Aceptar» (cabecero, datos del cliente, partidas, impuestos y
+        totales), sin guardarla; solo sin ERROR en la concordancia."""
+        return Response(PreviewSerializer(preview_xml_invoice(template=self.get_object())).data)
 
     @extend_schema(request=AcceptSerializer, responses={201: DocumentSerializer})
     @action(detail=True, methods=["post"])

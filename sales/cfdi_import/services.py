@@ -27,7 +27,7 @@ from erp.transactions import business_action
 from inventory.models import Product
 
 from ..document_models import DocumentKind, Payment, SalesDocument
-from ..documents import UNSET, LineRequest, create_document, resolve_salesperson
+from ..documents import UNSET, LineRequest, create_document, prepare_document, resolve_salesperson
 from ..external_cfdi import MAX_PDF_BYTES, WRONG_TYPE_MESSAGE
 from ..external_models import ExternalCfdi
 from ..models import COUNTER_CUSTOMER_NUMBER, Customer
@@ -252,6 +252,55 @@ def _learn(template: XmlInvoice, data: XmlInvoiceData) -> None:
             )
 
 
+def _document_request(template: XmlInvoice, data: XmlInvoiceData) -> dict:
+    """The invoice the template stands for, as "Agregar Factura" takes it: the XML's quantities
+    and prices, no discount, the products' taxes and the entity's IVA."""
+    header = header_for(template, data)
+    lines = list(template.lines.select_related("product"))
+    return {
+        "kind": DocumentKind.INVOICE,
+        "entity": template.external.entity,
+        "customer": template.customer,
+        "date": header.date,
+        "lines": [
+            LineRequest(
+                product_code=line.product.code,
+                quantity=concept.quantity,
+                unit_price=concept.unit_price,
+                discount_rate=Decimal(0),
+                description=line.description,
+            )
+            for line, concept in zip(lines, data.concepts, strict=True)
+        ],
+        "payment": header.payment,
+        "currency": header.currency,
+        "exchange_rate": header.exchange_rate,
+        "reference": template.reference,
+        "delivery_date": header.date,
+        "salesperson": UNSET,
+        "observations": template.observations,
+    }
+
+
+def _refuse_errors(concordance: Concordance) -> None:
+    if not concordance.ok:
+        raise DomainError(
+            "concordancia_con_errores",
+            "La concordancia marca errores: corríjalos y actualice antes de agregar la factura.",
+            messages=concordance.as_text(),
+        )
+
+
+def preview_xml_invoice(*, template: XmlInvoice):
+    """The invoice accepting would add (header, customer data, lines, totals), saving nothing:
+    ``prepare_document``'s, as the entry screen's preview. Only without ERRORs."""
+    data = xml_data(template.external)
+    _refuse_errors(concordance_of(template, data))
+    document, lines = prepare_document(**_document_request(template, data))
+    document.preview_lines = lines
+    return document
+
+
 @business_action
 def accept_xml_invoice(
     *, template: XmlInvoice, collections: list[Collection] | None = None, user=None
@@ -266,38 +315,8 @@ def accept_xml_invoice(
     data = xml_data(external)
     _check_buildable(external, data)
     concordance = concordance_of(template, data)
-    if not concordance.ok:
-        raise DomainError(
-            "concordancia_con_errores",
-            "La concordancia marca errores: corríjalos y actualice antes de agregar la factura.",
-            messages=concordance.as_text(),
-        )
-    header = header_for(template, data)
-    lines = list(template.lines.select_related("product"))
-    document, _ = create_document(
-        kind=DocumentKind.INVOICE,
-        entity=external.entity,
-        customer=template.customer,
-        date=header.date,
-        lines=[
-            LineRequest(
-                product_code=line.product.code,
-                quantity=concept.quantity,
-                unit_price=concept.unit_price,
-                discount_rate=Decimal(0),
-                description=line.description,
-            )
-            for line, concept in zip(lines, data.concepts, strict=True)
-        ],
-        payment=header.payment,
-        currency=header.currency,
-        exchange_rate=header.exchange_rate,
-        reference=template.reference,
-        delivery_date=header.date,
-        salesperson=UNSET,
-        observations=template.observations,
-        user=user,
-    )
+    _refuse_errors(concordance)
+    document, _ = create_document(**_document_request(template, data), user=user)
     if document.total != concordance.totals.total:  # one calculation: cannot happen
         raise DomainError("concordancia_con_errores", "El total calculado cambió; actualice la concordancia.")
     external.invoice = document
