@@ -22,7 +22,7 @@ from inventory.models import Product, StockMovement
 from sales.models import ExternalCfdi, ProductAssociation, SalesDocument, SalesEntity, XmlInvoice
 from sales.receivables.models import Receivable
 from tests.cfdi_verify import verify_cfdi
-from tests.factories import user_with_role
+from tests.factories import ProductFactory, user_with_role
 from tests.factories_cfdi import description
 from tests.factories_external_cfdi import product_a, stamped_elsewhere
 from tests.factories_ledgers import opening_stock
@@ -451,3 +451,16 @@ def test_the_cashier_screens_load_build_update_and_accept_a_contado_invoice(demo
     ).content.decode()
     assert f"/api/sales/invoices/{invoice.pk}/xml/" in listing  # the list's XML/PDF serve the external files
     assert cashier.get(f"/api/sales/invoices/{invoice.pk}/xml/").content == xml
+
+
+def test_an_association_to_another_companys_product_is_refused(demo, client, other_company):
+    customer = pachuca(demo).customers.get(number=1)
+    foreign = ProductFactory(company=other_company, code="AJENO")
+    body = {"company": demo.company.pk, "customer": customer.pk, "kind": "description", "key": "tornillo",
+            "product": foreign.pk}  # fmt: skip
+    response = client.post("/api/sales/product-associations/", body, format="json")
+    assert response.status_code == 400 and not ProductAssociation.objects.exists()
+    body["product"] = Product.objects.get(company=demo.company, code="A").pk
+    created = client.post("/api/sales/product-associations/", body, format="json")
+    assert created.status_code == 201, created.json()
+    assert created.json()["key"] == "TORNILLO"  # kept as it is looked up

@@ -10,6 +10,7 @@ from rest_framework.response import Response
 
 from erp.api_base import CompanyRolePermission, CompanyScopedSerializer, CompanyScopedViewSet
 from erp.roles import companies_with_perm, has_company_perm
+from erp.taxes import IEPS, ISR, IVA
 
 from ..document_api import CollectionInputSerializer, DocumentSerializer, PreviewSerializer
 from ..document_models import SalesDocument
@@ -117,10 +118,10 @@ class XmlInvoiceSerializer(serializers.Serializer):
                     "unit_price": str(concept.unit_price),
                     "importe": str(taxes.importe),
                     "discount": "0.00",
-                    "iva": _pair(taxes.transferred, "002"),
-                    "ieps": _pair(taxes.transferred, "003"),
-                    "retained_iva": _pair(taxes.withheld, "002"),
-                    "retained_isr": _pair(taxes.withheld, "001"),
+                    "iva": _pair(taxes.transferred, IVA),
+                    "ieps": _pair(taxes.transferred, IEPS),
+                    "retained_iva": _pair(taxes.withheld, IVA),
+                    "retained_isr": _pair(taxes.withheld, ISR),
                 }
             )
         return {
