@@ -90,26 +90,27 @@ def _trim(amount: Decimal) -> str:
     return f"{value:.0f}" if value == value.to_integral_value() else f"{value:f}"
 
 
-def line_inputs(*, entity, data: XmlInvoiceData, products: dict) -> list[LineInput]:
-    """One ``LineInput`` per concept, as ``documents._build_lines`` computes a typed line with the
-    XML's quantity and price, no discount and the entity's IVA (``products``: position → Product
-    or None)."""
+def line_tax_fields(*, entity, customer, product) -> dict:
+    """The tax fields (``LineInput`` keywords) a typed line of ``product`` gets with a blank IVA
+    rate: the rule ``documents._build_lines`` applies, so the concordance and the posted invoice
+    cannot differ (``accept_xml_invoice`` also checks the totals agree). One place to follow the
+    documents' rule: where documents names it in one function, call that function here."""
+    return {
+        "iva_rate": line_iva_rate(entity=entity, product=product, requested=None),
+        "ieps_rate": product.ieps_rate,
+        "retained_iva_rate": product.retained_iva_rate,
+        "retained_isr_rate": product.retained_isr_rate,
+    }
+
+
+def line_inputs(*, entity, customer, data: XmlInvoiceData, products: dict) -> list[LineInput]:
+    """One ``LineInput`` per concept, as "Agregar Factura" computes a typed line with the XML's
+    quantity and price and no discount (``products``: position → Product, or None: no taxes)."""
     inputs = []
     for concept in data.concepts:
         product = products.get(concept.position)
-        if product is None:
-            inputs.append(LineInput(quantity=concept.quantity, unit_price=concept.unit_price))
-            continue
-        inputs.append(
-            LineInput(
-                quantity=concept.quantity,
-                unit_price=concept.unit_price,
-                iva_rate=line_iva_rate(entity=entity, product=product, requested=None),
-                ieps_rate=product.ieps_rate,
-                retained_iva_rate=product.retained_iva_rate,
-                retained_isr_rate=product.retained_isr_rate,
-            )
-        )
+        taxes = {} if product is None else line_tax_fields(entity=entity, customer=customer, product=product)
+        inputs.append(LineInput(quantity=concept.quantity, unit_price=concept.unit_price, **taxes))
     return inputs
 
 
@@ -222,10 +223,13 @@ def _concept_taxes(messages, line, concept, decimals: int) -> None:
             )
 
 
-def run_concordance(*, entity, data: XmlInvoiceData, products: dict, decimals: int = 2) -> Concordance:
+def run_concordance(
+    *, entity, customer, data: XmlInvoiceData, products: dict, decimals: int = 2
+) -> Concordance:
     """Compare the XML with the invoice its product codes (``products``: position → Product or
-    None) compute. Saves nothing."""
-    totals = compute_document(line_inputs(entity=entity, data=data, products=products), decimals)
+    None) compute for ``customer``. Saves nothing."""
+    inputs = line_inputs(entity=entity, customer=customer, data=data, products=products)
+    totals = compute_document(inputs, decimals)
     messages: list[Message] = []
     concept_taxes = data.version[:3] not in ("3.2", "3.0", "2.0", "2.2")
     for concept, line in zip(data.concepts, totals.lines, strict=True):

@@ -97,7 +97,13 @@ def concordance_of(template: XmlInvoice, data: XmlInvoiceData | None = None) -> 
     data = data or xml_data(template.external)
     products = {line.position: line.product for line in template.lines.select_related("product")}
     decimals = _currency(data).decimals
-    return run_concordance(entity=template.external.entity, data=data, products=products, decimals=decimals)
+    return run_concordance(
+        entity=template.external.entity,
+        customer=template.customer,
+        data=data,
+        products=products,
+        decimals=decimals,
+    )
 
 
 def _check_buildable(external: ExternalCfdi, data: XmlInvoiceData) -> None:
