@@ -74,6 +74,13 @@ ROLE_TABLE[Role.ACCOUNTANT].update(
 ROLE_TABLE[Role.CASHIER].update({"cfdi.cfdidocument": "vc"})
 ROLE_TABLE[Role.INTEGRATOR].update({"cfdi.cfdidocument": "vc", "cfdi.pacaccount": "v"})
 # --- end cfdi ---
+# --- invoices built from an XML (issue 18): the template and the learned product associations.
+_XML_IMPORT = {"sales.xmlinvoice": "vac", "sales.xmlinvoiceline": "vac", "sales.productassociation": "vac"}
+ROLE_TABLE[Role.ACCOUNTANT].update(_XML_IMPORT)
+ROLE_TABLE[Role.CASHIER].update(_XML_IMPORT)
+ROLE_TABLE[Role.INTEGRATOR].update(_XML_IMPORT)
+ROLE_TABLE[Role.OPS].update({"sales.xmlinvoice": "v", "sales.productassociation": "v"})
+# --- end issue 18 ---
 
 _ACTIONS = {"v": "view", "a": "add", "c": "change"}
 

@@ -16,6 +16,7 @@ from inventory.api import (
     WarehouseViewSet,
 )
 from sales.api import CustomerViewSet, SalesEntityViewSet, SalespersonViewSet
+from sales.cfdi_import.api import ProductAssociationViewSet, XmlInvoiceViewSet
 from sales.document_api import InvoiceViewSet, OrderViewSet, QuoteViewSet, RemissionViewSet
 from sales.external_api import ExternalCfdiViewSet
 from sales.receivables.api import ReceivableRecordViewSet, ReceivableViewSet
@@ -44,6 +45,9 @@ router.register("sales/orders", OrderViewSet, basename="order")
 router.register("sales/remissions", RemissionViewSet, basename="remission")
 router.register("sales/invoices", InvoiceViewSet, basename="invoice")
 router.register("sales/external-cfdis", ExternalCfdiViewSet)
+# -- invoices built from an XML (issue 18) --
+router.register("sales/xml-invoices", XmlInvoiceViewSet)
+router.register("sales/product-associations", ProductAssociationViewSet)
 
 # -- Ledgers (issue 3) --
 router.register("accounting/entries", JournalEntryViewSet)

@@ -5,6 +5,7 @@ from erp.admin import CompanyScopedAdmin
 from erp.errors import DomainError
 
 from .cancellation import cancel_invoice_and_cfdi, track_document
+from .cfdi_import.admin import ExternalCfdiFilesAdmin, invoice_cfdi_files
 from .document_models import DocumentStatus
 from .invoice_cfdi import cfdi_column
 from .models import Customer, ExternalCfdi, SalesDocument, SalesDocumentLine, SalesEntity, Salesperson
@@ -131,7 +132,11 @@ class SalesDocumentAdmin(CompanyScopedAdmin):
         return f"{obj.series}{obj.number}" if obj.number else "—"
 
     def get_readonly_fields(self, request, obj=None):
-        return [f.name for f in SalesDocument._meta.fields] + ["tracking"]
+        return [f.name for f in SalesDocument._meta.fields] + ["tracking", "cfdi_files"]
+
+    @admin.display(description="Archivos del CFDI")
+    def cfdi_files(self, obj):
+        return invoice_cfdi_files(obj) if obj and obj.pk else "—"
 
     @admin.display(description="Rastreo")
     def tracking(self, obj):
@@ -194,7 +199,7 @@ class SalesDocumentAdmin(CompanyScopedAdmin):
 
 
 @admin.register(ExternalCfdi)
-class ExternalCfdiAdmin(CompanyScopedAdmin):
+class ExternalCfdiAdmin(ExternalCfdiFilesAdmin, CompanyScopedAdmin):
     """CFDIs stamped by another PAC: loaded through the API or the cashier screens, read here."""
 
     list_display = [
@@ -207,7 +212,10 @@ class ExternalCfdiAdmin(CompanyScopedAdmin):
         "currency",
         "invoice",
         "uploaded_at",
+        "xml_link",
+        "pdf_link",
     ]
+    actions = ["build_invoice"]
     list_filter = ["entity", "doc_type", "version"]
     search_fields = ["uuid", "receiver_rfc", "receiver_name", "folio"]
     exclude = ["xml"]

@@ -17,6 +17,8 @@ from erp.models import Currency
 from erp.roles import companies_with_perm
 
 from .cancellation import cancel_document, cancel_invoice_and_cfdi, track_document
+from .cfdi_import.responses import pdf_download, xml_download
+from .cfdi_import.services import linked_external, send_external_cfdi
 from .document_models import DocumentKind, DocumentStatus, Payment, SalesDocument, SalesDocumentLine
 from .document_selectors import PERIODS, STATUS_TABS, documents_for_list
 from .documents import UNSET, LineRequest, create_document, generate_invoice_from, prepare_document
@@ -400,14 +402,22 @@ class InvoiceViewSet(SalesDocumentViewSet):
     @extend_schema(responses={200: OpenApiTypes.BINARY})
     @action(detail=True, methods=["get"])
     def xml(self, request, pk=None):
-        """Archivo XML: el CFDI de la factura tal como fue timbrado."""
-        return xml_response(stamped_cfdi(self.get_object()))
+        """Archivo XML: el CFDI de la factura tal como fue timbrado, o el XML externo enlazado."""
+        document = self.get_object()
+        external = linked_external(document)
+        if external is not None:
+            return xml_download(external)
+        return xml_response(stamped_cfdi(document))
 
     @extend_schema(responses={200: OpenApiTypes.BINARY})
     @action(detail=True, methods=["get"])
     def pdf(self, request, pk=None):
-        """Archivo PDF: la representación impresa del CFDI de la factura."""
-        return pdf_response(stamped_cfdi(self.get_object()))
+        """Archivo PDF: la representación impresa del CFDI de la factura, o el PDF externo enlazado."""
+        document = self.get_object()
+        external = linked_external(document)
+        if external is not None:
+            return pdf_download(external)
+        return pdf_response(stamped_cfdi(document))
 
     @extend_schema(request=SendSerializer, responses={200: DocumentSerializer})
     @action(detail=True, methods=["post"])
@@ -416,5 +426,9 @@ class InvoiceViewSet(SalesDocumentViewSet):
         document = self.get_object()
         payload = SendSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        send_invoice_cfdi(invoice=document, to=payload.validated_data.get("to"))
+        external = linked_external(document)
+        if external is not None:
+            send_external_cfdi(invoice=document, external=external, to=payload.validated_data.get("to"))
+        else:
+            send_invoice_cfdi(invoice=document, to=payload.validated_data.get("to"))
         return Response(DocumentSerializer(self.get_queryset().get(pk=document.pk)).data)

@@ -10,6 +10,7 @@ from rest_framework.response import Response
 from erp.api_base import CompanyRolePermission
 from erp.roles import companies_with_perm
 
+from .cfdi_import.api import BuildInvoiceMixin
 from .external_cfdi import load_external_cfdi
 from .external_models import ExternalCfdi
 from .models import SalesEntity
@@ -39,7 +40,9 @@ class ExternalCfdiUploadSerializer(serializers.Serializer):
             )
 
 
-class ExternalCfdiViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class ExternalCfdiViewSet(
+    BuildInvoiceMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
     queryset = ExternalCfdi.objects.select_related("entity")
     serializer_class = ExternalCfdiSerializer
     permission_classes = [CompanyRolePermission]

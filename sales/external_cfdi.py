@@ -57,13 +57,15 @@ def parse_cfdi(xml: bytes) -> dict:
         raise _invalid("le falta el Emisor o el Receptor")
     if stamp is None or not stamp.get("UUID"):
         raise DomainError("cfdi_sin_timbre", "El CFDI no está timbrado: no tiene TimbreFiscalDigital.")
+    if root.get("version") == "3.2":
+        _names_of_32(root, issuer, receiver)
     try:
         total = Decimal(root.get("Total", ""))
     except InvalidOperation as exc:
         raise _invalid("el Total no es un número") from exc
     return {
         "uuid": stamp.get("UUID").upper(),
-        "version": CFDI_NAMESPACES[namespace],
+        "version": root.get("Version") or CFDI_NAMESPACES[namespace],
         "doc_type": root.get("TipoDeComprobante", ""),
         "issuer_rfc": issuer.get("Rfc", "").upper(),
         "receiver_rfc": receiver.get("Rfc", "").upper(),
@@ -74,6 +76,16 @@ def parse_cfdi(xml: bytes) -> dict:
         "currency": root.get("Moneda", "")[:3],
         "total": total,
     }
+
+
+def _names_of_32(root, issuer, receiver) -> None:
+    """CFDI 3.2 writes ``total``, ``rfc``, ``tipoDeComprobante="ingreso"``: read them by the 3.3
+    names (on the parsed tree only; the file is kept as uploaded)."""
+    for node in (root, issuer, receiver):
+        for name, value in list(node.attrib.items()):
+            node.set(name[0].upper() + name[1:], value)
+    kinds = {"ingreso": "I", "egreso": "E", "traslado": "T"}
+    root.set("TipoDeComprobante", kinds.get(root.get("tipoDeComprobante", "").lower(), ""))
 
 
 @business_action
@@ -89,7 +101,9 @@ def load_external_cfdi(*, entity: SalesEntity, xml: bytes, pdf=None, user=None) 
         )
     if pdf is not None and pdf.size > MAX_PDF_BYTES:
         raise DomainError("pdf_muy_grande", f"El PDF pesa más de {MAX_PDF_BYTES // 1024 // 1024} MB.")
-    if ExternalCfdi.objects.filter(company=entity.company, uuid=data["uuid"]).exists():
+    if ExternalCfdi.objects.filter(company=entity.company, uuid=data["uuid"]).exists() or _stamped_here(
+        entity.company, data["uuid"]
+    ):
         raise DomainError("cfdi_duplicado", f"El CFDI {data['uuid']} ya fue cargado.", status=409)
     external = ExternalCfdi(company=entity.company, entity=entity, xml=xml, uploaded_by=user, **data)
     if pdf is not None:
@@ -148,6 +162,11 @@ def link_external_cfdi(*, invoice: SalesDocument, external: ExternalCfdi) -> Ext
 def free_external_cfdis(*, invoice: SalesDocument) -> int:
     """Cancellation rule 7: CFDIs linked to a cancelled invoice can be linked to another one."""
     return ExternalCfdi.objects.filter(invoice=invoice).update(invoice=None)
+
+
+def _stamped_here(company, uuid: str) -> bool:
+    """A UUID this project stamped is not loaded again as if another PAC had stamped it."""
+    return CfdiDocument.objects.filter(company=company, uuid__iexact=uuid).exists()
 
 
 def _has_own_cfdi(invoice: SalesDocument) -> bool:

@@ -106,6 +106,13 @@ def seal_invoice(*, invoice: SalesDocument) -> CfdiDocument:
 
 def seal_and_deliver(*, invoice: SalesDocument) -> CfdiDocument:
     """ "Sellar": seal and stamp now, then print and e-mail in the background (after commit)."""
+    linked = ExternalCfdi.objects.filter(invoice=invoice).values_list("uuid", flat=True).first()
+    if linked:
+        raise DomainError(
+            "factura_con_cfdi_externo",
+            f"La factura está enlazada al CFDI externo {linked}: no se sella otro.",
+            status=409,
+        )
     document = seal_invoice(invoice=invoice)
     if not document.pdf:
         transaction.on_commit(partial(deliver, document.pk), robust=True)

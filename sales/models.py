@@ -316,6 +316,7 @@ class Customer(CompanyOwned):
 
 
 # Sales documents live in their own module; importing them here registers them with the app.
+from .cfdi_import.models import ProductAssociation, XmlInvoice, XmlInvoiceLine  # noqa: E402, F401
 from .document_models import (  # noqa: E402
     DocumentCounter,
     SalesDocument,

@@ -183,9 +183,10 @@ def _diario(document: SalesDocument, accounts: dict, counterpart: str, user) -> 
 
 @business_action
 def post_invoice(
-    *, document: SalesDocument, collections: list[Collection] | None = None, user=None
+    *, document: SalesDocument, collections: list[Collection] | None = None, user=None, seal: bool = True
 ) -> SalesDocument:
-    """Post a draft invoice: number it and write its money, receivable, entries and stock exit."""
+    """Post a draft invoice: number it and write its money, receivable, entries and stock exit.
+    ``seal=False``: the invoice already has its CFDI (built from an XML stamped elsewhere)."""
     # Only the joins every posting needs (the warehouse's inventory account for the cost entry),
     # and the customer for a credit invoice (its receivable): each join costs the planner. The
     # source is read for invoices that have one. Whether the company can seal rides along.
@@ -213,7 +214,8 @@ def post_invoice(
     # D) a remission made its own exit when created.
     from_remission = document.source_id and document.source.kind == DocumentKind.REMISSION
     goods = [] if from_remission else exit_goods(document)
-    if document.can_seal:
+    can_seal = seal and document.can_seal
+    if can_seal:
         # Nothing is posted that SAT would refuse: the CFDI it will get is built and checked now.
         check_invoice_for_sat(invoice=document, payment_form=_largest_form(collections))
     # The consecutive is taken once everything has been read and checked: from here to commit,
@@ -248,7 +250,7 @@ def post_invoice(
     document.status = DocumentStatus.GENERATED if document.stock_movement else DocumentStatus.EMITTED
     document.posted_at = timezone.now()
     document.save(update_fields=["number", "status", "posted_at", "stock_movement"])
-    if document.can_seal:
+    if can_seal:
         # E) the CFDI is sealed after commit, never while this transaction holds its locks; a
         # failure there is recorded on the invoice and does not undo the posting.
         transaction.on_commit(partial(seal_invoice_task.delay, document.pk), robust=True)

@@ -1,10 +1,17 @@
 from django.urls import path
 
 from . import views
+from .cfdi_import import views as xml_views
 
 app_name = "sales"
 urlpatterns = [
     path("facturas/", views.invoice_list, name="invoice-list"),
     path("facturas/<int:entity_id>/", views.invoice_list, name="invoice-list-entity"),
     path("facturas/<int:entity_id>/nueva/", views.invoice_entry, name="invoice-entry"),
+    # -- invoices built from an XML (issue 18) --
+    path("facturas/<int:entity_id>/xml/", xml_views.external_list, name="xml-list"),
+    path(
+        "facturas/<int:entity_id>/xml/<int:external_id>/generar/", xml_views.external_build, name="xml-build"
+    ),
+    path("facturas/xml/plantilla/<int:template_id>/", xml_views.template_view, name="xml-template"),
 ]

@@ -33,6 +33,8 @@ from cfdi.models import CfdiDocument, CfdiSettings, Csd, PacAccount
 from erp.models import Company, Currency, ExchangeRate, Membership, Role
 from inventory.models import Product, ProductLine, StockLevel, StockMovement, Warehouse
 from inventory.services import audit_stock_movement
+from sales.cfdi_import.models import ProductAssociation, XmlInvoice
+from sales.cfdi_import.services import build_xml_invoice
 from sales.document_models import SalesDocument
 from sales.documents import LineRequest, create_document
 from sales.external_cfdi import load_external_cfdi
@@ -57,6 +59,7 @@ from tests.factories import (
     user_with_role,
 )
 from tests.factories_cfdi import install_test_csd
+from tests.factories_external_cfdi import stamped_elsewhere
 from tests.factories_ledgers import opening_stock
 
 DAY = date(2026, 11, 20)
@@ -163,6 +166,16 @@ def _external_cfdis(world: World, n: int) -> None:
         load_external_cfdi(entity=world.entity, xml=_external_cfdi_xml(world.next()), user=world.user)
 
 
+def _xml_invoices(world: World, n: int) -> None:
+    """Templates of invoices built from CFDIs the company stamped elsewhere (its own CSD)."""
+    if not Csd.objects.filter(company=world.company).exists():
+        install_test_csd(world.company)
+    for _ in range(n):
+        xml = stamped_elsewhere(world.company, folio=str(world.next()))
+        external = load_external_cfdi(entity=world.entity, xml=xml, user=world.user)
+        build_xml_invoice(external=external, user=world.user)
+
+
 def _users(world: World, n: int) -> None:
     for _ in range(n):
         user_with_role(world.company, Role.ACCOUNTANT, username=f"lista{world.next()}")
@@ -233,6 +246,16 @@ ROW_BUILDERS.update(
         ExternalCfdi: _external_cfdis,
         Receivable: _times(World.invoice),
         ReceivableRecord: _receivable_records,
+        XmlInvoice: _xml_invoices,
+        ProductAssociation: _times(
+            lambda w: ProductAssociation.objects.create(
+                company=w.company,
+                customer=w.customer,
+                kind=ProductAssociation.Kind.SKU,
+                key=f"CLAVE-{w.next()}",
+                product=ProductFactory(company=w.company, code=f"LQA{w.next()}"),
+            )
+        ),
         # django-celery-beat (the admin's schedules)
         PeriodicTask: _periodic_tasks,
         IntervalSchedule: _times(lambda w: IntervalSchedule.objects.create(every=w.next(), period="hours")),
