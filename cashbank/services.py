@@ -233,6 +233,12 @@ def create_cash_movement(
                 f"Indique el tipo de cambio para convertir {document_currency.code} a {account.currency.code}.",
             )
         movement_amount = quantize(document_amount * rate)
+        if movement_amount <= 0:
+            raise DomainError(
+                "importe_invalido",
+                f"{document_amount} {document_currency.code} al tipo de cambio {rate} son 0.00 "
+                f"{account.currency.code}: el movimiento de {account.code} debe ser mayor que cero.",
+            )
     if method in (PaymentMethod.CHECK, PaymentMethod.TRANSFER) and account.kind != CashBankAccount.Kind.BANK:
         raise DomainError(
             "movimiento_invalido", "Los cheques y transferencias se registran en cuentas de banco."

@@ -95,12 +95,13 @@ class CollectionInputSerializer(serializers.Serializer):
         max_digits=18, decimal_places=2, help_text="En la moneda de la factura."
     )
     method = serializers.ChoiceField(choices=PaymentMethod.choices, default=PaymentMethod.CASH)
-    check_number = serializers.CharField(required=False, allow_blank=True, default="")
+    # The lengths of the cash movement's columns the collection is written to.
+    check_number = serializers.CharField(required=False, allow_blank=True, default="", max_length=20)
     counterparty_bank = serializers.CharField(
-        required=False, allow_blank=True, default="", help_text="c_Banco"
+        required=False, allow_blank=True, default="", help_text="c_Banco", max_length=3
     )
-    counterparty_account = serializers.CharField(required=False, allow_blank=True, default="")
-    reference = serializers.CharField(required=False, allow_blank=True, default="")
+    counterparty_account = serializers.CharField(required=False, allow_blank=True, default="", max_length=50)
+    reference = serializers.CharField(required=False, allow_blank=True, default="", max_length=60)
 
 
 class PostInputSerializer(serializers.Serializer):

@@ -11,8 +11,9 @@ from django.utils import timezone
 
 from erp.errors import DomainError
 from erp.models import Company, Currency
-from erp.money import ZERO, quantize, to_decimal
+from erp.money import ZERO, check_amount, quantize, to_decimal
 from erp.taxes import LineInput, compute_document
+from erp.validators import cfdi_text_problem
 from inventory.models import Product
 from inventory.services import create_stock_movement
 
@@ -108,6 +109,10 @@ def _build_lines(*, entity, customer, requests: list[LineRequest], decimals: int
                 "descuento_invalido", f"Partida {position}: el descuento debe estar entre 0 y 100%."
             )
         iva_rate = line_iva_rate(entity=entity, product=product, requested=request.iva_rate)
+        check_amount(quantity * price, f"Partida {position}: el importe (cantidad × precio)")
+        problem = cfdi_text_problem(request.description)
+        if problem:
+            raise DomainError("texto_invalido", f"Partida {position}, descripción: {problem}")
         importe = quantize(quantity * price, decimals) if quantity > 0 else ZERO
         line = SalesDocumentLine(
             position=position,
@@ -223,6 +228,8 @@ def prepare_document(
     line_rows, totals = _build_lines(
         entity=entity, customer=customer, requests=lines, decimals=currency.decimals
     )
+    check_amount(max(totals.importe, totals.total), "El total del documento")
+    check_amount(totals.total * rate, "El total del documento en moneda nacional")
 
     document = SalesDocument(
         company=entity.company,

@@ -51,7 +51,15 @@ def open_receivable(
         raise DomainError("tipo_cambio_invalido", "El tipo de cambio no es válido para la moneda.")
     if not currency.is_national and rate == 1:
         raise DomainError("tipo_cambio_requerido", f"Indique el tipo de cambio de {currency.code}.")
-    due_date = due_date or date + timedelta(days=customer.credit_days)
+    if due_date is None:
+        try:
+            due_date = date + timedelta(days=customer.credit_days)
+        except OverflowError as exc:  # a value stored before credit days were bounded
+            raise DomainError(
+                "dias_credito_invalidos",
+                f"Los días de crédito del cliente ({customer.credit_days}) llevan el vencimiento fuera "
+                "del calendario: corrija los días de crédito del cliente.",
+            ) from exc
     if due_date < date:
         raise DomainError("vencimiento_invalido", "El vencimiento no puede ser anterior a la fecha.")
     return Receivable.objects.create(
