@@ -431,6 +431,12 @@ def generate_invoice_from(
     """A draft invoice with the source's header and lines, linked to it (invoiced only once)."""
     if source.kind == DocumentKind.INVOICE:
         raise DomainError("origen_invalido", "Solo se facturan cotizaciones, pedidos o remisiones.")
+    if idempotency_key:  # a repeated request answers the invoice the first one generated
+        existing = SalesDocument.objects.filter(
+            company=source.company, idempotency_key=idempotency_key
+        ).first()
+        if existing is not None:
+            return _replay(existing, f"generate-invoice:{source.pk}")
     if source.status == DocumentStatus.CANCELLED:
         raise DomainError("origen_cancelado", f"{source} está cancelado.", status=409)
     if (
@@ -466,6 +472,7 @@ def generate_invoice_from(
         observations=source.observations,
         user=user,
         idempotency_key=idempotency_key,
+        idempotency_fingerprint=f"generate-invoice:{source.pk}" if idempotency_key else "",
         source=source,
     )
     return document

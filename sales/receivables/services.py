@@ -10,6 +10,7 @@ from cashbank.models import CashMovement
 from erp.errors import DomainError
 from erp.models import Currency
 from erp.money import quantize, to_decimal
+from erp.ownership import refuse_if_owned
 from erp.transactions import business_action
 
 from ..models import Customer
@@ -131,12 +132,15 @@ def apply_receivable_record(
 
 
 @business_action
-def cancel_receivable_record(*, record: ReceivableRecord, user=None) -> ReceivableRecord:
+def cancel_receivable_record(
+    *, record: ReceivableRecord, user=None, by_owner: bool = False
+) -> ReceivableRecord:
     """Cancel a record: its amount goes back to the open balance."""
     receivable = _lock(record.receivable)
     record = ReceivableRecord.objects.select_for_update().get(pk=record.pk)
     if record.status != ReceivableRecord.Status.ACTIVE:
         raise DomainError("registro_cancelado", "El registro ya está cancelado.", status=409)
+    refuse_if_owned(origin=record.origin, what="Este registro", by_owner=by_owner)
     record.status = ReceivableRecord.Status.CANCELLED
     record.cancelled_at = timezone.now()
     record.cancelled_by = user
@@ -153,11 +157,13 @@ def can_cancel_receivable(receivable: Receivable) -> bool:
 
 
 @business_action
-def cancel_receivable(*, receivable: Receivable, user=None) -> Receivable:
-    """Cancel a receivable, only when no payment, balance or advance record is applied (seed rule 3)."""
+def cancel_receivable(*, receivable: Receivable, user=None, by_owner: bool = False) -> Receivable:
+    """Cancel a receivable, only when no payment, balance or advance record is applied (seed rule 3);
+    one a document wrote is cancelled only by that document (erp.ownership)."""
     receivable = _lock(receivable)
     if receivable.status != Receivable.Status.ACTIVE:
         raise DomainError("cxc_cancelada", "La cuenta por cobrar ya está cancelada.", status=409)
+    refuse_if_owned(origin=receivable.origin, what="Esta cuenta por cobrar", by_owner=by_owner)
     if not can_cancel_receivable(receivable):
         raise DomainError("cxc_con_registros", CANCEL_WITH_RECORDS_MESSAGE, status=409)
     receivable.status = Receivable.Status.CANCELLED
