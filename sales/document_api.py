@@ -239,18 +239,6 @@ class SalesDocumentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vie
         context = {**self.get_serializer_context(), "cfdi_columns": cfdi_column(page)}
         return self.get_paginated_response(DocumentSerializer(page, many=True, context=context).data)
 
-    @extend_schema(
-        request=DocumentInputSerializer,
-        responses={201: DocumentSerializer},
-        parameters=[
-            OpenApiParameter(
-                "Idempotency-Key",
-                OpenApiTypes.STR,
-                OpenApiParameter.HEADER,
-                description="La misma clave dos veces crea un solo documento y responde lo mismo.",
-            )
-        ],
-    )
     def _parse(self, request) -> dict:
         payload = DocumentInputSerializer(data=request.data, context={"request": request})
         payload.is_valid(raise_exception=True)
@@ -270,6 +258,18 @@ class SalesDocumentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vie
         data["salesperson"] = data.get("salesperson", UNSET)
         return data
 
+    @extend_schema(
+        request=DocumentInputSerializer,
+        responses={201: DocumentSerializer},
+        parameters=[
+            OpenApiParameter(
+                "Idempotency-Key",
+                OpenApiTypes.STR,
+                OpenApiParameter.HEADER,
+                description="La misma clave dos veces crea un solo documento y responde lo mismo.",
+            )
+        ],
+    )
     def create(self, request):
         data = self._parse(request)
         document, _ = create_document(

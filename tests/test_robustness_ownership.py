@@ -169,3 +169,22 @@ def test_generate_invoice_with_the_same_key_replays_the_first_answer(demo, clien
     reused = client.post(f"/api/sales/orders/{other['id']}/generate-invoice/", HTTP_IDEMPOTENCY_KEY="gen-1")
     assert reused.status_code == 409 and reused.json()["code"] == "idempotencia_conflicto"
     assert SalesDocument.objects.filter(kind="invoice").count() == 1
+
+
+def test_no_ledger_takes_a_documents_owner_link_from_the_api(demo, client):
+    invoice = posted_invoice(client, demo)
+    caja = CashBankAccount.objects.get(company=demo.company, code="CAJA")
+    before = CashMovement.objects.count(), StockMovement.objects.count(), JournalEntry.objects.count()
+    movement = {"company": demo.company.pk, "account": caja.pk, "kind": "deposit", "date": str(DAY),
+                "amount": "5.00", "method": "01", "concept": "x", "origin": invoice.origin_reference}  # fmt: skip
+    stock = {"company": demo.company.pk, "warehouse": invoice.warehouse_id, "kind": "entry", "date": str(DAY),
+             "concept": "x", "origin": invoice.origin_reference,
+             "lines": [{"product": Product.objects.get(company=demo.company, code="A").pk, "quantity": "1"}]}  # fmt: skip
+    for url, body in (("/api/cashbank/movements/", movement), ("/api/inventory/stock-movements/", stock)):
+        response = client.post(url, body, format="json")
+        assert response.status_code == 400 and response.json()["code"] == "origen_reservado", response.json()
+    assert (
+        CashMovement.objects.count(),
+        StockMovement.objects.count(),
+        JournalEntry.objects.count(),
+    ) == before

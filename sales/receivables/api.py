@@ -2,6 +2,7 @@
 
 import django_filters
 from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -102,6 +103,7 @@ class ReceivableViewSet(LedgerViewSet):
     def cancel(self, request, pk=None):
         return self.run_action(cancel_receivable, "receivable")
 
+    @extend_schema(request=RecordInput, responses={201: ReceivableRecordSerializer})
     @action(detail=True, methods=["post"])
     def records(self, request, pk=None):
         receivable = self.get_object()
