@@ -233,8 +233,8 @@ def test_an_external_cfdi_total_beyond_the_database_is_refused(demo, client):
         assert payload["code"] == "cfdi_invalido", total
 
 
-def test_check_that_json_numbers_stay_exact(demo, client):
-    """The parser keeps decimals exact: 0.1 + 0.2 is 0.3 in a price."""
+def test_finite_json_numbers_are_still_read(demo, client):
+    """Refusing infinities leaves plain JSON numbers working: 3 × 0.1 is 0.30 in a line."""
     text = json.dumps(body(demo)).replace('"2"', "3").replace('"lines"', '"exchange_rate": 1.1, "lines"')
     text = text.replace('"quantity": 3', '"quantity": 3, "unit_price": 0.1')
     response = raw_post(client, "/api/sales/invoices/preview/", text)
