@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1:8000
 
-.PHONY: run test lint install migrate demo worker beat bench clean
+.PHONY: run test lint install migrate demo worker beat bench clean fuzz
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,11 @@ worker: install
 
 beat: install
 	$(VENV)/bin/celery -A erp beat -l info
+
+# Schemathesis (stateful phase included) against a freshly seeded server for FUZZ_SECONDS
+# (default 900); fails on any 5xx. See fuzz/run.py.
+fuzz: install
+	$(PY) fuzz/run.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache

@@ -10,6 +10,7 @@ from rest_framework.response import Response
 from erp.api_actions import LedgerViewSet
 from erp.api_base import CompanyScopedSerializer, CompanyScopedViewSet
 from erp.models import Company, Currency
+from erp.ownership import validate_free_origin
 
 from .models import Account, AccountingVariable, JournalEntry, JournalLine, PaymentRecord
 from .sat_export import chart_of_accounts_xml, journal_entries_xml, trial_balance_xml
@@ -114,7 +115,9 @@ class JournalEntryInput(serializers.Serializer):
     kind = serializers.ChoiceField(choices=JournalEntry.Kind.choices)
     date = serializers.DateField()
     concept = serializers.CharField(max_length=300)
-    origin = serializers.CharField(max_length=120, required=False, allow_blank=True, default="")
+    origin = serializers.CharField(
+        max_length=120, required=False, allow_blank=True, default="", validators=[validate_free_origin]
+    )
     lines = JournalLineInput(many=True)
 
 

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from erp.errors import DomainError
 from erp.money import ZERO, quantize, to_decimal
+from erp.ownership import refuse_if_owned
 from erp.rfc import is_valid_rfc, normalize_rfc
 from erp.transactions import business_action
 
@@ -243,10 +244,12 @@ def can_cancel_entry(entry: JournalEntry) -> bool:
 
 
 @business_action
-def cancel_journal_entry(*, entry: JournalEntry, user=None) -> JournalEntry:
+def cancel_journal_entry(*, entry: JournalEntry, user=None, by_owner: bool = False) -> JournalEntry:
+    """Cancel a póliza; one a document wrote is cancelled only by that document (erp.ownership)."""
     entry = JournalEntry.objects.select_for_update().get(pk=entry.pk)
     if not can_cancel_entry(entry):
         raise DomainError("poliza_cancelada", "La póliza ya está cancelada.", status=409)
+    refuse_if_owned(origin=entry.origin, what="Esta póliza", by_owner=by_owner)
     check_period_open(company=entry.company_id, date=entry.date)
     entry.status = JournalEntry.Status.CANCELLED
     entry.cancelled_at = timezone.now()
@@ -259,7 +262,7 @@ def cancel_entries(*, entries: Iterable[JournalEntry | None], user=None) -> None
     """Cancel the posted ones among ``entries`` (callers undoing a document use this)."""
     for entry in entries:
         if entry is not None and can_cancel_entry(entry):
-            cancel_journal_entry(entry=entry, user=user)
+            cancel_journal_entry(entry=entry, user=user, by_owner=True)
 
 
 @business_action

@@ -9,6 +9,7 @@ from accounting.models import Account
 from erp.api_actions import LedgerViewSet
 from erp.api_base import CompanyScopedSerializer, CompanyScopedViewSet
 from erp.models import Company, Currency
+from erp.ownership import validate_free_origin
 
 from .models import CashBankAccount, CashMovement, PaymentMethod
 from .selectors import balance_of, balances_at
@@ -73,7 +74,9 @@ class CashMovementInput(serializers.Serializer):
     beneficiary = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
     beneficiary_rfc = serializers.CharField(max_length=13, required=False, allow_blank=True, default="")
     reference = serializers.CharField(max_length=60, required=False, allow_blank=True, default="")
-    origin = serializers.CharField(max_length=120, required=False, allow_blank=True, default="")
+    origin = serializers.CharField(
+        max_length=120, required=False, allow_blank=True, default="", validators=[validate_free_origin]
+    )
     counterpart_account = serializers.PrimaryKeyRelatedField(
         queryset=Account.objects.all(), required=False, allow_null=True
     )

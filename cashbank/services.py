@@ -11,6 +11,7 @@ from accounting.services import cancel_entries, post_journal_entry
 from erp.errors import DomainError
 from erp.models import Currency
 from erp.money import quantize, to_decimal
+from erp.ownership import refuse_if_owned
 from erp.rfc import RFC_PUBLICO_GENERAL, is_valid_rfc, normalize_rfc
 from erp.transactions import business_action
 
@@ -233,6 +234,12 @@ def create_cash_movement(
                 f"Indique el tipo de cambio para convertir {document_currency.code} a {account.currency.code}.",
             )
         movement_amount = quantize(document_amount * rate)
+        if movement_amount <= 0:
+            raise DomainError(
+                "importe_invalido",
+                f"{document_amount} {document_currency.code} al tipo de cambio {rate} son 0.00 "
+                f"{account.currency.code}: el movimiento de {account.code} debe ser mayor que cero.",
+            )
     if method in (PaymentMethod.CHECK, PaymentMethod.TRANSFER) and account.kind != CashBankAccount.Kind.BANK:
         raise DomainError(
             "movimiento_invalido", "Los cheques y transferencias se registran en cuentas de banco."
@@ -303,8 +310,9 @@ def can_cancel_movement(movement: CashMovement) -> bool:
 
 
 @business_action
-def cancel_cash_movement(*, movement: CashMovement, user=None) -> CashMovement:
-    """Cancel a movement: it leaves the balance, and its póliza (if any) is cancelled."""
+def cancel_cash_movement(*, movement: CashMovement, user=None, by_owner: bool = False) -> CashMovement:
+    """Cancel a movement: it leaves the balance, and its póliza (if any) is cancelled. One a
+    document wrote is cancelled only by that document (erp.ownership)."""
     movement = (
         CashMovement.objects.select_for_update(of=("self",))
         .select_related("journal_entry")
@@ -312,6 +320,7 @@ def cancel_cash_movement(*, movement: CashMovement, user=None) -> CashMovement:
     )
     if not can_cancel_movement(movement):
         raise DomainError("movimiento_cancelado", "El movimiento ya está cancelado.", status=409)
+    refuse_if_owned(origin=movement.origin, what="Este movimiento", by_owner=by_owner)
     movement.status = CashMovement.Status.CANCELLED
     movement.cancelled_at = timezone.now()
     movement.cancelled_by = user

@@ -8,11 +8,12 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from erp.api_base import CompanyRolePermission, model_perm
+from erp.api_parsers import FiniteJSONParser
 from erp.models import Company
 from erp.roles import companies_with_perm, has_company_perm
 
@@ -369,7 +370,7 @@ class CheckView(APIView):
     """POST a document description: the totals erp.taxes computes and SAT's rule findings."""
 
     permission_classes = [permissions.IsAuthenticated]
-    parser_classes = [JSONParser]
+    parser_classes = [FiniteJSONParser]
     serializer_class = DescriptionSerializer
 
     @extend_schema(request=DescriptionSerializer, responses=CheckResultSerializer)

@@ -25,8 +25,10 @@ def cfdi_message(
             "total": f"{document.total:,.2f}",
         },
     )
+    # A header is one line: a name stored with a line break must not refuse the mail.
+    subject = " ".join(f"CFDI {kind} {number} de {issuer_name}".split())
     message = EmailMessage(
-        subject=f"CFDI {kind} {number} de {issuer_name}",
+        subject=subject,
         body=body,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=to,

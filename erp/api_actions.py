@@ -5,6 +5,7 @@ Reading needs the model's view permission; creating, its add permission; the sta
 """
 
 from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, permissions, serializers, viewsets
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
@@ -31,6 +32,20 @@ class LedgerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     change_actions: tuple[str, ...] = ("audit", "revert", "cancel")
     action_permissions: dict[str, str] = {}  # action name -> "app.perm_model", when not change
     input_serializer_class: type[serializers.Serializer] | None = None
+
+    def __init_subclass__(cls, **kwargs):
+        """Document the request body each ledger takes (issue 21: clients and fuzzers build bodies
+        from the schema): ``create`` reads ``input_serializer_class`` and answers the row; the state
+        actions take no body. A ledger without an input serializer is not created here."""
+        super().__init_subclass__(**kwargs)
+        overrides = {name: extend_schema(request=None) for name in cls.change_actions if hasattr(cls, name)}
+        if cls.input_serializer_class is not None:
+            overrides["create"] = extend_schema(
+                request=cls.input_serializer_class, responses={201: cls.serializer_class}
+            )
+        else:
+            overrides["create"] = extend_schema(exclude=True)
+        extend_schema_view(**overrides)(cls)
 
     def get_queryset(self):
         queryset = super().get_queryset()

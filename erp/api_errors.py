@@ -1,6 +1,9 @@
 """One error shape for the whole API: {"code", "message", "details"}."""
 
+from decimal import InvalidOperation
+
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import DataError
 from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -20,7 +23,23 @@ def _first_message(detail) -> str:
     return str(detail)
 
 
+def _out_of_range() -> Response:
+    """The last line behind the bounds each input has: a value the database cannot hold (a number
+    out of range, a text longer than its column) is bad input, and its transaction has already
+    rolled back. Whatever reaches here is a missing bound to add at its field."""
+    return Response(
+        {
+            "code": "valor_fuera_de_rango",
+            "message": "Un valor excede lo que se puede registrar (número demasiado grande o texto demasiado largo).",
+            "details": {},
+        },
+        status=400,
+    )
+
+
 def exception_handler(exc, context):
+    if isinstance(exc, DataError | OverflowError | InvalidOperation):
+        return _out_of_range()
     if isinstance(exc, DomainError):
         return Response({"code": exc.code, "message": exc.message, "details": exc.details}, status=exc.status)
     if isinstance(exc, DjangoValidationError):

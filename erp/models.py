@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from . import sat_catalogs
 from .rfc import is_generic_rfc, normalize_rfc, person_type
-from .validators import validate_postal_code, validate_regimen_fiscal, validate_rfc
+from .validators import validate_cfdi_text, validate_postal_code, validate_regimen_fiscal, validate_rfc
 
 
 class Company(models.Model):
@@ -14,7 +14,7 @@ class Company(models.Model):
     CFDI_VERSIONS = [("3.3", "3.3"), ("4.0", "4.0")]
 
     rfc = models.CharField(_("RFC"), max_length=13, unique=True, validators=[validate_rfc])
-    legal_name = models.CharField(_("razón social"), max_length=254)
+    legal_name = models.CharField(_("razón social"), max_length=254, validators=[validate_cfdi_text])
     regimen_fiscal = models.CharField(_("régimen fiscal"), max_length=3, validators=[validate_regimen_fiscal])
     postal_code = models.CharField(
         _("lugar de expedición (C.P.)"), max_length=5, validators=[validate_postal_code]

@@ -185,6 +185,12 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "erp.api_errors.exception_handler",
     "COERCE_DECIMAL_TO_STRING": True,
+    # 1e999, NaN and Infinity are refused as bad JSON (issue 21).
+    "DEFAULT_PARSER_CLASSES": [
+        "erp.api_parsers.FiniteJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
 }
 
 SPECTACULAR_SETTINGS = {

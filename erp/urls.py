@@ -1,13 +1,13 @@
 from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularRedocView, SpectacularSwaggerView
 from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import DefaultRouter
 
 from accounting.api import AccountingVariableViewSet, AccountViewSet, JournalEntryViewSet
 from cashbank.api import CashBankAccountViewSet, CashMovementViewSet
-from erp.api import CompanyViewSet, CurrencyViewSet, ExchangeRateViewSet
+from erp.api import CompanyViewSet, CurrencyViewSet, ExchangeRateViewSet, SchemaView
 from inventory.api import (
     ProductLineViewSet,
     ProductViewSet,
@@ -77,7 +77,7 @@ urlpatterns = [
     path("caja/", include("sales.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/auth/token/", obtain_auth_token, name="api-token"),
-    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/schema/", SchemaView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
     *cfdi_urlpatterns,

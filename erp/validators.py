@@ -62,3 +62,30 @@ def validate_postal_code(value: str) -> None:
             code="codigo_postal_invalido",
             params={"value": value},
         )
+
+
+# XML 1.0 (§2.2) carries tab, newline, carriage return and the printable planes; SAT's patterns
+# for names and descriptions (e.g. Nombre, Descripcion: "[^|]{1,…}") also exclude the pipe, which
+# separates the fields of the cadena original. A one-line CFDI text (a name, a description) also
+# leaves out tab and line breaks: they would be folded by attribute normalization and they break
+# mail headers built from it.
+_NOT_IN_XML = {chr(c) for c in range(0x20) if chr(c) not in "\t\n\r"} | {"\ufffe", "\uffff"}
+_NOT_IN_CFDI_LINE = _NOT_IN_XML | {"\t", "\n", "\r", "|"}
+
+
+def cfdi_text_problem(value: str) -> str:
+    """'' when ``value`` can go into a CFDI attribute as it is, else the reason, in Spanish."""
+    bad = sorted({ch for ch in value or "" if ch in _NOT_IN_CFDI_LINE or 0xD800 <= ord(ch) <= 0xDFFF})
+    if not bad:
+        return ""
+    shown = ", ".join("|" if ch == "|" else f"U+{ord(ch):04X}" for ch in bad)
+    return (
+        f"Contiene caracteres que un CFDI no admite ({shown}): quite saltos de línea, tabuladores, "
+        "caracteres de control y la barra vertical."
+    )
+
+
+def validate_cfdi_text(value: str) -> None:
+    problem = cfdi_text_problem(value)
+    if problem:
+        raise ValidationError(problem, code="caracteres_invalidos")

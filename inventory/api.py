@@ -7,6 +7,7 @@ from rest_framework.decorators import action
 from erp.api_actions import LedgerViewSet
 from erp.api_base import CompanyScopedSerializer, CompanyScopedViewSet
 from erp.models import Company
+from erp.ownership import validate_free_origin
 
 from .models import (
     Product,
@@ -137,7 +138,9 @@ class StockMovementInput(serializers.Serializer):
     kind = serializers.ChoiceField(choices=StockMovement.Kind.choices)
     date = serializers.DateField()
     concept = serializers.CharField(max_length=300)
-    origin = serializers.CharField(max_length=120, required=False, allow_blank=True, default="")
+    origin = serializers.CharField(
+        max_length=120, required=False, allow_blank=True, default="", validators=[validate_free_origin]
+    )
     lines = StockMovementLineInput(many=True)
 
 

@@ -7,7 +7,7 @@ from accounting.models import Account
 from erp import taxes
 from erp.linking import check_ledger_link
 from erp.models import CompanyOwned
-from erp.validators import validate_clave_prod_serv, validate_clave_unidad
+from erp.validators import validate_cfdi_text, validate_clave_prod_serv, validate_clave_unidad
 
 RATE = {"max_digits": 7, "decimal_places": 4, "default": 0}
 
@@ -33,7 +33,7 @@ class Product(CompanyOwned):
 
     code = models.CharField(_("clave"), max_length=30)
     supplier_code = models.CharField(_("clave del proveedor"), max_length=30, blank=True)
-    description = models.CharField(_("descripción"), max_length=1000)
+    description = models.CharField(_("descripción"), max_length=1000, validators=[validate_cfdi_text])
     line = models.ForeignKey(
         ProductLine, on_delete=models.PROTECT, null=True, blank=True, verbose_name=_("línea")
     )

@@ -14,6 +14,7 @@ from accounting.services import cancel_entries, post_journal_entry, require_vari
 from accounting.variables import Variable
 from erp.errors import DomainError
 from erp.money import ZERO, quantize, to_decimal
+from erp.ownership import refuse_if_owned
 from erp.transactions import business_action
 
 from .models import Product, StockLevel, StockMovement, StockMovementEvent, StockMovementLine, Warehouse
@@ -337,11 +338,13 @@ def revert_stock_movement(*, movement: StockMovement, user) -> StockMovement:
 
 
 @business_action
-def cancel_stock_movement(*, movement: StockMovement, user=None) -> StockMovement:
-    """Cancel a movement; unless it was reverted, its stock effect and cost entry are undone."""
+def cancel_stock_movement(*, movement: StockMovement, user=None, by_owner: bool = False) -> StockMovement:
+    """Cancel a movement; unless it was reverted, its stock effect and cost entry are undone. One
+    a document wrote is cancelled only by that document (erp.ownership)."""
     movement = _locked(movement)
     if not can_cancel(movement):
         raise _refuse(movement, "cancelar")
+    refuse_if_owned(origin=movement.origin, what="Este movimiento de almacén", by_owner=by_owner)
     if movement.status != StockMovement.Status.REVERTED:
         _undo_stock(movement)
         cancel_entries(entries=[movement.journal_entry], user=user)

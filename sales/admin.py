@@ -1,12 +1,17 @@
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.template.response import TemplateResponse
+from django.urls import path
 from django.utils.html import format_html, format_html_join
 
 from erp.admin import CompanyScopedAdmin
 from erp.errors import DomainError
+from erp.roles import companies_with_perm
 
 from .cancellation import cancel_invoice_and_cfdi, track_document
 from .cfdi_import.admin import ExternalCfdiFilesAdmin, invoice_cfdi_files
 from .document_models import DocumentStatus
+from .integrity import verify_books
 from .invoice_cfdi import cfdi_column
 from .models import Customer, ExternalCfdi, SalesDocument, SalesDocumentLine, SalesEntity, Salesperson
 from .posting import post_invoice
@@ -106,6 +111,28 @@ class SalesDocumentAdmin(CompanyScopedAdmin):
     date_hierarchy = "date"
     list_select_related = ["entity", "currency", "stock_movement"]
     inlines = [SalesDocumentLineInline]
+    change_list_template = "admin/sales/salesdocument/change_list.html"
+
+    def get_urls(self):
+        verify = path(
+            "verificar-integridad/",
+            self.admin_site.admin_view(self.verify_books_view),
+            name="sales_verify_books",
+        )
+        return [verify, *super().get_urls()]
+
+    def verify_books_view(self, request):
+        """«Verificar integridad»: each invariant of the books, per company the accountant keeps."""
+        companies = companies_with_perm(request.user, "accounting.view_journalentry").order_by("pk")
+        if not companies.exists():
+            raise PermissionDenied
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": "Verificar integridad",
+            "reports": verify_books(companies),
+        }
+        return TemplateResponse(request, "admin/verify_books.html", context)
 
     def get_changelist_instance(self, request):
         # The CFDI column by the same rule as the API and the cashier list (own CFDI or one

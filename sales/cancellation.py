@@ -50,7 +50,7 @@ def cancel_document(*, document: SalesDocument, user=None) -> SalesDocument:
             status=409,
         )
     if document.stock_movement_id and document.stock_movement.status != StockMovement.Status.CANCELLED:
-        cancel_stock_movement(movement=document.stock_movement, user=user)
+        cancel_stock_movement(movement=document.stock_movement, user=user, by_owner=True)
     document.status = DocumentStatus.CANCELLED
     document.cancelled_at = timezone.now()
     document.save(update_fields=["status", "cancelled_at"])
@@ -92,13 +92,13 @@ def cancel_invoice(*, document: SalesDocument, user=None) -> SalesDocument:
     for receivable in Receivable.objects.filter(
         company=document.company, origin=origin, status=Receivable.Status.ACTIVE
     ):
-        cancel_receivable(receivable=receivable, user=user)
+        cancel_receivable(receivable=receivable, user=user, by_owner=True)
     for movement in CashMovement.objects.filter(
         company=document.company, origin=origin, status=CashMovement.Status.ACTIVE
     ).order_by("pk"):
-        cancel_cash_movement(movement=movement, user=user)
+        cancel_cash_movement(movement=movement, user=user, by_owner=True)
     if document.stock_movement_id and document.stock_movement.status != StockMovement.Status.CANCELLED:
-        cancel_stock_movement(movement=document.stock_movement, user=user)
+        cancel_stock_movement(movement=document.stock_movement, user=user, by_owner=True)
     cancel_entries_for_origin(company=document.company, origin=origin, user=user)
     free_external_cfdis(invoice=document)
 

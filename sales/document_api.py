@@ -97,12 +97,13 @@ class CollectionInputSerializer(serializers.Serializer):
         max_digits=18, decimal_places=2, help_text="En la moneda de la factura."
     )
     method = serializers.ChoiceField(choices=PaymentMethod.choices, default=PaymentMethod.CASH)
-    check_number = serializers.CharField(required=False, allow_blank=True, default="")
+    # The lengths of the cash movement's columns the collection is written to.
+    check_number = serializers.CharField(required=False, allow_blank=True, default="", max_length=20)
     counterparty_bank = serializers.CharField(
-        required=False, allow_blank=True, default="", help_text="c_Banco"
+        required=False, allow_blank=True, default="", help_text="c_Banco", max_length=3
     )
-    counterparty_account = serializers.CharField(required=False, allow_blank=True, default="")
-    reference = serializers.CharField(required=False, allow_blank=True, default="")
+    counterparty_account = serializers.CharField(required=False, allow_blank=True, default="", max_length=50)
+    reference = serializers.CharField(required=False, allow_blank=True, default="", max_length=60)
 
 
 class PostInputSerializer(serializers.Serializer):
@@ -250,18 +251,6 @@ class SalesDocumentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vie
         context = {**self.get_serializer_context(), "cfdi_columns": cfdi_column(page)}
         return self.get_paginated_response(DocumentSerializer(page, many=True, context=context).data)
 
-    @extend_schema(
-        request=DocumentInputSerializer,
-        responses={201: DocumentSerializer},
-        parameters=[
-            OpenApiParameter(
-                "Idempotency-Key",
-                OpenApiTypes.STR,
-                OpenApiParameter.HEADER,
-                description="La misma clave dos veces crea un solo documento y responde lo mismo.",
-            )
-        ],
-    )
     def _parse(self, request) -> dict:
         payload = DocumentInputSerializer(data=request.data, context={"request": request})
         payload.is_valid(raise_exception=True)
@@ -281,6 +270,18 @@ class SalesDocumentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vie
         data["salesperson"] = data.get("salesperson", UNSET)
         return data
 
+    @extend_schema(
+        request=DocumentInputSerializer,
+        responses={201: DocumentSerializer},
+        parameters=[
+            OpenApiParameter(
+                "Idempotency-Key",
+                OpenApiTypes.STR,
+                OpenApiParameter.HEADER,
+                description="La misma clave dos veces crea un solo documento y responde lo mismo.",
+            )
+        ],
+    )
     def create(self, request):
         data = self._parse(request)
         document, _ = create_document(

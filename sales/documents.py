@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from erp.errors import DomainError
 from erp.models import Company, Currency
-from erp.money import ZERO, quantize, to_decimal
+from erp.money import ZERO, check_amount, quantize, to_decimal
 from erp.taxes import (
     FRONTIER_IVA_RATE,
     IVA_EXEMPT,
@@ -22,6 +22,7 @@ from erp.taxes import (
     iva_for_treatment,
     retention_rates,
 )
+from erp.validators import cfdi_text_problem
 from inventory.models import Product
 from inventory.services import create_stock_movement
 
@@ -145,6 +146,10 @@ def _build_lines(*, entity, customer, requests: list[LineRequest], decimals: int
                 "descuento_invalido", f"Partida {position}: el descuento debe estar entre 0 y 100%."
             )
         taxes = line_taxes(entity=entity, customer=customer, product=product, requested_iva=request.iva_rate)
+        check_amount(quantity * price, f"Partida {position}: el importe (cantidad × precio)")
+        problem = cfdi_text_problem(request.description)
+        if problem:
+            raise DomainError("texto_invalido", f"Partida {position}, descripción: {problem}")
         importe = quantize(quantity * price, decimals) if quantity > 0 else ZERO
         line = SalesDocumentLine(
             position=position,
@@ -257,6 +262,8 @@ def prepare_document(
     line_rows, totals = _build_lines(
         entity=entity, customer=customer, requests=lines, decimals=currency.decimals
     )
+    check_amount(max(totals.importe, totals.total), "El total del documento")
+    check_amount(totals.total * rate, "El total del documento en moneda nacional")
 
     document = SalesDocument(
         company=entity.company,
@@ -480,6 +487,12 @@ def generate_invoice_from(
     """A draft invoice with the source's header and lines, linked to it (invoiced only once)."""
     if source.kind == DocumentKind.INVOICE:
         raise DomainError("origen_invalido", "Solo se facturan cotizaciones, pedidos o remisiones.")
+    if idempotency_key:  # a repeated request answers the invoice the first one generated
+        existing = SalesDocument.objects.filter(
+            company=source.company, idempotency_key=idempotency_key
+        ).first()
+        if existing is not None:
+            return _replay(existing, f"generate-invoice:{source.pk}")
     if source.status == DocumentStatus.CANCELLED:
         raise DomainError("origen_cancelado", f"{source} está cancelado.", status=409)
     if (
@@ -515,6 +528,7 @@ def generate_invoice_from(
         observations=source.observations,
         user=user,
         idempotency_key=idempotency_key,
+        idempotency_fingerprint=f"generate-invoice:{source.pk}" if idempotency_key else "",
         source=source,
     )
     return document

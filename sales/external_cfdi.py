@@ -10,6 +10,7 @@ from lxml import etree
 
 from cfdi.models import CfdiDocument
 from erp.errors import DomainError
+from erp.money import AMOUNT_LIMIT
 from erp.transactions import business_action
 
 from .cfdi_mapping import SOURCE_MODEL
@@ -63,6 +64,8 @@ def parse_cfdi(xml: bytes) -> dict:
         total = Decimal(root.get("Total", ""))
     except InvalidOperation as exc:
         raise _invalid("el Total no es un número") from exc
+    if not total.is_finite() or total < 0 or total >= AMOUNT_LIMIT:
+        raise _invalid("el Total está fuera de rango")
     return {
         "uuid": stamp.get("UUID").upper(),
         "version": root.get("Version") or CFDI_NAMESPACES[namespace],

@@ -4,6 +4,7 @@ Posting an invoice asks for it after commit; "Sellar" asks again for one whose s
 A failure is kept on the invoice (SAT's code and message) until a later attempt succeeds.
 """
 
+import logging
 from functools import partial
 
 from django.db import transaction
@@ -26,6 +27,8 @@ from erp.errors import DomainError
 from .cfdi_mapping import SOURCE_MODEL, fiscal_document_for, substitute_uuid_for
 from .document_models import DocumentKind, DocumentStatus, SalesDocument
 from .external_models import ExternalCfdi
+
+logger = logging.getLogger(__name__)
 
 
 def sealing_csds(company) -> QuerySet:
@@ -95,10 +98,24 @@ def seal_invoice(*, invoice: SalesDocument) -> CfdiDocument:
                 source_id=invoice.pk,
             )
     except DomainError as error:
-        SalesDocument.objects.filter(pk=invoice.pk).update(cfdi_error=f"{error.code}: {error.message}"[:1000])
+        record_cfdi_error(invoice_id=invoice.pk, code=error.code, message=error.message)
         raise
+    except Exception as error:
+        # Data the builder cannot carry (text stored before it was checked, say) or a fault of the
+        # engine: kept on the invoice like a refusal, so it shows and «Sellar» can retry it once
+        # corrected, instead of a server error after the posting committed.
+        logger.exception("CFDI de la factura %s no generado", invoice.pk)
+        message = f"No se pudo generar el CFDI: {str(error)[:300]}. Corrija los datos y use «Sellar»."
+        record_cfdi_error(invoice_id=invoice.pk, code="cfdi_no_generado", message=message)
+        raise DomainError("cfdi_no_generado", message, status=409) from error
     SalesDocument.objects.filter(pk=invoice.pk).update(cfdi_error="")
     return document
+
+
+def record_cfdi_error(*, invoice_id: int, code: str, message: str) -> None:
+    """Keep why the invoice has no CFDI (shown in its cfdi_error until a later attempt succeeds).
+    One UPDATE outside any lock, so it is safe from a task, after a commit, or twice."""
+    SalesDocument.objects.filter(pk=invoice_id).update(cfdi_error=f"{code}: {message}"[:1000])
 
 
 # -- Delivery and cancellation (issue 6) -------------------------------------------------------

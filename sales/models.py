@@ -16,6 +16,7 @@ from erp.rfc import (
     person_type,
 )
 from erp.validators import (
+    validate_cfdi_text,
     validate_forma_pago,
     validate_postal_code,
     validate_regimen_fiscal,
@@ -29,6 +30,9 @@ from .receivables.models import Receivable, ReceivableRecord  # noqa: F401
 
 COUNTER_CUSTOMER_NUMBER = 0
 COUNTER_CUSTOMER_NAME = "PUBLICO EN GENERAL"
+# Ten years of credit: beyond any real term, and far inside the calendar (a due date of
+# 2147483647 days overflows the year 9999).
+MAX_CREDIT_DAYS = 3650
 
 
 def _same_company(instance, field: str, label: str) -> None:
@@ -182,7 +186,7 @@ class Customer(CompanyOwned):
     )
     number = models.PositiveIntegerField(_("número"))
     rfc = models.CharField(_("RFC"), max_length=13, validators=[validate_rfc])
-    name = models.CharField(_("nombre o razón social"), max_length=254)
+    name = models.CharField(_("nombre o razón social"), max_length=254, validators=[validate_cfdi_text])
     address = models.CharField(_("dirección"), max_length=254, blank=True)
     colonia = models.CharField(_("colonia"), max_length=120, blank=True)
     poblacion = models.CharField(_("población"), max_length=120, blank=True)
@@ -194,7 +198,9 @@ class Customer(CompanyOwned):
     forma_pago = models.CharField(
         _("forma de pago"), max_length=2, default="99", validators=[validate_forma_pago]
     )
-    credit_days = models.PositiveIntegerField(_("días de crédito"), default=0)
+    credit_days = models.PositiveIntegerField(
+        _("días de crédito"), default=0, validators=[MaxValueValidator(MAX_CREDIT_DAYS)]
+    )
     general_discount = models.DecimalField(
         _("descuento general %"),
         max_digits=5,

@@ -39,7 +39,7 @@ from .document_models import DocumentKind, DocumentStatus, Payment, SalesDocumen
 from .documents import can_post, exit_goods, stock_exit, take_invoice_number
 from .invoice_cfdi import check_invoice_for_sat, sealing_csds
 from .receivables.services import open_receivable
-from .tasks import seal_invoice_task
+from .tasks import request_seal
 
 
 @dataclass(frozen=True)
@@ -253,5 +253,5 @@ def post_invoice(
     if can_seal:
         # E) the CFDI is sealed after commit, never while this transaction holds its locks; a
         # failure there is recorded on the invoice and does not undo the posting.
-        transaction.on_commit(partial(seal_invoice_task.delay, document.pk), robust=True)
+        transaction.on_commit(partial(request_seal, document.pk), robust=True)
     return document

@@ -9,7 +9,7 @@ from cfdi.tasks import STAMPING_QUEUE, deliver, retry_later
 from erp.errors import DomainError
 
 from .document_models import SalesDocument
-from .invoice_cfdi import seal_invoice
+from .invoice_cfdi import record_cfdi_error, seal_invoice
 
 logger = logging.getLogger(__name__)
 
@@ -31,5 +31,23 @@ def seal_invoice_task(self, invoice_id: int) -> str | None:
     except DomainError as error:
         logger.warning("CFDI de la factura %s no timbrado: %s %s", invoice_id, error.code, error.message)
         return None
-    deliver(document.pk)
+    try:
+        deliver(document.pk)
+    except Exception:  # the CFDI is stamped; its PDF and mail are asked again by «Sellar»
+        logger.exception("Entrega del CFDI %s no encolada", document.pk)
     return document.uuid
+
+
+def request_seal(invoice_id: int) -> None:
+    """Ask for the invoice's CFDI after its posting committed (path E). Nothing that happens here
+    turns the committed posting into an error: a broker that is down, or a failure of the task
+    itself when it runs in-process, is recorded on the invoice, where «Sellar» retries it."""
+    try:
+        seal_invoice_task.delay(invoice_id)
+    except Exception as error:
+        logger.exception("Sellado de la factura %s no encolado", invoice_id)
+        record_cfdi_error(
+            invoice_id=invoice_id,
+            code="sellado_no_encolado",
+            message=f"No se pudo solicitar el sellado ({type(error).__name__}); use «Sellar» para reintentar.",
+        )

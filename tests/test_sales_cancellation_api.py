@@ -16,7 +16,7 @@ from sales.models import SalesDocument, SalesEntity
 from sales.receivables.models import Receivable
 from sales.receivables.services import apply_receivable_record
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("verified_books")]
 DAY = date(2026, 11, 20)
 LINES = [{"product": "A", "quantity": "100"}, {"product": "B", "quantity": "200"}]
 

@@ -18,7 +18,7 @@ from tests.factories import (
     user_with_role,
 )
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("verified_books")]
 
 
 @pytest.fixture

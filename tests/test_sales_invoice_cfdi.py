@@ -12,7 +12,7 @@ from inventory.models import Product, Warehouse
 from inventory.services import create_stock_movement
 from sales.models import SalesDocument, SalesEntity
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("verified_books")]
 CFDI = "{http://www.sat.gob.mx/cfd/4}"
 
 

@@ -15,7 +15,7 @@ from tests.factories import CompanyFactory, ProductFactory, sales_entity, set_al
 
 
 @pytest.mark.django_db(transaction=True)
-def test_concurrent_postings_get_consecutive_numbers(postgres_only):
+def test_concurrent_postings_get_consecutive_numbers(postgres_only, verified_books):
     ensure_currencies()
     company = CompanyFactory()
     ProductFactory(company=company, code="A", list_price=Decimal("1"))

@@ -16,7 +16,7 @@ from sales.models import SalesDocument, SalesEntity
 from sales.receivables.models import Receivable
 from tests.factories_ledgers import opening_stock
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("verified_books")]
 DAY = date(2026, 11, 20)
 
 

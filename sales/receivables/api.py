@@ -2,6 +2,7 @@
 
 import django_filters
 from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -9,6 +10,7 @@ from rest_framework.response import Response
 from cashbank.models import CashMovement
 from erp.api_actions import LedgerViewSet
 from erp.models import Company, Currency
+from erp.ownership import validate_free_origin
 
 from ..models import Customer
 from .models import Receivable, ReceivableRecord
@@ -49,7 +51,9 @@ class ReceivableInput(serializers.Serializer):
     exchange_rate = serializers.DecimalField(max_digits=18, decimal_places=6, required=False, default=1)
     document_type = serializers.CharField(max_length=30, required=False, default="factura")
     document_number = serializers.CharField(max_length=40)
-    origin = serializers.CharField(max_length=120, required=False, allow_blank=True, default="")
+    origin = serializers.CharField(
+        max_length=120, required=False, allow_blank=True, default="", validators=[validate_free_origin]
+    )
     due_date = serializers.DateField(required=False, allow_null=True)
 
 
@@ -58,7 +62,9 @@ class RecordInput(serializers.Serializer):
     date = serializers.DateField()
     amount = serializers.DecimalField(max_digits=18, decimal_places=2)
     reference = serializers.CharField(max_length=60, required=False, allow_blank=True, default="")
-    origin = serializers.CharField(max_length=120, required=False, allow_blank=True, default="")
+    origin = serializers.CharField(
+        max_length=120, required=False, allow_blank=True, default="", validators=[validate_free_origin]
+    )
     cash_movement = serializers.PrimaryKeyRelatedField(
         queryset=CashMovement.objects.all(), required=False, allow_null=True
     )
@@ -97,6 +103,7 @@ class ReceivableViewSet(LedgerViewSet):
     def cancel(self, request, pk=None):
         return self.run_action(cancel_receivable, "receivable")
 
+    @extend_schema(request=RecordInput, responses={201: ReceivableRecordSerializer})
     @action(detail=True, methods=["post"])
     def records(self, request, pk=None):
         receivable = self.get_object()

@@ -10,6 +10,7 @@ from cashbank.models import CashMovement
 from erp.errors import DomainError
 from erp.models import Currency
 from erp.money import quantize, to_decimal
+from erp.ownership import refuse_if_owned
 from erp.transactions import business_action
 
 from ..models import Customer
@@ -51,7 +52,15 @@ def open_receivable(
         raise DomainError("tipo_cambio_invalido", "El tipo de cambio no es válido para la moneda.")
     if not currency.is_national and rate == 1:
         raise DomainError("tipo_cambio_requerido", f"Indique el tipo de cambio de {currency.code}.")
-    due_date = due_date or date + timedelta(days=customer.credit_days)
+    if due_date is None:
+        try:
+            due_date = date + timedelta(days=customer.credit_days)
+        except OverflowError as exc:  # a value stored before credit days were bounded
+            raise DomainError(
+                "dias_credito_invalidos",
+                f"Los días de crédito del cliente ({customer.credit_days}) llevan el vencimiento fuera "
+                "del calendario: corrija los días de crédito del cliente.",
+            ) from exc
     if due_date < date:
         raise DomainError("vencimiento_invalido", "El vencimiento no puede ser anterior a la fecha.")
     return Receivable.objects.create(
@@ -123,12 +132,15 @@ def apply_receivable_record(
 
 
 @business_action
-def cancel_receivable_record(*, record: ReceivableRecord, user=None) -> ReceivableRecord:
+def cancel_receivable_record(
+    *, record: ReceivableRecord, user=None, by_owner: bool = False
+) -> ReceivableRecord:
     """Cancel a record: its amount goes back to the open balance."""
     receivable = _lock(record.receivable)
     record = ReceivableRecord.objects.select_for_update().get(pk=record.pk)
     if record.status != ReceivableRecord.Status.ACTIVE:
         raise DomainError("registro_cancelado", "El registro ya está cancelado.", status=409)
+    refuse_if_owned(origin=record.origin, what="Este registro", by_owner=by_owner)
     record.status = ReceivableRecord.Status.CANCELLED
     record.cancelled_at = timezone.now()
     record.cancelled_by = user
@@ -145,11 +157,13 @@ def can_cancel_receivable(receivable: Receivable) -> bool:
 
 
 @business_action
-def cancel_receivable(*, receivable: Receivable, user=None) -> Receivable:
-    """Cancel a receivable, only when no payment, balance or advance record is applied (seed rule 3)."""
+def cancel_receivable(*, receivable: Receivable, user=None, by_owner: bool = False) -> Receivable:
+    """Cancel a receivable, only when no payment, balance or advance record is applied (seed rule 3);
+    one a document wrote is cancelled only by that document (erp.ownership)."""
     receivable = _lock(receivable)
     if receivable.status != Receivable.Status.ACTIVE:
         raise DomainError("cxc_cancelada", "La cuenta por cobrar ya está cancelada.", status=409)
+    refuse_if_owned(origin=receivable.origin, what="Esta cuenta por cobrar", by_owner=by_owner)
     if not can_cancel_receivable(receivable):
         raise DomainError("cxc_con_registros", CANCEL_WITH_RECORDS_MESSAGE, status=409)
     receivable.status = Receivable.Status.CANCELLED
