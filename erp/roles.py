@@ -74,8 +74,14 @@ ROLE_TABLE[Role.ACCOUNTANT].update(
 ROLE_TABLE[Role.CASHIER].update({"cfdi.cfdidocument": "vc"})
 ROLE_TABLE[Role.INTEGRATOR].update({"cfdi.cfdidocument": "vc", "cfdi.pacaccount": "v"})
 # --- end cfdi ---
+# --- sync (issue 12): "r" (run) is running a connection now and enabling/disabling it;
+# configuring it (options, period, credentials) is "c". Runs and events are written by the engine.
+ROLE_TABLE[Role.ACCOUNTANT].update({"sync.connection": "vacr", "sync.run": "v", "sync.event": "v"})
+ROLE_TABLE[Role.INTEGRATOR].update({"sync.connection": "vacr", "sync.run": "v", "sync.event": "v"})
+ROLE_TABLE[Role.OPS].update({"sync.connection": "vr", "sync.run": "v", "sync.event": "v"})
+# --- end sync ---
 
-_ACTIONS = {"v": "view", "a": "add", "c": "change"}
+_ACTIONS = {"v": "view", "a": "add", "c": "change", "r": "run"}
 
 
 def role_permissions(role: str) -> set[str]:

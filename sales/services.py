@@ -1,5 +1,6 @@
 """Writes of the sales catalogs."""
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max
 
@@ -41,3 +42,45 @@ def ensure_counter_customer(*, entity: SalesEntity) -> Customer:
 def next_customer_number(*, entity: SalesEntity) -> int:
     last = Customer.objects.filter(entity=entity).aggregate(n=Max("number"))["n"]
     return (last or 0) + 1
+
+
+def save_customers_batch(
+    *, entity: SalesEntity, new: list[Customer], changed: list[Customer], fields: list[str]
+) -> list[tuple[Customer, ValidationError]]:
+    """Write many customers at once (a sync page): each is validated as the customer form
+    validates it (``full_clean``: RFC, SAT catalogs, régimen and uso del CFDI against the person
+    type), the valid ones are written in bulk and the rejected are returned with their error.
+
+    New customers are numbered after the entity's last one under the entity's row lock, so a
+    customer typed meanwhile cannot take the same number; changed customers update only
+    ``fields``. Uniqueness needs no per-row query: numbers are assigned here, under the lock.
+    """
+    rejected: list[tuple[Customer, ValidationError]] = []
+    with transaction.atomic():
+        if new:
+            SalesEntity.objects.select_for_update().filter(pk=entity.pk).first()
+            number = next_customer_number(entity=entity)
+            valid_new = []
+            for customer in new:
+                customer.entity = entity
+                customer.company = entity.company
+                customer.number = number
+                try:
+                    customer.full_clean(validate_unique=False, validate_constraints=False)
+                except ValidationError as error:
+                    rejected.append((customer, error))
+                    continue
+                valid_new.append(customer)
+                number += 1
+            Customer.objects.bulk_create(valid_new, batch_size=1000)
+        valid_changed = []
+        for customer in changed:
+            try:
+                customer.full_clean(validate_unique=False, validate_constraints=False)
+            except ValidationError as error:
+                rejected.append((customer, error))
+                continue
+            valid_changed.append(customer)
+        if valid_changed:
+            Customer.objects.bulk_update(valid_changed, fields, batch_size=1000)
+    return rejected

@@ -1,0 +1,10 @@
+from django.urls import path
+
+from . import views
+
+app_name = "sync"
+urlpatterns = [
+    path("eventos/", views.event_viewer, name="events"),
+    path("conexiones/<int:pk>/sincronizar/", views.run_now, name="run-now"),
+    path("conexiones/<int:pk>/activar/", views.toggle, name="toggle"),
+]
