@@ -172,6 +172,7 @@ SYNC_EVENT_RETENTION_DAYS = int(os.environ.get("SYNC_EVENT_RETENTION_DAYS", "90"
 SYNC_LEASE_SECONDS = float(os.environ.get("SYNC_LEASE_SECONDS", "120"))
 SYNC_SOURCE_ATTEMPTS = int(os.environ.get("SYNC_SOURCE_ATTEMPTS", "3"))
 SYNC_RETRY_BASE_SECONDS = float(os.environ.get("SYNC_RETRY_BASE_SECONDS", "2"))
+SYNC_DEMO_SOURCE = env_bool("SYNC_DEMO_SOURCE", DEBUG)  # the demo's QR receivers at /sync/demo-qr/
 
 # CFDI delivery: an unreachable PAC or mail server is retried after 2, 4, 8 ... seconds, capped.
 CFDI_RETRY_BASE_SECONDS = float(os.environ.get("CFDI_RETRY_BASE_SECONDS", "2"))

@@ -16,6 +16,7 @@ from .models import Connection, Run
 from .tasks import SYNC_QUEUE, run_connection_task
 
 SCHEDULED_TASK = "sync.tasks.run_scheduled_connection_task"
+CONFIG_FIELDS = ["kind", "name", "enabled", "period_minutes", "options"]
 
 
 def _keep_schedule(connection: Connection) -> None:
@@ -46,7 +47,12 @@ def save_connection(*, connection: Connection, credentials: str | None = None) -
     if credentials is not None:
         connection.credentials = credentials
     connection.full_clean()
-    connection.save()
+    if connection.pk is None:
+        connection.save()
+    else:
+        # The engine owns the cursor and the lease: a form loaded before a run must not undo them.
+        fields = [*CONFIG_FIELDS, *(["credentials"] if credentials is not None else [])]
+        connection.save(update_fields=fields)
     _keep_schedule(connection)
     return connection
 

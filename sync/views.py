@@ -5,16 +5,18 @@ from __future__ import annotations
 
 from datetime import date
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from erp.roles import companies_with_perm, has_company_perm
 
 from . import selectors, services
+from .connectors.qr_source import DEMO_RECEIVERS, MAX_LIMIT, QrSource
 from .models import Event, Run
 
 
@@ -110,3 +112,21 @@ def toggle(request, pk: int):
     state = "activada" if connection.enabled else "desactivada"
     messages.info(request, f"Conexión «{connection.name}» {state}.")
     return redirect("sync:events")
+
+
+def demo_qr_source(request):
+    """The demo's CONTPAQi QR receivers, served by the project's own server in development, so
+    the demo connection can be synced from the viewer (``make run``). Off unless
+    ``SYNC_DEMO_SOURCE`` (by default, DEBUG)."""
+    if not settings.SYNC_DEMO_SOURCE:
+        raise Http404
+    source = QrSource(DEMO_RECEIVERS)
+    if request.headers.get("Authorization") != f"Bearer {source.token}":
+        return JsonResponse({"error": "token invalido"}, status=401)
+    try:
+        limit = max(1, min(MAX_LIMIT, int(request.GET.get("limite", "100"))))
+        since = request.GET.get("desde", "")
+        int(since or 0)
+    except ValueError:
+        return JsonResponse({"error": "parametros"}, status=400)
+    return JsonResponse(source.page(since, limit))

@@ -337,3 +337,14 @@ def test_events_older_than_the_retention_are_purged(company, settings):
     Event.objects.filter(pk=recent.pk).update(at=timezone.now() - timedelta(days=89))
     assert purge_old_events() == 1
     assert list(Event.objects.values_list("message", flat=True)) == ["reciente"]
+
+
+def test_saving_a_connection_loaded_before_a_run_keeps_the_runs_cursor(company):
+    with qr_server([receiver(MORAL)]) as server:
+        connection = qr_connection(company, server.url)
+        stale = Connection.objects.get(pk=connection.pk)
+        run_now(connection)
+        stale.period_minutes = 30
+        save_connection(connection=stale)
+    saved = Connection.objects.get(pk=connection.pk)
+    assert (saved.cursor, saved.period_minutes, saved.credentials) == ("1", 30, "token-secreto-qr")
