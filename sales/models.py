@@ -178,6 +178,8 @@ class Customer(CompanyOwned):
         verbose_name = _("cliente")
         verbose_name_plural = _("clientes")
         ordering = ["entity", "number"]
+        # Sync connectors (QR, Wopen) and the XML import match customers by RFC.
+        indexes = [models.Index(fields=["company", "rfc"], name="customer_company_rfc")]
         constraints = [
             models.UniqueConstraint(fields=["entity", "number"], name="customer_number_per_entity"),
             models.UniqueConstraint(
