@@ -24,6 +24,10 @@ from erp.services import ensure_currencies, grant_membership, save_catalog_row
 from inventory.models import Product, ProductLine, Warehouse
 from sales.models import Customer, SalesEntity, Salesperson
 from sales.services import save_sales_entity
+from sync.connectors.qr_source import DEMO_RECEIVERS, DEMO_TOKEN, QrSource, QrSourceServer
+from sync.engine import execute_run
+from sync.models import Connection, Run
+from sync.services import save_connection
 
 D, A = Account.Nature.DEBIT, Account.Nature.CREDIT
 
@@ -414,3 +418,25 @@ def _cfdi_settings(company):
     buffer = io.BytesIO()
     image.save(buffer, format="PNG")
     options.logo.save("demo-logo.png", ContentFile(buffer.getvalue()))
+
+
+# --- sync (issue 12): a CONTPAQi QR connection with a small built-in demo source -----------------
+DEMO_QR_URL = "http://127.0.0.1:8000/sync/demo-qr"  # served by runserver itself (sync.views)
+
+
+def load_sync_demo(company: Company, *, source_url: str = DEMO_QR_URL) -> Connection:
+    """The demo's QR connection, synced once now so the event viewer shows real runs on a fresh
+    machine. The first run reads the built-in receivers from a QR stand-in on loopback started
+    for the occasion; the connection then points at the same receivers served by ``make run``'s
+    own server, so "Sincronizar ahora" works from the viewer (and says "Sin cambios")."""
+    connection = Connection.objects.filter(company=company, name="CONTPAQi QR (demo)").first()
+    if connection is None:
+        connection = Connection(company=company, kind=Connection.Kind.QR_CUSTOMERS, name="CONTPAQi QR (demo)")
+    connection.period_minutes = 60
+    with QrSourceServer(QrSource(DEMO_RECEIVERS)) as server:
+        connection.options = {"base_url": server.url, "entity": "PACHUCA"}
+        save_connection(connection=connection, credentials=DEMO_TOKEN)
+        run = Run.objects.create(company=company, connection=connection, trigger=Run.Trigger.MANUAL)
+        execute_run(run_id=run.pk)
+    connection.options = {**connection.options, "base_url": source_url}
+    return save_connection(connection=connection)

@@ -81,8 +81,14 @@ ROLE_TABLE[Role.CASHIER].update(_XML_IMPORT)
 ROLE_TABLE[Role.INTEGRATOR].update(_XML_IMPORT)
 ROLE_TABLE[Role.OPS].update({"sales.xmlinvoice": "v", "sales.productassociation": "v"})
 # --- end issue 18 ---
+# --- sync (issue 12): "r" (run) is running a connection now and enabling/disabling it;
+# configuring it (options, period, credentials) is "c". Runs and events are written by the engine.
+ROLE_TABLE[Role.ACCOUNTANT].update({"sync.connection": "vacr", "sync.run": "v", "sync.event": "v"})
+ROLE_TABLE[Role.INTEGRATOR].update({"sync.connection": "vacr", "sync.run": "v", "sync.event": "v"})
+ROLE_TABLE[Role.OPS].update({"sync.connection": "vr", "sync.run": "v", "sync.event": "v"})
+# --- end sync ---
 
-_ACTIONS = {"v": "view", "a": "add", "c": "change"}
+_ACTIONS = {"v": "view", "a": "add", "c": "change", "r": "run"}
 
 
 def role_permissions(role: str) -> set[str]:

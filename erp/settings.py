@@ -109,7 +109,7 @@ USE_I18N = True
 USE_TZ = True
 
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "/caja/facturas/"
+LOGIN_REDIRECT_URL = "/inicio/"  # by role: erp.views.home
 LOGOUT_REDIRECT_URL = "login"
 
 STATIC_URL = "static/"
@@ -163,7 +163,16 @@ CELERY_BEAT_SCHEDULE = {
         "task": "cfdi.tasks.refresh_pending_cancellations_task",
         "schedule": 30 * 60,  # SAT gives the receiver 72 hours to answer
     },
+    # --- sync (issue 12): each connection's own schedule is a periodic task kept by sync.services.
+    "sync-purge-old-events": {"task": "sync.tasks.purge_sync_events_task", "schedule": 24 * 60 * 60},
 }
+
+# Sync engine (issue 12): event retention, the run lease (non-overlap lock) and source retries.
+SYNC_EVENT_RETENTION_DAYS = int(os.environ.get("SYNC_EVENT_RETENTION_DAYS", "90"))
+SYNC_LEASE_SECONDS = float(os.environ.get("SYNC_LEASE_SECONDS", "120"))
+SYNC_SOURCE_ATTEMPTS = int(os.environ.get("SYNC_SOURCE_ATTEMPTS", "3"))
+SYNC_RETRY_BASE_SECONDS = float(os.environ.get("SYNC_RETRY_BASE_SECONDS", "2"))
+SYNC_DEMO_SOURCE = env_bool("SYNC_DEMO_SOURCE", DEBUG)  # the demo's QR receivers at /sync/demo-qr/
 
 # CFDI delivery: an unreachable PAC or mail server is retried after 2, 4, 8 ... seconds, capped.
 CFDI_RETRY_BASE_SECONDS = float(os.environ.get("CFDI_RETRY_BASE_SECONDS", "2"))

@@ -8,6 +8,7 @@ from rest_framework.routers import DefaultRouter
 from accounting.api import AccountingVariableViewSet, AccountViewSet, JournalEntryViewSet
 from cashbank.api import CashBankAccountViewSet, CashMovementViewSet
 from erp.api import CompanyViewSet, CurrencyViewSet, ExchangeRateViewSet, SchemaView
+from erp.views import home
 from inventory.api import (
     ProductLineViewSet,
     ProductViewSet,
@@ -20,6 +21,7 @@ from sales.cfdi_import.api import ProductAssociationViewSet, XmlInvoiceViewSet
 from sales.document_api import InvoiceViewSet, OrderViewSet, QuoteViewSet, RemissionViewSet
 from sales.external_api import ExternalCfdiViewSet
 from sales.receivables.api import ReceivableRecordViewSet, ReceivableViewSet
+from sync.api import ConnectionViewSet, EventViewSet, RunViewSet
 
 # --- cfdi (issue 5) ---
 from cfdi.api import CfdiDocumentViewSet, CheckView, CsdViewSet, PacAccountViewSet, SandboxCertificateView  # isort: skip
@@ -70,11 +72,19 @@ cfdi_urlpatterns = [
 ]
 # --- end cfdi ---
 
+# --- sync (issue 12) ---
+router.register("sync/connections", ConnectionViewSet, basename="connection")
+router.register("sync/runs", RunViewSet, basename="run")
+router.register("sync/events", EventViewSet, basename="event")
+# --- end sync ---
+
 urlpatterns = [
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
     path("admin/", admin.site.urls),
     path("accounts/", include("django.contrib.auth.urls")),
     path("caja/", include("sales.urls")),
+    path("sync/", include("sync.urls")),  # issue 12
+    path("inicio/", home, name="home"),  # issue 12: where login lands, by role
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/auth/token/", obtain_auth_token, name="api-token"),
     path("api/schema/", SchemaView.as_view(), name="api-schema"),

@@ -194,7 +194,13 @@ class Customer(CompanyOwned):
     phones = models.CharField(_("teléfonos"), max_length=120, blank=True)
     email = models.EmailField(_("correo electrónico"), blank=True)
     regimen_fiscal = models.CharField(_("régimen fiscal"), max_length=3, validators=[validate_regimen_fiscal])
-    uso_cfdi = models.CharField(_("uso del CFDI"), max_length=4, validators=[validate_uso_cfdi])
+    uso_cfdi = models.CharField(
+        _("uso del CFDI"),
+        max_length=4,
+        blank=True,
+        validators=[validate_uso_cfdi],
+        help_text=_("En blanco solo si la empresa usa la versión 3.3 del Anexo 20 (por asignar)."),
+    )
     forma_pago = models.CharField(
         _("forma de pago"), max_length=2, default="99", validators=[validate_forma_pago]
     )
@@ -223,6 +229,8 @@ class Customer(CompanyOwned):
         verbose_name = _("cliente")
         verbose_name_plural = _("clientes")
         ordering = ["entity", "number"]
+        # Sync connectors (QR, Wopen) and the XML import match customers by RFC.
+        indexes = [models.Index(fields=["company", "rfc"], name="customer_company_rfc")]
         constraints = [
             models.UniqueConstraint(fields=["entity", "number"], name="customer_number_per_entity"),
             models.UniqueConstraint(
@@ -262,6 +270,10 @@ class Customer(CompanyOwned):
         self._clean_fiscal_data()
 
     def _clean_fiscal_data(self):
+        if not self.uso_cfdi and self.company_id and self.company.cfdi_version != "3.3":
+            # Blank is allowed only for a company still on Anexo 20 3.3: a synced customer whose
+            # 4.0 uso del CFDI the user assigns by hand (CONTPAQi QR seed).
+            raise ValidationError({"uso_cfdi": _("Este campo no puede estar en blanco.")})
         if not (self.rfc and self.regimen_fiscal and self.uso_cfdi):
             return  # the field validators already report what is missing
         if self.rfc == RFC_PUBLICO_GENERAL and self.name.strip() != COUNTER_CUSTOMER_NAME:

@@ -212,9 +212,19 @@ class CeleryWorker:
     """A real ``celery -A erp worker`` process (its own session, killed as a group)."""
 
     def __init__(
-        self, name: str, *, broker_url: str, media_root: str, log_dir: Path, env: dict | None = None
+        self,
+        name: str,
+        *,
+        broker_url: str,
+        media_root: str,
+        log_dir: Path,
+        env: dict | None = None,
+        queues: str = "stamping,documents",
+        command: str = "worker",
     ):
         self.name = name
+        self.queues = queues
+        self.command = command
         self.log_path = log_dir / f"{name}.log"
         self.env = {
             **os.environ,
@@ -236,9 +246,12 @@ class CeleryWorker:
         self.log = open(self.log_path, "ab")  # noqa: SIM115 - closed in stop()
         self.process = subprocess.Popen(
             [
-                sys.executable, "-m", "celery", "-A", "erp", "worker", "-Q", "stamping,documents",
+                sys.executable, "-m", "celery", "-A", "erp", "worker", "-Q", self.queues,
                 "-c", "1", "-P", "prefork", "--without-gossip", "--without-mingle", "--without-heartbeat",
                 "-n", f"{self.name}@%h", "-l", "INFO",
+            ] if self.command == "worker" else [  # celery beat (the sync tests): schedules from the database
+                sys.executable, "-m", "celery", "-A", "erp", "beat", "-l", "INFO",
+                "-S", "django_celery_beat.schedulers:DatabaseScheduler", "--pidfile=",
             ],
             cwd=BASE_DIR,
             env=self.env,

@@ -1,0 +1,83 @@
+"""What a connector is: the engine's side of the contract with one remote system.
+
+A connector reads its source in pages from a cursor and maps each page's records onto the
+catalogs through their services (so a synced record obeys the rules of a typed one). It knows
+nothing of runs, locks, retries or schedules: ``sync.engine`` owns those.
+
+- ``clean_options(connection)`` validates the connection's options for this kind (Spanish
+  messages, ``ValidationError({"options": ...})``) and returns them with defaults filled in.
+- ``read_page(cursor)`` returns a ``Page``: the records after ``cursor`` and the cursor after
+  them. A source that answers 5xx, times out or sends garbage raises ``SourceUnavailable`` (the
+  engine retries with backoff); one that refuses (wrong password, unknown resource) raises
+  ``SourceRefused`` (the run fails at once).
+- ``write_page(page)`` writes the page (the engine wraps it in one transaction, so a page is
+  written whole or not at all, and then advances the cursor) and returns an ``Outcome``: counts
+  and events. One bad record is an event in the outcome, never an exception.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+
+class SourceUnavailable(Exception):
+    """The source failed in a way that may pass: 5xx, timeout, a reply that is not its format."""
+
+
+class SourceRefused(Exception):
+    """The source refused the request (credentials, configuration): retrying will not help."""
+
+
+@dataclass
+class Page:
+    records: list[Any]
+    cursor: str
+    has_more: bool
+
+
+@dataclass
+class EventDraft:
+    level: str  # "info", "warning" or "error" (Event.Level)
+    message: str
+    record_key: str = ""
+    record_model: str = ""
+    record_id: int | None = None
+
+
+@dataclass
+class Outcome:
+    created: int = 0
+    updated: int = 0
+    deactivated: int = 0
+    unchanged: int = 0
+    failed: int = 0
+    events: list[EventDraft] = field(default_factory=list)
+
+    COUNTS: ClassVar[tuple[str, ...]] = ("created", "updated", "deactivated", "unchanged", "failed")
+
+    def error(self, message: str, *, key: str = "") -> None:
+        self.failed += 1
+        self.events.append(EventDraft("error", message, record_key=key))
+
+
+class Connector:
+    """Base class; a connector module subclasses it and registers in ``sync.connectors``."""
+
+    kind: ClassVar[str] = ""
+
+    def __init__(self, connection):
+        self.connection = connection
+
+    @classmethod
+    def clean_options(cls, connection) -> dict:
+        raise NotImplementedError
+
+    def read_page(self, cursor: str) -> Page:
+        raise NotImplementedError
+
+    def write_page(self, page: Page) -> Outcome:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        """Release what ``read_page`` opened (connections, files)."""

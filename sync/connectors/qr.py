@@ -1,0 +1,214 @@
+"""CONTPAQi QR customers: the receivers of the invoices QR issues become customers here.
+
+The contract implemented (QR's API is not public) is in ``docs/sync-contpaqi-qr.md``. The seed's
+rules (``contpaqi-qr-customer-sync``), all applied by ``write_page``:
+
+- the match is by RFC, within the company;
+- an unknown RFC creates the customer with the seven fields (RFC, razón social, régimen, correo,
+  C.P., uso CFDI, forma de pago) in the connection's sales entity; persona moral or física
+  follows from the RFC's structure (``erp.rfc.person_type``: the customer computes it);
+- a known RFC updates only régimen, correo, C.P., uso CFDI and forma de pago — never the name;
+- a company still on Anexo 20 3.3 gets uso CFDI blank, for the user to assign;
+- a record the customer form would refuse (RFC, régimen, C.P., ...) is an event, not a crash.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import urllib.error
+import urllib.parse
+import urllib.request
+
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
+
+from erp.rfc import is_generic_rfc, normalize_rfc
+from sales.models import Customer, SalesEntity
+from sales.services import save_customers_batch
+
+from .base import Connector, EventDraft, Outcome, Page, SourceRefused, SourceUnavailable
+
+UPDATED_FIELDS = ["regimen_fiscal", "email", "postal_code", "uso_cfdi", "forma_pago"]
+MAX_REPLY_BYTES = 50 * 1024 * 1024
+
+
+def _text(record: dict, key: str) -> str:
+    value = record.get(key)
+    return "" if value is None else str(value).strip()
+
+
+def _error_text(error: ValidationError) -> str:
+    if hasattr(error, "message_dict"):
+        return " ".join(str(m) for messages in error.message_dict.values() for m in messages)
+    return " ".join(str(m) for m in error.messages)
+
+
+class QrCustomersConnector(Connector):
+    kind = "qr_customers"
+
+    @classmethod
+    def clean_options(cls, connection) -> dict:
+        options = dict(connection.options or {})
+        errors = []
+        url = str(options.get("base_url") or "").strip()
+        try:
+            URLValidator(schemes=["http", "https"])(url)
+        except ValidationError:
+            errors.append("Indique la URL de CONTPAQi QR (http o https).")
+        entity_code = str(options.get("entity") or "").strip()
+        if not entity_code:
+            errors.append("Indique la entidad de venta que recibe los clientes.")
+        elif (
+            connection.company_id
+            and not SalesEntity.objects.filter(company_id=connection.company_id, code=entity_code).exists()
+        ):
+            errors.append(f"La entidad de venta «{entity_code}» no existe en la empresa.")
+        try:
+            page_size = int(options.get("page_size", 500))
+            timeout = float(options.get("timeout_seconds", 10))
+        except (TypeError, ValueError):
+            page_size, timeout = 0, 0
+        if not 1 <= page_size <= 5000:
+            errors.append("El tamaño de página debe estar entre 1 y 5000.")
+        if not 0 < timeout <= 120:
+            errors.append("El tiempo de espera debe estar entre 1 y 120 segundos.")
+        if errors:
+            raise ValidationError({"options": errors})
+        return {"base_url": url, "entity": entity_code, "page_size": page_size, "timeout_seconds": timeout}
+
+    def __init__(self, connection):
+        super().__init__(connection)
+        options = connection.options
+        self.url = options["base_url"].rstrip("/") + "/api/v1/receptores"
+        self.page_size = options["page_size"]
+        self.timeout = options["timeout_seconds"]
+        self.entity = SalesEntity.objects.select_related("company").get(
+            company_id=connection.company_id, code=options["entity"]
+        )
+        self.blank_uso = self.entity.company.cfdi_version == "3.3"
+
+    # --- reading ------------------------------------------------------------------------------
+    def read_page(self, cursor: str) -> Page:
+        query = urllib.parse.urlencode({"desde": cursor, "limite": self.page_size})
+        request = urllib.request.Request(
+            f"{self.url}?{query}",
+            headers={"Authorization": f"Bearer {self.connection.credentials}", "Accept": "application/json"},
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout) as reply:
+                body = reply.read(MAX_REPLY_BYTES + 1)
+        except urllib.error.HTTPError as error:
+            if error.code in (401, 403):
+                raise SourceRefused(
+                    f"CONTPAQi QR rechazó las credenciales de la conexión (HTTP {error.code})."
+                ) from error
+            if error.code >= 500:
+                raise SourceUnavailable(f"CONTPAQi QR respondió con error HTTP {error.code}.") from error
+            raise SourceRefused(f"CONTPAQi QR rechazó la consulta (HTTP {error.code}).") from error
+        except TimeoutError as error:
+            raise SourceUnavailable(f"CONTPAQi QR no respondió en {self.timeout:g} segundos.") from error
+        except (OSError, http.client.HTTPException) as error:
+            reason = getattr(error, "reason", error)
+            if isinstance(reason, TimeoutError):
+                raise SourceUnavailable(f"CONTPAQi QR no respondió en {self.timeout:g} segundos.") from error
+            raise SourceUnavailable(f"No se pudo conectar con CONTPAQi QR: {reason}.") from error
+        if len(body) > MAX_REPLY_BYTES:
+            raise SourceUnavailable("La respuesta de CONTPAQi QR excede el tamaño permitido.")
+        try:
+            data = json.loads(body)
+            records = data["receptores"]
+            next_cursor = data["cursor"]
+            has_more = data["hay_mas"]
+            if (
+                not isinstance(records, list)
+                or not isinstance(next_cursor, str)
+                or not isinstance(has_more, bool)
+            ):
+                raise TypeError
+        except (ValueError, KeyError, TypeError) as error:
+            raise SourceUnavailable(
+                "La respuesta de CONTPAQi QR no tiene el formato esperado (JSON con receptores, cursor y hay_mas)."
+            ) from error
+        return Page(records=records, cursor=next_cursor, has_more=has_more)
+
+    # --- writing ------------------------------------------------------------------------------
+    def write_page(self, page: Page) -> Outcome:
+        outcome = Outcome()
+        latest: dict[str, dict] = {}  # the same receiver twice in a page: its last invoice wins
+        for record in page.records:
+            if not isinstance(record, dict):
+                outcome.error("Registro de CONTPAQi QR sin formato de receptor; se omitió.")
+                continue
+            rfc = normalize_rfc(_text(record, "rfc_receptor"))
+            if not rfc:
+                outcome.error("Receptor sin RFC; se omitió.")
+                continue
+            if is_generic_rfc(rfc):
+                outcome.unchanged += 1
+                outcome.events.append(
+                    _info(f"RFC genérico {rfc}: se factura a público en general, no se da de alta.", rfc)
+                )
+                continue
+            latest.pop(rfc, None)
+            latest[rfc] = record
+        existing = self._existing_by_rfc(list(latest))
+        new, changed = [], []
+        for rfc, record in latest.items():
+            values = {
+                "regimen_fiscal": _text(record, "regimen_fiscal"),
+                "email": _text(record, "correo"),
+                "postal_code": _text(record, "codigo_postal"),
+                "uso_cfdi": "" if self.blank_uso else _text(record, "uso_cfdi"),
+                "forma_pago": _text(record, "forma_pago") or "99",
+            }
+            customer = existing.get(rfc)
+            if customer is None:
+                new.append(Customer(rfc=rfc, name=_text(record, "razon_social"), **values))
+                continue
+            if all(getattr(customer, name) == value for name, value in values.items()):
+                outcome.unchanged += 1
+                continue
+            for name, value in values.items():
+                setattr(customer, name, value)
+            changed.append(customer)
+        rejected = save_customers_batch(entity=self.entity, new=new, changed=changed, fields=UPDATED_FIELDS)
+        rejected_ids = {id(customer) for customer, _ in rejected}
+        for customer, error in rejected:
+            outcome.error(f"Cliente {customer.rfc} no sincronizado: {_error_text(error)}", key=customer.rfc)
+        for customer in new:
+            if id(customer) not in rejected_ids:
+                outcome.created += 1
+                outcome.events.append(
+                    _info(f"Cliente {customer.rfc} dado de alta: {customer.name}.", customer.rfc, customer)
+                )
+        for customer in changed:
+            if id(customer) not in rejected_ids:
+                outcome.updated += 1
+                outcome.events.append(
+                    _info(f"Cliente {customer.rfc} actualizado desde CONTPAQi QR.", customer.rfc, customer)
+                )
+        return outcome
+
+    def _existing_by_rfc(self, rfcs: list[str]) -> dict[str, Customer]:
+        found: dict[str, Customer] = {}
+        if not rfcs:
+            return found
+        queryset = (
+            Customer.objects.filter(company_id=self.connection.company_id, rfc__in=rfcs)
+            .select_related("company", "entity")
+            .order_by("-pk")
+        )
+        for customer in queryset:
+            found[customer.rfc] = customer  # the oldest customer with the RFC is the one kept
+        return found
+
+
+def _info(message: str, key: str, customer: Customer | None = None):
+    return EventDraft(
+        "info",
+        message,
+        record_key=key,
+        record_model="sales.customer" if customer is not None else "",
+        record_id=customer.pk if customer is not None else None,
+    )

@@ -1,0 +1,168 @@
+"""The sync engine's rows: a connection to an outside system, its runs and their events.
+
+A connection belongs to one company and has a kind (one connector module per kind, see
+``sync/connectors``), a period in minutes (its django-celery-beat periodic task is kept in step
+by ``sync.services``), options validated by its connector, encrypted credentials and the cursor
+(the source's bookmark) of the last page written. The lease fields (``lease_run``,
+``lease_expires_at``) are the non-overlap lock: see ``sync.engine``.
+"""
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext_lazy as _
+
+from erp.fields import EncryptedTextField
+from erp.models import CompanyOwned
+
+from .connectors import get_connector
+
+PERIOD_MIN = 5
+PERIOD_MAX = 1440
+PERIOD_MESSAGE = _("El periodo de sincronización debe estar entre 5 y 1440 minutos.")
+
+
+class Connection(CompanyOwned):
+    class Kind(models.TextChoices):
+        QR_CUSTOMERS = "qr_customers", _("CONTPAQi QR: clientes")
+        WOPEN = "wopen", _("CONTPAQi Wopen: pedidos y facturas")
+        SAE = "sae", _("Aspel SAE: catálogos")
+        CUSTOMER_FILE = "customer_file", _("Archivo de clientes (Excel/CSV)")
+
+    kind = models.CharField(_("tipo"), max_length=20, choices=Kind.choices)
+    name = models.CharField(_("nombre"), max_length=120)
+    enabled = models.BooleanField(_("sincronizar"), default=True)
+    period_minutes = models.PositiveIntegerField(
+        _("periodo de sincronización (min.)"),
+        default=60,
+        help_text=_("De 5 a 1440 minutos (24 horas)."),
+    )
+    options = models.JSONField(_("opciones"), default=dict, blank=True)
+    credentials = EncryptedTextField(_("credenciales"), blank=True, default="")
+    cursor = models.CharField(_("cursor"), max_length=255, blank=True, default="")
+    lease_run = models.ForeignKey(
+        "Run", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", editable=False
+    )
+    lease_expires_at = models.DateTimeField(null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(_("creada"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("conexión")
+        verbose_name_plural = _("conexiones")
+        ordering = ["company", "name"]
+        permissions = [("run_connection", _("Puede sincronizar, activar y desactivar conexiones"))]
+        constraints = [
+            models.UniqueConstraint(fields=["company", "name"], name="sync_connection_name_per_company"),
+            models.CheckConstraint(
+                condition=models.Q(period_minutes__gte=PERIOD_MIN, period_minutes__lte=PERIOD_MAX),
+                name="sync_connection_period_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def task_name(self) -> str:
+        return f"sync-connection-{self.pk}"
+
+    def clean(self):
+        if self.period_minutes is not None and not PERIOD_MIN <= self.period_minutes <= PERIOD_MAX:
+            raise ValidationError({"period_minutes": PERIOD_MESSAGE})
+        if self.kind:
+            self.options = get_connector(self.kind).clean_options(self)
+
+
+class Run(CompanyOwned):
+    class Trigger(models.TextChoices):
+        SCHEDULE = "schedule", _("Programada")
+        MANUAL = "manual", _("Manual")
+        API = "api", _("API")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("En cola")
+        RUNNING = "running", _("En curso")
+        DONE = "done", _("Terminada")
+
+    class Result(models.TextChoices):
+        SUCCESS = "success", _("Exitosa")
+        PARTIAL = "partial", _("Parcial")
+        FAILED = "failed", _("Fallida")
+        SKIPPED = "skipped", _("Omitida")
+
+    connection = models.ForeignKey(
+        Connection, on_delete=models.CASCADE, related_name="runs", verbose_name=_("conexión")
+    )
+    trigger = models.CharField(_("origen"), max_length=10, choices=Trigger.choices)
+    status = models.CharField(_("estado"), max_length=10, choices=Status.choices, default=Status.PENDING)
+    result = models.CharField(_("resultado"), max_length=10, choices=Result.choices, blank=True)
+    queued_at = models.DateTimeField(_("en cola desde"), auto_now_add=True)
+    started_at = models.DateTimeField(_("inicio"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("fin"), null=True, blank=True)
+    heartbeat_at = models.DateTimeField(_("última señal"), null=True, blank=True)
+    created = models.PositiveIntegerField(_("creados"), default=0)
+    updated = models.PositiveIntegerField(_("actualizados"), default=0)
+    deactivated = models.PositiveIntegerField(_("desactivados"), default=0)
+    unchanged = models.PositiveIntegerField(_("sin cambios"), default=0)
+    failed = models.PositiveIntegerField(_("con error"), default=0)
+    message = models.CharField(_("resumen"), max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = _("ejecución")
+        verbose_name_plural = _("ejecuciones")
+        ordering = ["-queued_at", "-pk"]
+        indexes = [models.Index(fields=["connection", "-queued_at"], name="sync_run_conn_queued")]
+
+    def __str__(self) -> str:
+        return f"{self.connection} #{self.pk}"
+
+    @property
+    def duration_seconds(self) -> float | None:
+        if self.started_at and self.finished_at:
+            return (self.finished_at - self.started_at).total_seconds()
+        return None
+
+
+class Event(CompanyOwned):
+    class Level(models.TextChoices):
+        INFO = "info", _("Información")
+        WARNING = "warning", _("Advertencia")
+        ERROR = "error", _("Error")
+
+    at = models.DateTimeField(_("fecha y hora"), auto_now_add=True, db_index=True)
+    level = models.CharField(_("nivel"), max_length=10, choices=Level.choices)
+    connection = models.ForeignKey(
+        Connection, on_delete=models.CASCADE, related_name="events", verbose_name=_("conexión")
+    )
+    run = models.ForeignKey(
+        Run,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="events",
+        verbose_name=_("ejecución"),
+    )
+    record_key = models.CharField(_("clave del registro"), max_length=60, blank=True)
+    message = models.TextField(_("mensaje"))
+    record_model = models.CharField(_("modelo del registro"), max_length=60, blank=True)
+    record_id = models.BigIntegerField(_("id del registro"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("evento")
+        verbose_name_plural = _("eventos")
+        ordering = ["-at", "-pk"]
+        indexes = [models.Index(fields=["company", "-at"], name="sync_event_company_at")]
+
+    def __str__(self) -> str:
+        return self.message[:80]
+
+    @property
+    def record_url(self) -> str:
+        """The admin page of the local record this event is about, when there is one."""
+        if not (self.record_model and self.record_id):
+            return ""
+        app_label, model = self.record_model.split(".")
+        try:
+            return reverse(f"admin:{app_label}_{model}_change", args=[self.record_id])
+        except NoReverseMatch:
+            return ""

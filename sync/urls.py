@@ -1,0 +1,11 @@
+from django.urls import path
+
+from . import views
+
+app_name = "sync"
+urlpatterns = [
+    path("eventos/", views.event_viewer, name="events"),
+    path("conexiones/<int:pk>/sincronizar/", views.run_now, name="run-now"),
+    path("conexiones/<int:pk>/activar/", views.toggle, name="toggle"),
+    path("demo-qr/api/v1/receptores", views.demo_qr_source, name="demo-qr-source"),
+]

@@ -1,0 +1,132 @@
+"""The event viewer (ops staff and accountants): connections with their state, runs with their
+counts, and events, last 7 days by default, newest first."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from erp.roles import companies_with_perm, has_company_perm
+
+from . import selectors, services
+from .connectors.qr_source import DEMO_RECEIVERS, MAX_LIMIT, QrSource
+from .models import Event, Run
+
+
+def _date(value: str | None) -> date | None:
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+@login_required
+def event_viewer(request):
+    if not companies_with_perm(request.user, "sync.view_event").exists():
+        raise Http404("Su rol no tiene acceso al visor de eventos.")
+    connections = list(selectors.connections_for(request.user).order_by("name"))
+    latest = selectors.last_runs([c.pk for c in connections])
+    rows = []
+    for connection in connections:
+        last = latest.get(connection.pk)
+        rows.append(
+            {
+                "connection": connection,
+                "last_run": last,
+                "next_run_at": selectors.next_run_at(connection, last),
+                "can_run": has_company_perm(request.user, connection.company_id, "sync.run_connection"),
+            }
+        )
+    params = request.GET
+    since = _date(params.get("since")) if "since" in params else selectors.default_since()
+    until = _date(params.get("until"))
+    connection_id = params.get("connection") or ""
+    run_id = params.get("run") or ""
+    level = params.get("level") or ""
+    text = params.get("q", "").strip()
+    events = selectors.filter_events(
+        selectors.events_for(request.user),
+        connection=int(connection_id) if connection_id.isdigit() else None,
+        level=level or None,
+        run=int(run_id) if run_id.isdigit() else None,
+        since=since,
+        until=until,
+        text=text,
+    )
+    page = Paginator(events, 100).get_page(params.get("page"))
+    run = selectors.runs_for(request.user).filter(pk=run_id).first() if run_id.isdigit() else None
+    runs = selectors.runs_for(request.user)
+    if connection_id.isdigit():
+        runs = runs.filter(connection_id=connection_id)
+    if since:
+        runs = runs.filter(queued_at__date__gte=since)
+    return render(
+        request,
+        "sync/event_viewer.html",
+        {
+            "rows": rows,
+            "page": page,
+            "runs": runs[:20],
+            "run": run,
+            "levels": Event.Level.choices,
+            "filters": {
+                "since": since.isoformat() if since else "",
+                "until": until.isoformat() if until else "",
+                "connection": connection_id,
+                "run": run_id,
+                "level": level,
+                "q": text,
+            },
+        },
+    )
+
+
+def _connection_for_run(request, pk: int):
+    connection = get_object_or_404(selectors.connections_for(request.user), pk=pk)
+    if not has_company_perm(request.user, connection.company_id, "sync.run_connection"):
+        raise Http404("Su rol no puede sincronizar esta conexión.")
+    return connection
+
+
+@login_required
+@require_POST
+def run_now(request, pk: int):
+    connection = _connection_for_run(request, pk)
+    run = services.request_run(connection=connection, trigger=Run.Trigger.MANUAL)
+    messages.info(request, f"Sincronización de «{connection.name}» solicitada (ejecución #{run.pk}).")
+    return redirect("sync:events")
+
+
+@login_required
+@require_POST
+def toggle(request, pk: int):
+    connection = _connection_for_run(request, pk)
+    services.set_connection_enabled(connection=connection, enabled=not connection.enabled)
+    state = "activada" if connection.enabled else "desactivada"
+    messages.info(request, f"Conexión «{connection.name}» {state}.")
+    return redirect("sync:events")
+
+
+def demo_qr_source(request):
+    """The demo's CONTPAQi QR receivers, served by the project's own server in development, so
+    the demo connection can be synced from the viewer (``make run``). Off unless
+    ``SYNC_DEMO_SOURCE`` (by default, DEBUG)."""
+    if not settings.SYNC_DEMO_SOURCE:
+        raise Http404
+    source = QrSource(DEMO_RECEIVERS)
+    if request.headers.get("Authorization") != f"Bearer {source.token}":
+        return JsonResponse({"error": "token invalido"}, status=401)
+    try:
+        limit = max(1, min(MAX_LIMIT, int(request.GET.get("limite", "100"))))
+        since = request.GET.get("desde", "")
+        int(since or 0)
+    except ValueError:
+        return JsonResponse({"error": "parametros"}, status=400)
+    return JsonResponse(source.page(since, limit))
