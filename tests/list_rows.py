@@ -44,6 +44,7 @@ from sales.models import Customer, SalesEntity, Salesperson
 from sales.posting import Collection, post_invoice
 from sales.receivables.models import Receivable, ReceivableRecord
 from sales.receivables.services import apply_receivable_record
+from sync.models import Connection, Event, Run
 from tests.factories import (
     AccountFactory,
     CashBankAccountFactory,
@@ -176,6 +177,31 @@ def _xml_invoices(world: World, n: int) -> None:
         build_xml_invoice(external=external, user=world.user)
 
 
+def _connection(world: World) -> Connection:
+    return Connection.objects.create(
+        company=world.company, kind=Connection.Kind.QR_CUSTOMERS, name=f"QR {world.next()}", period_minutes=60
+    )
+
+
+def _runs(world: World, n: int) -> None:
+    connection = _connection(world)
+    for _ in range(n):
+        Run.objects.create(company=world.company, connection=connection, trigger=Run.Trigger.MANUAL)
+
+
+def _events(world: World, n: int) -> None:
+    connection = _connection(world)
+    run = Run.objects.create(company=world.company, connection=connection, trigger=Run.Trigger.MANUAL)
+    for _ in range(n):
+        Event.objects.create(
+            company=world.company,
+            connection=connection,
+            run=run,
+            level=Event.Level.INFO,
+            message="Cliente creado.",
+        )
+
+
 def _users(world: World, n: int) -> None:
     for _ in range(n):
         user_with_role(world.company, Role.ACCOUNTANT, username=f"lista{world.next()}")
@@ -256,6 +282,10 @@ ROW_BUILDERS.update(
                 product=ProductFactory(company=w.company, code=f"LQA{w.next()}"),
             )
         ),
+        # sync
+        Connection: _times(_connection),
+        Run: _runs,
+        Event: _events,
         # django-celery-beat (the admin's schedules)
         PeriodicTask: _periodic_tasks,
         IntervalSchedule: _times(lambda w: IntervalSchedule.objects.create(every=w.next(), period="hours")),
