@@ -21,8 +21,14 @@ from cfdi.services import install_csd
 from cfdi.testing_csd import generate_test_csd
 from erp.models import Company, Currency, Role
 from erp.services import ensure_currencies, grant_membership, save_catalog_row
-from inventory.models import Product, ProductLine, Warehouse
+from inventory.models import Product, ProductLine, StockMovement, Warehouse
+from inventory.services import create_stock_movement
+from sales.cancellation import cancel_invoice
+from sales.document_models import DocumentStatus
+from sales.documents import LineRequest, create_document
+from sales.invoice_cfdi import invoice_cfdi, seal_invoice
 from sales.models import Customer, SalesEntity, Salesperson
+from sales.posting import Collection, post_invoice
 from sales.services import save_sales_entity
 from sync.connectors.qr_source import DEMO_RECEIVERS, DEMO_TOKEN, QrSource, QrSourceServer
 from sync.engine import execute_run
@@ -118,7 +124,9 @@ def _upsert(model, lookup: dict, values: dict):
 
 
 @transaction.atomic
-def load_demo() -> DemoResult:
+def load_demo(*, activity: bool = False) -> DemoResult:
+    """The demo company and its catalogs; with ``activity`` (what ``make run`` loads) also opening
+    stock in both warehouses and a few posted invoices, so every demo user can work at once."""
     ensure_currencies()
     company = _upsert(
         Company,
@@ -213,6 +221,9 @@ def load_demo() -> DemoResult:
     _csd(company)
     _cfdi_settings(company)
     _professional_issuer(users)
+    if activity:
+        _opening_stock(company, accounts["301-01"], users["contador"])
+        _invoices(company, users["cajero"])
     credentials = [(name, DEMO_PASSWORD, str(role.label)) for name, role, _ in USERS]
     credentials.append(("admin", DEMO_PASSWORD, "Administrador (superusuario)"))
     return DemoResult(company=company, credentials=credentials)
@@ -395,6 +406,73 @@ def _products(company):
                 "list_price": Decimal(price),
             },
         )
+
+
+# code, quantity, unit cost: the goods of PRODUCTS (services hold no stock)
+OPENING_STOCK = [("A", 1000, "6.20"), ("B", 1000, "5.40"), ("CERV", 500, "12.00"), ("GASOL", 2000, "17.80")]
+OPENING_CONCEPT = "Inventario inicial (demostración)"
+OPENING_ORIGIN = "DEMO|inventario-inicial"
+
+
+def _opening_stock(company, capital, user):
+    """An entry per warehouse through the inventory services (levels, average cost and, in the
+    warehouse linked to accounting, its póliza against capital), once: found again by origin."""
+    products = {
+        p.code: p for p in Product.objects.filter(company=company, code__in=[c for c, _, _ in OPENING_STOCK])
+    }
+    for warehouse in Warehouse.objects.filter(company=company, code__in=["ALM", "MOS"]).order_by("code"):
+        if StockMovement.objects.filter(warehouse=warehouse, origin=OPENING_ORIGIN).exists():
+            continue
+        create_stock_movement(
+            company=company,
+            warehouse=warehouse,
+            kind=StockMovement.Kind.ENTRY,
+            date=timezone.localdate().replace(day=1),
+            concept=OPENING_CONCEPT,
+            origin=OPENING_ORIGIN,
+            lines=[
+                {"product": products[code], "quantity": Decimal(qty), "unit_cost": Decimal(cost)}
+                for code, qty, cost in OPENING_STOCK
+            ],
+            user=user,
+            counterpart_account=capital if warehouse.linked_to_accounting else None,
+        )
+
+
+# key, entity, customer number, payment, lines (quantity, code), what happens after posting
+DEMO_INVOICES = [
+    ("demo-factura-1", "PACHUCA", 0, "cash", [("2", "A"), ("6", "CERV")], "sealed"),
+    ("demo-factura-2", "PACHUCA", 1, "credit", [("100", "A"), ("200", "B")], "generated"),
+    ("demo-factura-3", "PACHUCA", 2, "credit", [("1", "ASES")], "cancelled"),
+    ("demo-factura-4", "MOSTRADOR", 0, "cash", [("3", "B"), ("10", "GASOL")], "generated"),
+]
+
+
+def _invoices(company, cashier):
+    """Posted invoices of each status through the sales services (posting, sealing with the
+    sandbox PAC, cancellation), so the lists and the admin are not empty; once: found by key."""
+    for key, entity_code, customer_number, payment, lines, outcome in DEMO_INVOICES:
+        entity = SalesEntity.objects.get(company=company, code=entity_code)
+        document, _ = create_document(
+            kind="invoice",
+            entity=entity,
+            customer=Customer.objects.get(company=company, entity=entity, number=customer_number),
+            date=timezone.localdate(),
+            payment=payment,
+            lines=[LineRequest(product_code=code, quantity=Decimal(qty)) for qty, code in lines],
+            user=cashier,
+            idempotency_key=key,
+        )
+        if document.status == DocumentStatus.DRAFT:
+            collections = None
+            if payment == "cash":
+                account = entity.cash_accounts.filter(kind="cash").order_by("code").first()
+                collections = [Collection(account=account, amount=document.total)]
+            document = post_invoice(document=document, collections=collections, user=cashier)
+        if outcome == "sealed" and invoice_cfdi(document) is None:
+            seal_invoice(invoice=document)
+        elif outcome == "cancelled" and document.status != DocumentStatus.CANCELLED:
+            cancel_invoice(document=document, user=cashier)
 
 
 def _csd(company):

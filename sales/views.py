@@ -16,11 +16,12 @@ from erp.errors import DomainError
 from erp.models import Currency
 from erp.roles import companies_with_perm
 
-from .document_models import DocumentKind, Payment, SalesDocument
+from .document_models import DocumentKind, DocumentStatus, Payment, SalesDocument
 from .document_selectors import documents_for_list, substitutable_invoices
 from .invoice_cfdi import cfdi_column
 from .models import SalesEntity
 
+CFDI_WORDS = {"---": "Sin CFDI", "TFD": "Timbrado", "PDF": "Timbrado"}
 MONTH_NAMES = ["Ene", "Feb", "Mar", "Abr", "May", "Jun", "Jul", "Ago", "Sep", "Oct", "Nov", "Dic"]
 
 
@@ -47,13 +48,17 @@ def invoice_list(request, entity_id: int | None = None):
             tab=tab,
             period=period,
             month=month,
-        )[:500]
+        ).select_related("stock_movement")[:500]  # the exit's status makes the effective status
     except DomainError as exc:
         error = exc.message
     invoices = list(invoices)
     columns = cfdi_column(invoices)  # the CFDI column (---, TFD, PDF) in one query
     for invoice in invoices:
         invoice.cfdi_state = columns.get(invoice.pk, "---")
+        # One word for the CFDI's state; the XML/PDF links sit beside it in the template.
+        invoice.cfdi_word = CFDI_WORDS.get(invoice.cfdi_state, invoice.cfdi_state)
+        invoice.shown_status = invoice.effective_status
+        invoice.shown_status_label = DocumentStatus(invoice.shown_status).label
     today = timezone.localdate()
     months = [(f"{today.year}-{m:02d}", MONTH_NAMES[m - 1]) for m in range(1, today.month + 1)]
     return render(

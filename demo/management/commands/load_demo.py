@@ -7,7 +7,7 @@ class Command(BaseCommand):
     help = "Carga la empresa de demostración (ESCUELA KEMPER URGATE). Se puede correr varias veces."
 
     def handle(self, *args, **options):
-        result = load_demo()
+        result = load_demo(activity=True)  # with opening stock and a few invoices
         load_sync_demo(result.company)  # issue 12: the QR connection and its first runs
         self.stdout.write(self.style.SUCCESS(f"Empresa de demostración lista: {result.company}"))
         self.stdout.write("Usuarios (usuario / contraseña / rol):")

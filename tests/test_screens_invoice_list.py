@@ -1,0 +1,41 @@
+"""The cashier's invoice list shows the effective status with its colour class and the CFDI state
+as one word with its links (rendered HTML through the test client)."""
+
+import re
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.test import Client
+
+from demo.services import load_demo
+from inventory.services import revert_stock_movement
+from sales.models import SalesDocument, SalesEntity
+
+pytestmark = pytest.mark.django_db
+
+
+def _rows(client, entity, tab):
+    html = client.get(f"/caja/facturas/{entity.pk}/?tab={tab}&period=hoy").content.decode()
+    return re.findall(r'<tr class="st-(\w+)">(.*?)</tr>', html, re.S)
+
+
+def test_a_reverted_exit_shows_blue_revertida_under_revertidas_and_the_cfdi_as_one_word():
+    company = load_demo(activity=True).company
+    users = get_user_model().objects
+    pachuca = SalesEntity.objects.get(company=company, code="PACHUCA")
+    credit = SalesDocument.objects.get(company=company, idempotency_key="demo-factura-2")
+    revert_stock_movement(movement=credit.stock_movement, user=users.get(username="contador"))
+    client = Client()
+    client.force_login(users.get(username="cajero"))
+
+    rows = _rows(client, pachuca, "revertidas")
+    assert len(rows) == 1 and rows[0][0] == "reverted" and "Revertida" in rows[0][1]
+    assert "Generada" not in rows[0][1]
+
+    cancelled = _rows(client, pachuca, "canceladas")
+    assert [css for css, _ in cancelled] == ["cancelled"]
+
+    stamped = [cells for css, cells in _rows(client, pachuca, "todas") if "Timbrado" in cells]
+    assert len(stamped) == 1
+    cfdi_cell = re.search(r'<td data-cfdi="\w+">(.*?)</td>', stamped[0], re.S).group(1)
+    assert re.sub(r"<[^>]+>", "", cfdi_cell).split() == ["Timbrado", "XML", "PDF"]
