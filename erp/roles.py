@@ -75,6 +75,17 @@ ROLE_TABLE[Role.CASHIER].update({"cfdi.cfdidocument": "vc"})
 ROLE_TABLE[Role.INTEGRATOR].update({"cfdi.cfdidocument": "vc", "cfdi.pacaccount": "v"})
 # --- end cfdi ---
 
+# --- returns and rebates (issue 16): credit notes are sales documents; ops only read them.
+for _role, _actions in (
+    (Role.ACCOUNTANT, "vac"),
+    (Role.CASHIER, "vac"),
+    (Role.INTEGRATOR, "vac"),
+    (Role.OPS, "v"),
+):
+    ROLE_TABLE[_role]["sales.creditnote"] = _actions
+    ROLE_TABLE[_role]["sales.creditnoteline"] = "v"
+# --- end returns ---
+
 _ACTIONS = {"v": "view", "a": "add", "c": "change"}
 
 

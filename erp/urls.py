@@ -19,6 +19,7 @@ from sales.api import CustomerViewSet, SalesEntityViewSet, SalespersonViewSet
 from sales.document_api import InvoiceViewSet, OrderViewSet, QuoteViewSet, RemissionViewSet
 from sales.external_api import ExternalCfdiViewSet
 from sales.receivables.api import ReceivableRecordViewSet, ReceivableViewSet
+from sales.returns.api import CreditNoteViewSet  # issue 16
 
 # --- cfdi (issue 5) ---
 from cfdi.api import CfdiDocumentViewSet, CheckView, CsdViewSet, PacAccountViewSet, SandboxCertificateView  # isort: skip
@@ -53,6 +54,7 @@ router.register("inventory/stock-levels", StockLevelViewSet)
 router.register("sales/receivables", ReceivableViewSet)
 router.register("sales/receivable-records", ReceivableRecordViewSet)
 # -- end ledgers --
+router.register("sales/credit-notes", CreditNoteViewSet, basename="creditnote")  # issue 16
 
 # --- cfdi (issue 5) ---
 router.register("cfdi/csds", CsdViewSet, basename="csd")
