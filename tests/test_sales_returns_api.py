@@ -490,3 +490,29 @@ def test_books_balance_and_receivables_equal_their_ledger_after_a_mix(demo, clie
     )["total"]
     assert open_balance == D("3654.00") - D("533.60") - D("116.00")  # 40 × 11.50 + 16%; 200 × 0.50 + 16%
     assert _customers_ledger(demo.company) == open_balance
+
+
+# -- Admin -------------------------------------------------------------------------------------
+
+
+def test_accountant_consults_tracks_posts_and_cancels_in_the_admin(demo, client):
+    from django.test import Client
+
+    sale = invoice(client, demo, "credit")
+    note = credit_note(client, sale, "rebate", [{"invoice_position": 2, "unit_price": "1.00"}])
+    browser = Client()
+    browser.force_login(get_user_model().objects.get(username="contador"))
+    listing = browser.get("/admin/sales/creditnote/")
+    assert listing.status_code == 200 and "Devoluciones sobre ventas" in listing.content.decode()
+
+    posted = browser.post(
+        "/admin/sales/creditnote/", {"action": "post_selected", "_selected_action": [note["id"]]}, follow=True
+    )
+    assert posted.status_code == 200
+    assert CreditNote.objects.get(pk=note["id"]).status == "emitted"
+    page = browser.get(f"/admin/sales/creditnote/{note['id']}/change/").content.decode()
+    assert "Rastreo" in page and "Póliza Diario" in page
+
+    browser.post("/admin/sales/creditnote/", {"action": "cancel_selected", "_selected_action": [note["id"]]})
+    assert CreditNote.objects.get(pk=note["id"]).status == "cancelled"
+    assert Receivable.objects.get(origin=f"VFAC|{sale['id']}|PACHUCA||").balance == D("3654.00")
