@@ -334,6 +334,14 @@ def _return_goods(note: CreditNote) -> list[dict]:
     goods = [line for line in note.lines.select_related("product") if not line.product.is_service]
     if not goods:
         return []
+    exit_ = note.invoice.stock_movement
+    if exit_ is not None and exit_.status in (StockMovement.Status.REVERTED, StockMovement.Status.CANCELLED):
+        raise DomainError(
+            "salida_revertida",
+            f"La salida del almacén de la factura está {exit_.get_status_display().lower()}: no hay mercancía "
+            "que devolver.",
+            status=409,
+        )
     costs = _exit_costs(note.invoice)
     missing = [line.code for line in goods if line.product_id not in costs]
     if missing:
