@@ -69,7 +69,11 @@ def invoice(client, demo, payment, collections=None, day=DAY):
 
 
 def credit_note(client, invoice_, kind, lines=None, expect=201):
-    body = {"invoice": invoice_["id"], "kind": kind, "date": str(LATER)}
+    body = {
+        "invoice": invoice_["id"],
+        "kind": kind,
+        "date": str(max(LATER, date.fromisoformat(invoice_["date"]))),
+    }
     if lines is not None:
         body["lines"] = lines
     response = client.post("/api/sales/credit-notes/", body, format="json")
@@ -227,6 +231,27 @@ def test_rebate_on_a_credit_invoice_lowers_the_receivable(demo, client):
         ("209-01", D("32.00"), 0),
         ("105-01", 0, D("232.00")),
     }
+
+
+def test_d4_a_return_of_an_invoice_from_a_remission_enters_the_goods(demo, client):
+    """D.4: even when the invoice came from a remission, the return enters the goods (at the cost
+    the remission's exit took them out with), with its cost póliza."""
+    pachuca = SalesEntity.objects.get(company=demo.company, code="PACHUCA")
+    remission = client.post(
+        "/api/sales/remissions/",
+        {"entity": pachuca.pk, "customer": 1, "date": str(DAY), "payment": "credit",
+         "lines": [{"product": "B", "quantity": "200"}]},
+        format="json",
+    ).json()  # fmt: skip
+    sale = client.post(f"/api/sales/remissions/{remission['id']}/generate-invoice/").json()
+    response = client.post(f"/api/sales/invoices/{sale['id']}/post/", {}, format="json")
+    assert response.status_code == 200 and response.json()["stock_movement"] is None
+    note = credit_note(client, sale, "return", [{"invoice_position": 1, "quantity": "50"}])
+    assert post(client, note).status_code == 200
+    entry = StockMovement.objects.get(origin=f"VDEV|{note['id']}|PACHUCA||")
+    assert [(ln.quantity, ln.unit_cost) for ln in entry.lines.all()] == [(D("50"), D("6.000000"))]
+    assert entry.journal_entry is not None and entry.journal_entry.total == D("300.00")
+    assert levels() == {"A": D("1000"), "B": D("850")}
 
 
 # -- The egreso CFDI ---------------------------------------------------------------------------
@@ -393,6 +418,39 @@ def test_a_credit_note_on_a_cancelled_invoice_is_refused(demo, client):
         "La factura está cancelada: no se puede devolver ni rebajar.",
     )
     assert snapshot() == before
+
+
+def test_dollar_return_paid_back_from_a_peso_cash_account_at_the_exchange_rate(demo, client):
+    """Rule 2: a USD credit note withdrawn from a national account, converted at its exchange rate;
+    the póliza de egresos is in pesos and balances."""
+    entity = SalesEntity.objects.get(company=demo.company, code="PACHUCA")
+    body = {
+        "entity": entity.pk, "customer": 1, "date": str(DAY), "payment": "cash", "currency": "USD",
+        "exchange_rate": "17.50", "lines": [{"product": "B", "quantity": "200"}],
+    }  # fmt: skip
+    sale = client.post("/api/sales/invoices/", body, format="json").json()
+    caja = account(demo, "CAJA").pk
+    posted = client.post(
+        f"/api/sales/invoices/{sale['id']}/post/",
+        {"collections": [{"account": caja, "amount": "2320.00"}]},
+        format="json",
+    )
+    assert posted.status_code == 200, posted.json()
+    note = credit_note(client, sale, "return", [{"invoice_position": 1, "quantity": "100"}])
+    assert (note["currency"], note["exchange_rate"], note["total"]) == ("USD", "17.500000", "1160.00")
+    assert post(client, note, [{"account": caja, "amount": "1160.00"}]).status_code == 200
+    origin = f"VDEV|{note['id']}|PACHUCA||"
+    withdrawal = CashMovement.objects.get(origin=origin)
+    assert (withdrawal.kind, withdrawal.amount, withdrawal.document_amount) == (
+        "withdrawal",
+        D("20300.00"),
+        D("1160.00"),
+    )
+    assert entry_lines(origin, "E") == {
+        ("101-01", 0, D("20300.00")),
+        ("402-01", D("17500.00"), 0),
+        ("209-01", D("2800.00"), 0),
+    }
 
 
 def test_a_withdrawal_in_the_wrong_currency_is_refused(demo, client):
