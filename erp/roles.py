@@ -88,6 +88,17 @@ ROLE_TABLE[Role.INTEGRATOR].update({"sync.connection": "vacr", "sync.run": "v", 
 ROLE_TABLE[Role.OPS].update({"sync.connection": "vr", "sync.run": "v", "sync.event": "v"})
 # --- end sync ---
 
+# --- returns and rebates (issue 16): credit notes are sales documents; ops only read them.
+for _role, _actions in (
+    (Role.ACCOUNTANT, "vac"),
+    (Role.CASHIER, "vac"),
+    (Role.INTEGRATOR, "vac"),
+    (Role.OPS, "v"),
+):
+    ROLE_TABLE[_role]["sales.creditnote"] = _actions
+    ROLE_TABLE[_role]["sales.creditnoteline"] = "v"
+# --- end returns ---
+
 _ACTIONS = {"v": "view", "a": "add", "c": "change", "r": "run"}
 
 

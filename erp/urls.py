@@ -21,6 +21,7 @@ from sales.cfdi_import.api import ProductAssociationViewSet, XmlInvoiceViewSet
 from sales.document_api import InvoiceViewSet, OrderViewSet, QuoteViewSet, RemissionViewSet
 from sales.external_api import ExternalCfdiViewSet
 from sales.receivables.api import ReceivableRecordViewSet, ReceivableViewSet
+from sales.returns.api import CreditNoteViewSet  # issue 16
 from sync.api import ConnectionViewSet, EventViewSet, RunViewSet
 
 # --- cfdi (issue 5) ---
@@ -59,6 +60,7 @@ router.register("inventory/stock-levels", StockLevelViewSet)
 router.register("sales/receivables", ReceivableViewSet)
 router.register("sales/receivable-records", ReceivableRecordViewSet)
 # -- end ledgers --
+router.register("sales/credit-notes", CreditNoteViewSet, basename="creditnote")  # issue 16
 
 # --- cfdi (issue 5) ---
 router.register("cfdi/csds", CsdViewSet, basename="csd")

@@ -16,6 +16,7 @@ from .invoice_cfdi import cfdi_column
 from .models import Customer, ExternalCfdi, SalesDocument, SalesDocumentLine, SalesEntity, Salesperson
 from .posting import post_invoice
 from .receivables import admin as receivables_admin  # noqa: F401  (registers the receivables screens)
+from .returns import admin as returns_admin  # noqa: F401  (registers "Devoluciones sobre ventas")
 from .services import save_sales_entity
 
 

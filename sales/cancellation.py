@@ -19,10 +19,23 @@ from .external_cfdi import free_external_cfdis
 from .invoice_cfdi import cancel_invoice_cfdi, invoice_cfdi
 from .receivables.models import Receivable
 from .receivables.services import CANCEL_WITH_RECORDS_MESSAGE, can_cancel_receivable, cancel_receivable
+from .returns.selectors import live_credit_note
 
 
 def can_cancel(document: SalesDocument) -> bool:
     return document.status != DocumentStatus.CANCELLED
+
+
+def _refuse_with_credit_note(document: SalesDocument) -> None:
+    """An invoice with a return or rebate standing cannot be cancelled until it is."""
+    note = live_credit_note(document)
+    if note is not None:
+        raise DomainError(
+            "factura_con_nota_de_credito",
+            f"La factura tiene la {note.get_kind_display().lower()} {note} vigente: cancele primero la "
+            "devolución o rebaja.",
+            status=409,
+        )
 
 
 def _live_invoice(document: SalesDocument) -> SalesDocument | None:
@@ -75,6 +88,7 @@ def cancel_invoice(*, document: SalesDocument, user=None) -> SalesDocument:
     )
     if not can_cancel(document):
         raise DomainError("factura_cancelada", "La factura ya está cancelada.", status=409)
+    _refuse_with_credit_note(document)
     stamped = CfdiDocument.objects.filter(
         source_model=SOURCE_MODEL, source_id=document.pk, status=CfdiDocument.Status.STAMPED
     ).first()
@@ -122,6 +136,7 @@ def _check_books_can_be_undone(document: SalesDocument) -> None:
         raise DomainError("no_es_factura", f"{document} no es una factura.")
     if not can_cancel(document):
         raise DomainError("factura_cancelada", "La factura ya está cancelada.", status=409)
+    _refuse_with_credit_note(document)
     for receivable in Receivable.objects.filter(
         company=document.company, origin=document.origin_reference, status=Receivable.Status.ACTIVE
     ):
@@ -184,8 +199,6 @@ def _entry_node(entry: JournalEntry) -> dict:
 def track_document(document: SalesDocument) -> dict:
     """Rastrear: the document and everything it produced or is linked to, as a tree (for a quote,
     order or remission: the invoices made from it and its stock exit)."""
-    company, origin = document.company, document.origin_reference
-    entries = {e.pk: e for e in JournalEntry.objects.filter(company=company, origin=origin).order_by("pk")}
     children = []
     if document.source_id:
         source = document.source
@@ -195,6 +208,33 @@ def track_document(document: SalesDocument) -> dict:
     for invoice in document.generated_documents.order_by("pk"):
         status = str(DocumentStatus(invoice.effective_status).label)
         children.append(_node("factura", f"{invoice} por {invoice.total}", status, invoice))
+    for note in document.credit_notes.order_by("pk"):
+        children.append(_node("nota_de_credito", f"{note} por {note.total}", note.get_status_display(), note))
+    children.extend(
+        ledger_nodes(
+            company=document.company,
+            origin=document.origin_reference,
+            stock_movement=document.stock_movement,
+            cfdi_source=(SOURCE_MODEL, document.pk),
+        )
+    )
+    for external in document.external_cfdis.all():
+        children.append(_node("cfdi_externo", f"CFDI externo {external.uuid}", "Enlazado", external))
+    label = f"{document} {document.customer_name} por {document.total}"
+    return _node(
+        NODE_TYPES[document.kind],
+        label,
+        str(DocumentStatus(document.effective_status).label),
+        document,
+        children,
+    )
+
+
+def ledger_nodes(*, company, origin: str, stock_movement, cfdi_source: tuple[str, int]) -> list[dict]:
+    """What a sales document (invoice or credit note) wrote, found by its origin: cash and bank
+    movements, receivables and their records, its stock movement, pólizas and CFDIs."""
+    entries = {e.pk: e for e in JournalEntry.objects.filter(company=company, origin=origin).order_by("pk")}
+    children = []
     for movement in CashMovement.objects.filter(company=company, origin=origin).select_related(
         "account", "journal_entry"
     ):
@@ -223,8 +263,8 @@ def track_document(document: SalesDocument) -> dict:
                 records,
             )
         )
-    if document.stock_movement_id:
-        movement = document.stock_movement
+    if stock_movement is not None:
+        movement = stock_movement
         sub = [_entry_node(movement.journal_entry)] if movement.journal_entry_id else []
         children.append(
             _node(
@@ -236,15 +276,7 @@ def track_document(document: SalesDocument) -> dict:
             )
         )
     children.extend(_entry_node(entry) for entry in entries.values())
-    for cfdi in CfdiDocument.objects.filter(source_model=SOURCE_MODEL, source_id=document.pk).order_by("pk"):
+    source_model, source_id = cfdi_source
+    for cfdi in CfdiDocument.objects.filter(source_model=source_model, source_id=source_id).order_by("pk"):
         children.append(_node("cfdi", f"CFDI {cfdi.uuid or 'sin timbrar'}", cfdi.get_status_display(), cfdi))
-    for external in document.external_cfdis.all():
-        children.append(_node("cfdi_externo", f"CFDI externo {external.uuid}", "Enlazado", external))
-    label = f"{document} {document.customer_name} por {document.total}"
-    return _node(
-        NODE_TYPES[document.kind],
-        label,
-        str(DocumentStatus(document.effective_status).label),
-        document,
-        children,
-    )
+    return children

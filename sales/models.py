@@ -341,8 +341,11 @@ from .document_models import (  # noqa: E402
     SalesDocumentLine,
 )
 from .external_models import ExternalCfdi  # noqa: E402
+from .returns.models import CreditNote, CreditNoteLine  # noqa: E402
 
 __all__ = [
+    "CreditNote",
+    "CreditNoteLine",
     "ExternalCfdi",
     "Customer",
     "DocumentCounter",

@@ -11,9 +11,14 @@ E) after commit, the CFDI engine is asked to seal it.
 
 Every record written points back at the invoice through its origin "VFAC|ID|Entidad||", which is
 how cancelling and tracking find them.
+
+A credit note (return or rebate, ``sales.returns``) posts through the same paths with the
+``Direction`` reversed (``REVERSAL``): withdrawals instead of deposits and a póliza de egresos (A),
+the diario's sides swapped with the sales-returns account (VEN_DEVOLUCIONES) in place of income
+(B, C), and a stock entry instead of an exit (D).
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import partial
 
@@ -24,7 +29,7 @@ from django.utils import timezone
 from accounting.models import JournalEntry
 from accounting.services import post_journal_entry, require_variables
 from accounting.variables import SALES_VARIABLES, Variable
-from cashbank.models import CashBankAccount, PaymentMethod
+from cashbank.models import CashBankAccount, CashMovement, PaymentMethod
 from cashbank.services import (
     cash_journal_line,
     check_collection_accounts,
@@ -34,9 +39,10 @@ from cashbank.services import (
 from erp.errors import DomainError
 from erp.money import ZERO, quantize, to_decimal
 from erp.transactions import business_action
+from inventory.services import create_stock_movement
 
 from .document_models import DocumentKind, DocumentStatus, Payment, SalesDocument
-from .documents import can_post, exit_goods, stock_exit, take_invoice_number
+from .documents import can_post, exit_goods, take_invoice_number
 from .invoice_cfdi import check_invoice_for_sat, sealing_csds
 from .receivables.services import open_receivable
 from .tasks import request_seal
@@ -55,20 +61,76 @@ class Collection:
     reference: str = ""
 
 
+@dataclass(frozen=True)
+class Direction:
+    """Which way a sales document moves money, taxes and goods: a sale (``SALE``) or its reversal
+    by a credit note (``REVERSAL``). The A–D paths below are written once and read it."""
+
+    label: str  # how pólizas and movements name the document ("Factura A1 …")
+    income_side: str  # the side of income, IVA and IEPS ("credit" for a sale)
+    income_variable: str  # the account income goes to (VEN_INGRESOS, or VEN_DEVOLUCIONES)
+    cash_kind: str  # deposit (collect) or withdrawal (pay back)
+    cash_entry_kind: str  # póliza de ingresos or de egresos
+    cash_operation: str  # cashbank's "collect" or "refund" rules
+    cash_concept: str
+    stock_kind: str  # exit or entry
+    stock_concept: str
+    messages: dict = field(default_factory=dict)
+
+    @property
+    def other_side(self) -> str:
+        return "debit" if self.income_side == "credit" else "credit"
+
+
+SALE = Direction(
+    label="Factura",
+    income_side="credit",
+    income_variable=Variable.SALES_INCOME,
+    cash_kind=CashMovement.Kind.DEPOSIT,
+    cash_entry_kind=JournalEntry.Kind.INCOME,
+    cash_operation="collect",
+    cash_concept="Cobro factura",
+    stock_kind="exit",
+    stock_concept="Salida por",
+    messages={
+        "sin_cobro": "Una factura de contado requiere al menos una caja o banco de cobro.",
+        "caja_no_permitida": "La caja o banco {code} no está permitida para cobrar en esta entidad de venta.",
+        "cobro_incompleto": "Los cobros suman {collected} y el total de la factura es {total}.",
+    },
+)
+REVERSAL = Direction(
+    label="Nota de crédito",
+    income_side="debit",
+    income_variable=Variable.RETURNS_REBATES,
+    cash_kind=CashMovement.Kind.WITHDRAWAL,
+    cash_entry_kind=JournalEntry.Kind.EXPENSE,
+    cash_operation="refund",
+    cash_concept="Devolución o rebaja",
+    stock_kind="entry",
+    stock_concept="Entrada por",
+    messages={
+        "sin_cobro": "Una devolución o rebaja de contado requiere al menos una caja o banco de retiro.",
+        "caja_no_permitida": "La caja o banco {code} no está permitida para retirar en esta entidad de venta.",
+        "cobro_incompleto": "Los retiros suman {collected} y el total de la devolución o rebaja es {total}.",
+    },
+)
+
+
 def _national(amount: Decimal, rate: Decimal) -> Decimal:
     return quantize(amount * rate)
 
 
-def _sales_lines(document: SalesDocument, accounts: dict) -> tuple[list[dict], list[dict]]:
-    """The income side of a sale in national currency: (credits, debits other than the collection)."""
+def _sales_lines(document, accounts: dict, direction: Direction) -> tuple[list[dict], list[dict]]:
+    """The income side of a sale (or of its reversal) in national currency: (income-side lines,
+    other-side lines but the counterpart)."""
     rate = document.exchange_rate
-    concept = f"Factura {document.series}{document.number} {document.customer_name}"[:200]
-    credits = [
-        (Variable.SALES_INCOME, document.importe),
+    concept = f"{direction.label} {document.series}{document.number} {document.customer_name}"[:200]
+    income = [
+        (direction.income_variable, document.importe),
         (Variable.IVA_TRANSFERRED, document.iva),
         (Variable.IEPS_TRANSFERRED, document.ieps),
     ]
-    debits = [
+    other = [
         (Variable.SALES_DISCOUNTS, document.discount),
         (Variable.RETAINED_IVA, document.retained_iva),
         (Variable.RETAINED_ISR, document.retained_isr),
@@ -81,39 +143,44 @@ def _sales_lines(document: SalesDocument, accounts: dict) -> tuple[list[dict], l
             if amount > 0
         ]
 
-    return lines(credits, "credit"), lines(debits, "debit")
+    return lines(income, direction.income_side), lines(other, direction.other_side)
 
 
-def _balanced(credits: list[dict], debits: list[dict], counterpart_lines: list[dict]) -> list[dict]:
+def _balanced(income: list[dict], other: list[dict], counterpart_lines: list[dict], direction: Direction):
     """Absorb the cents that converting each amount at the exchange rate may leave, on income."""
-    difference = sum(ln["debit"] for ln in debits + counterpart_lines) - sum(ln["credit"] for ln in credits)
+    side, other_side = direction.income_side, direction.other_side
+    difference = sum(ln[other_side] for ln in other + counterpart_lines) - sum(ln[side] for ln in income)
     if difference:
-        credits[0]["credit"] += difference
-    return counterpart_lines + debits + credits
+        income[0][side] += difference
+    return counterpart_lines + other + income
 
 
-def _check_collections(document: SalesDocument, collections: list[Collection]) -> None:
-    """The seed's collection rules for a contado invoice, checked before anything is written."""
+def check_collections(document, collections: list[Collection], direction: Direction = SALE) -> None:
+    """The seed's rules A.1–A.5 for the cash and bank accounts that collect a contado invoice or
+    pay back its credit note, checked before anything is written."""
     entity = document.entity
     if not collections:
-        raise DomainError("sin_cobro", "Una factura de contado requiere al menos una caja o banco de cobro.")
+        raise DomainError("sin_cobro", direction.messages["sin_cobro"])
     allowed = set(entity.cash_accounts.values_list("pk", flat=True))
     for collection in collections:
         if collection.account.pk not in allowed:
             raise DomainError(
                 "caja_no_permitida",
-                f"La caja o banco {collection.account.code} no está permitida para cobrar en esta entidad de venta.",
+                direction.messages["caja_no_permitida"].format(code=collection.account.code),
             )
     check_collection_accounts(
         document_currency=document.currency,
         accounts=[c.account for c in collections],
         document_is_contable=entity.is_contable,
+        operation=direction.cash_operation,
     )
     collected = sum((to_decimal(c.amount) for c in collections), ZERO)
     if quantize(collected) != document.total:
         raise DomainError(
             "cobro_incompleto",
-            f"Los cobros suman {quantize(collected)} y el total de la factura es {document.total}.",
+            direction.messages["cobro_incompleto"].format(
+                collected=quantize(collected), total=document.total
+            ),
         )
 
 
@@ -124,13 +191,13 @@ def _largest_form(collections: list[Collection] | None) -> str | None:
     return max(collections, key=lambda c: to_decimal(c.amount)).method
 
 
-def _collect(document: SalesDocument, collections: list[Collection], accounts: dict, user) -> None:
-    concept = f"Cobro factura {document.series}{document.number} {document.customer_name}"
+def _collect(document, collections: list[Collection], accounts: dict, user, direction: Direction) -> None:
+    concept = f"{direction.cash_concept} {document.series}{document.number} {document.customer_name}"
     movements = [
         create_cash_movement(
             company=document.company,
             account=c.account,
-            kind="deposit",
+            kind=direction.cash_kind,
             date=document.date,
             amount=c.amount,
             method=c.method,
@@ -149,35 +216,68 @@ def _collect(document: SalesDocument, collections: list[Collection], accounts: d
         for c in collections
     ]
     if document.entity.is_contable:
-        credits, debits = _sales_lines(document, accounts)
+        income, other = _sales_lines(document, accounts, direction)
         entry = post_journal_entry(
             company=document.company,
-            kind=JournalEntry.Kind.INCOME,
+            kind=direction.cash_entry_kind,
             date=document.date,
             concept=concept,
             origin=document.origin_reference,
-            lines=_balanced(credits, debits, [cash_journal_line(m) for m in movements]),
+            lines=_balanced(income, other, [cash_journal_line(m) for m in movements], direction),
             user=user,
         )
         link_movements_to_entry(movements=movements, entry=entry)
 
 
-def _diario(document: SalesDocument, accounts: dict, counterpart: str, user) -> None:
-    credits, debits = _sales_lines(document, accounts)
+def _diario(document, accounts: dict, counterpart: str, user, direction: Direction) -> None:
+    income, other = _sales_lines(document, accounts, direction)
     total = _national(document.total, document.exchange_rate)
     counterpart_line = {
         "account": accounts[counterpart],
-        "debit": total,
+        direction.other_side: total,
         "description": document.customer_name[:200],
     }
     post_journal_entry(
         company=document.company,
         kind=JournalEntry.Kind.GENERAL,
         date=document.date,
-        concept=f"Factura {document.series}{document.number} {document.customer_name}"[:300],
+        concept=f"{direction.label} {document.series}{document.number} {document.customer_name}"[:300],
         origin=document.origin_reference,
-        lines=_balanced(credits, debits, [counterpart_line]),
+        lines=_balanced(income, other, [counterpart_line], direction),
         user=user,
+    )
+
+
+def post_money(
+    *, document, collections: list[Collection], accounts: dict, user, direction: Direction
+) -> None:
+    """Paths A–C once the receivable (B) is written by the caller: A) contado moves the money
+    through the checked cash and bank accounts with one póliza de ingresos or egresos; B) crédito
+    and C) no payment method post a diario against customers or CC_VENNP (contable entities)."""
+    if document.payment == Payment.CASH:
+        _collect(document, collections, accounts, user, direction)
+    elif document.entity.is_contable:
+        counterpart = (
+            Variable.CUSTOMERS if document.payment == Payment.CREDIT else Variable.NO_PAYMENT_COUNTERPART
+        )
+        _diario(document, accounts, counterpart, user, direction)
+
+
+def move_stock(*, document, goods: list[dict], cost_account, user, direction: Direction):
+    """D) the stock exit of a sale or the entry of a return (``goods``: product, quantity and, for
+    an entry, the unit cost the goods left with); the warehouse posts the cost entry when linked."""
+    if not goods:
+        return None
+    return create_stock_movement(
+        company=document.company,
+        warehouse=document.warehouse,
+        kind=direction.stock_kind,
+        date=document.date,
+        concept=f"{direction.stock_concept} {document} {document.customer_name}"[:300],
+        origin=document.origin_reference,
+        lines=goods,
+        user=user,
+        counterpart_account=cost_account,
     )
 
 
@@ -208,7 +308,7 @@ def post_invoice(
     # The seed: every sales variable is checked, used or not, linked entity or not.
     accounts = require_variables(company=document.company, names=SALES_VARIABLES)
     if document.payment == Payment.CASH:
-        _check_collections(document, collections or [])
+        check_collections(document, collections or [])
     elif collections:
         raise DomainError("cobro_no_aplica", "Solo las facturas de contado se cobran al agregarlas.")
     # D) a remission made its own exit when created.
@@ -222,29 +322,25 @@ def post_invoice(
     # the entity's other postings wait for this one.
     document.number = take_invoice_number(document=document)
 
-    if document.payment == Payment.CASH:
-        _collect(document, collections, accounts, user)
-    else:
-        if document.payment == Payment.CREDIT:
-            open_receivable(
-                company=document.company,
-                customer=document.customer,
-                date=document.date,
-                amount=document.total,
-                currency=document.currency,
-                exchange_rate=document.exchange_rate,
-                document_number=f"{document.series}{document.number}",
-                origin=document.origin_reference,
-                user=user,
-            )
-        if document.entity.is_contable:
-            counterpart = (
-                Variable.CUSTOMERS if document.payment == Payment.CREDIT else Variable.NO_PAYMENT_COUNTERPART
-            )
-            _diario(document, accounts, counterpart, user)
-
-    document.stock_movement = stock_exit(
-        document=document, goods=goods, user=user, cost_account=accounts[Variable.COST_OF_SALES]
+    if document.payment == Payment.CREDIT:
+        open_receivable(
+            company=document.company,
+            customer=document.customer,
+            date=document.date,
+            amount=document.total,
+            currency=document.currency,
+            exchange_rate=document.exchange_rate,
+            document_number=f"{document.series}{document.number}",
+            origin=document.origin_reference,
+            user=user,
+        )
+    post_money(document=document, collections=collections, accounts=accounts, user=user, direction=SALE)
+    document.stock_movement = move_stock(
+        document=document,
+        goods=[{"product": line.product, "quantity": line.quantity} for line in goods],
+        cost_account=accounts[Variable.COST_OF_SALES],
+        user=user,
+        direction=SALE,
     )
     # Generada while its exit awaits the warehouse's audit; with nothing to audit, Emitida.
     document.status = DocumentStatus.GENERATED if document.stock_movement else DocumentStatus.EMITTED

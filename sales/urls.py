@@ -2,6 +2,7 @@ from django.urls import path
 
 from . import views
 from .cfdi_import import views as xml_views
+from .returns import views as returns_views
 
 app_name = "sales"
 urlpatterns = [
@@ -14,4 +15,10 @@ urlpatterns = [
         "facturas/<int:entity_id>/xml/<int:external_id>/generar/", xml_views.external_build, name="xml-build"
     ),
     path("facturas/xml/plantilla/<int:template_id>/", xml_views.template_view, name="xml-template"),
+    # issue 16: "Devolver" / "Rebajar" from an invoice
+    path(
+        "facturas/factura/<int:invoice_id>/<str:action>/",
+        returns_views.credit_note_entry,
+        name="credit-note-entry",
+    ),
 ]

@@ -19,6 +19,7 @@ from tests.factories import CustomerFactory, currency, sales_entity
 
 pytestmark = pytest.mark.django_db
 D = Decimal
+CREDIT_NOTE = "VDEV|1|E1||"  # balance records are written by credit notes (sales.returns)
 
 
 @pytest.fixture
@@ -43,7 +44,7 @@ def test_records_lower_the_open_balance_and_the_customers_debt(company, customer
     receivable = invoice(company, customer)
     invoice(company, customer, amount="100.00", number="A-2", code="USD", rate="17.5")
     apply_receivable_record(
-        receivable=receivable, kind="adjustment", date=date(2026, 2, 12), amount="1160.00"
+        receivable=receivable, kind="adjustment", date=date(2026, 2, 12), amount="1160.00", origin=CREDIT_NOTE
     )
     apply_receivable_record(receivable=receivable, kind="payment", date=date(2026, 2, 20), amount="1000.00")
     apply_receivable_record(receivable=receivable, kind="advance", date=date(2026, 2, 21), amount="494.00")
@@ -103,7 +104,9 @@ def test_statement_runs_the_balance(company, customer):
     first = invoice(company, customer, amount="1000.00", number="A-1", day=date(2026, 1, 20))
     apply_receivable_record(receivable=first, kind="payment", date=date(2026, 1, 30), amount="400")
     second = invoice(company, customer, amount="500.00", number="A-2", day=date(2026, 2, 5))
-    apply_receivable_record(receivable=second, kind="adjustment", date=date(2026, 2, 8), amount="50")
+    apply_receivable_record(
+        receivable=second, kind="adjustment", date=date(2026, 2, 8), amount="50", origin=CREDIT_NOTE
+    )
 
     lines = customer_statement(customer=customer, date_from=date(2026, 2, 1))
     assert [(line.description, line.charge, line.credit, line.balance) for line in lines] == [
@@ -118,3 +121,12 @@ def test_a_foreign_receivable_needs_its_exchange_rate(company, customer):
         invoice(company, customer, code="USD")
     assert error.value.message == "Indique el tipo de cambio de USD."
     assert Receivable.objects.count() == 0
+
+
+def test_a_balance_record_without_a_credit_note_is_refused(company, customer):
+    receivable = invoice(company, customer, amount="100.00")
+    with pytest.raises(DomainError) as error:
+        apply_receivable_record(receivable=receivable, kind="adjustment", date=date(2026, 2, 11), amount="10")
+    assert error.value.code == "saldo_sin_nota_de_credito"
+    receivable.refresh_from_db()
+    assert receivable.balance == D("100.00") and not receivable.records.exists()

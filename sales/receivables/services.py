@@ -14,8 +14,13 @@ from erp.ownership import refuse_if_owned
 from erp.transactions import business_action
 
 from ..models import Customer
+from ..returns.models import ORIGIN_MODULE as CREDIT_NOTE_MODULE
 from .models import Receivable, ReceivableRecord
 
+ADJUSTMENT_NEEDS_CREDIT_NOTE = (
+    "Un saldo por devolución o rebaja se registra con una devolución o rebaja sobre la factura "
+    "(Devoluciones sobre ventas), que genera su póliza y su CFDI de egreso."
+)
 CANCEL_WITH_RECORDS_MESSAGE = (
     "No se puede cancelar la cuenta por cobrar porque tiene registros de pago, saldo o aplicación de "
     "anticipos. Cancele primero estos registros."
@@ -103,6 +108,10 @@ def apply_receivable_record(
         raise DomainError(
             "registro_invalido", "El registro es un pago, un saldo o una aplicación de anticipo."
         )
+    if kind == ReceivableRecord.Kind.ADJUSTMENT and not origin.startswith(f"{CREDIT_NOTE_MODULE}|"):
+        # A balance record written alone would lower the receivable with no póliza and no CFDI, and
+        # the receivable ledger and the books would drift apart: only a credit note writes one.
+        raise DomainError("saldo_sin_nota_de_credito", ADJUSTMENT_NEEDS_CREDIT_NOTE)
     amount = quantize(amount)
     if amount <= 0:
         raise DomainError("importe_invalido", "El importe del registro debe ser mayor que cero.")

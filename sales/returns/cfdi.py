@@ -1,0 +1,195 @@
+"""A credit note as the CFDI engine sees it: an egreso related to its invoice's UUID.
+
+- TipoRelacion "03" (devolución de mercancías) for a return, "01" (nota de crédito de los
+  documentos relacionados) for a rebate, each to the invoice's stamped UUID (or to the UUID of
+  the CFDI stamped elsewhere and linked to the invoice).
+- MetodoPago PUE: SAT's guide (Anexo 20, CFDI 4.0) has an egreso always "PUE"; it is settled
+  when issued, by a refund or by lowering what the customer owes.
+- FormaPago, the form that settles it: a contado invoice's credit note is paid back by the
+  withdrawals, so the method of the largest one; a crédito (PPD) invoice's lowers the balance
+  owed, "17" (Compensación); with no payment method, the customer's usual form (the invoice's).
+- UsoCFDI "G02" (devoluciones, descuentos o bonificaciones) when the receiver's régimen admits
+  it, else the invoice's (público en general keeps S01).
+
+Sealing, stamping, printing, mailing and cancelling are the CFDI engine's, as for invoices.
+"""
+
+from functools import partial
+
+from django.db import transaction
+from django.utils import timezone
+
+from cashbank.models import CashMovement
+from cfdi.description import Concept, FiscalDocument, Receiver, Related
+from cfdi.models import CfdiDocument
+from cfdi.services import cancel_cfdi, issue_cfdi, issuer_for, send_cfdi, stamp_cfdi
+from cfdi.tasks import deliver
+from erp import sat_catalogs
+from erp.errors import DomainError
+
+from ..document_models import Payment
+from ..external_models import ExternalCfdi
+from ..invoice_cfdi import invoice_cfdi
+from .models import CreditNote
+
+SOURCE_MODEL = "sales.creditnote"
+RELATION = {CreditNote.Kind.RETURN: "03", CreditNote.Kind.REBATE: "01"}
+COMPENSATION = "17"
+RETURNS_USE = "G02"
+
+
+def credit_note_cfdi(note: CreditNote) -> CfdiDocument | None:
+    """The credit note's most advanced CFDI: stamped if any, else the last sealed attempt."""
+    documents = CfdiDocument.objects.filter(source_model=SOURCE_MODEL, source_id=note.pk)
+    return (
+        documents.filter(status=CfdiDocument.Status.STAMPED).first()
+        or documents.filter(status=CfdiDocument.Status.SEALED).order_by("-pk").first()
+    )
+
+
+def invoice_uuid(note: CreditNote) -> str:
+    """The UUID the egreso relates to: the invoice's own stamped CFDI, or the one linked to it."""
+    own = invoice_cfdi(note.invoice)
+    if own is not None and own.status == CfdiDocument.Status.STAMPED and own.uuid:
+        return own.uuid
+    external = ExternalCfdi.objects.filter(invoice=note.invoice_id).values_list("uuid", flat=True).first()
+    if external:
+        return external
+    raise DomainError(
+        "factura_sin_cfdi",
+        "La factura no tiene un CFDI timbrado: la nota de crédito se relaciona con el UUID de la factura; "
+        "selle primero la factura.",
+        status=409,
+    )
+
+
+def _payment_form(note: CreditNote) -> str:
+    if note.payment == Payment.CASH:
+        largest = (
+            CashMovement.objects.filter(origin=note.origin_reference, kind=CashMovement.Kind.WITHDRAWAL)
+            .order_by("-document_amount")
+            .values_list("method", flat=True)
+            .first()
+        )
+        return largest or "01"
+    if note.payment == Payment.CREDIT:
+        return COMPENSATION
+    return note.customer.forma_pago
+
+
+def fiscal_document_for(note: CreditNote) -> FiscalDocument:
+    company = note.company
+    if note.customer.is_counter:
+        receiver = Receiver.counter(company.postal_code)
+    else:
+        uso = (
+            RETURNS_USE
+            if sat_catalogs.uso_cfdi_admits_regimen(RETURNS_USE, note.customer_regimen_fiscal)
+            else note.customer_uso_cfdi
+        )
+        receiver = Receiver(
+            rfc=note.customer_rfc,
+            name=note.customer_name,
+            postal_code=note.customer_postal_code,
+            regimen_fiscal=note.customer_regimen_fiscal,
+            uso_cfdi=uso,
+            email=note.customer.email,
+        )
+    concepts = tuple(
+        Concept(
+            product_key=line.product.sat_product_key,
+            unit_key=line.product.sat_unit_key,
+            description=line.description,
+            quantity=line.quantity,
+            unit_price=line.unit_price,
+            discount=line.discount,
+            sku=line.code,
+            unit=line.unit,
+            iva_rate=line.iva_rate,
+            ieps_rate=line.ieps_rate,
+            retained_iva_rate=line.retained_iva_rate,
+            retained_isr_rate=line.retained_isr_rate,
+        )
+        for line in note.lines.select_related("product").order_by("position")
+    )
+    return FiscalDocument(
+        issuer=issuer_for(company),
+        receiver=receiver,
+        concepts=concepts,
+        doc_type="E",
+        series=note.series,
+        folio=str(note.number),
+        issued_at=timezone.now(),
+        credit=False,  # PUE
+        payment_form=_payment_form(note),
+        currency=note.currency.code,
+        exchange_rate=None if note.currency.is_national else note.exchange_rate,
+        related=(Related(RELATION[note.kind], (invoice_uuid(note),)),),
+    )
+
+
+def can_seal(note: CreditNote) -> bool:
+    return note.status == CreditNote.Status.EMITTED
+
+
+def seal_credit_note(*, credit_note: CreditNote) -> CfdiDocument:
+    """Seal and stamp the credit note's egreso. Safe to repeat, as for invoices: a stamped CFDI is
+    returned as is, a sealed one the PAC did not stamp is sent again, never sealed twice."""
+    note = CreditNote.objects.select_related("company", "customer", "currency", "invoice").get(
+        pk=credit_note.pk
+    )
+    if not can_seal(note):
+        raise DomainError(
+            "nota_no_sellable",
+            f"La devolución o rebaja está {note.get_status_display().lower()}: solo se sella una agregada.",
+            status=409,
+        )
+    existing = credit_note_cfdi(note)
+    try:
+        if existing is not None:
+            document = stamp_cfdi(document=existing)
+        else:
+            document = issue_cfdi(
+                company=note.company,
+                document=fiscal_document_for(note),
+                source_model=SOURCE_MODEL,
+                source_id=note.pk,
+            )
+    except DomainError as error:
+        CreditNote.objects.filter(pk=note.pk).update(cfdi_error=f"{error.code}: {error.message}"[:1000])
+        raise
+    CreditNote.objects.filter(pk=note.pk).update(cfdi_error="")
+    return document
+
+
+def seal_and_deliver(*, credit_note: CreditNote) -> CfdiDocument:
+    """ "Sellar": seal and stamp now, then print and e-mail after commit."""
+    document = seal_credit_note(credit_note=credit_note)
+    if not document.pdf:
+        transaction.on_commit(partial(deliver, document.pk), robust=True)
+    return document
+
+
+def stamped_cfdi(note: CreditNote) -> CfdiDocument:
+    document = credit_note_cfdi(note)
+    if document is None or document.status != CfdiDocument.Status.STAMPED:
+        raise DomainError(
+            "nota_sin_cfdi",
+            "La devolución o rebaja no tiene un CFDI timbrado: use «Sellar» primero.",
+            status=409,
+        )
+    return document
+
+
+def send_credit_note_cfdi(*, credit_note: CreditNote, to: list[str] | None = None) -> CfdiDocument:
+    return send_cfdi(document=stamped_cfdi(credit_note), to=to or None, force=True)
+
+
+def cancel_credit_note_cfdi(
+    *, credit_note: CreditNote, motive: str, substitute_uuid: str = ""
+) -> CfdiDocument | None:
+    """The credit note's stamped egreso cancelled before SAT (None: nothing reached SAT)."""
+    document = credit_note_cfdi(credit_note)
+    if document is None or document.status != CfdiDocument.Status.STAMPED:
+        return None
+    return cancel_cfdi(document=document, motive=motive, substitute_uuid=substitute_uuid)
