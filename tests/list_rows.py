@@ -44,6 +44,8 @@ from sales.models import Customer, SalesEntity, Salesperson
 from sales.posting import Collection, post_invoice
 from sales.receivables.models import Receivable, ReceivableRecord
 from sales.receivables.services import apply_receivable_record
+from sales.returns.models import CreditNote
+from sales.returns.services import create_credit_note, post_credit_note
 from sync.models import Connection, Event, Run
 from tests.factories import (
     AccountFactory,
@@ -202,6 +204,14 @@ def _events(world: World, n: int) -> None:
         )
 
 
+def _credit_notes(world: World, n: int) -> None:
+    """Returns of whole crédito invoices, posted (receivable record, pólizas, stock entry)."""
+    for _ in range(n):
+        invoice = world.invoice(payment="credit")
+        note = create_credit_note(invoice=invoice, kind=CreditNote.Kind.RETURN, date=DAY, user=world.user)
+        post_credit_note(credit_note=note, user=world.user)
+
+
 def _users(world: World, n: int) -> None:
     for _ in range(n):
         user_with_role(world.company, Role.ACCOUNTANT, username=f"lista{world.next()}")
@@ -273,6 +283,7 @@ ROW_BUILDERS.update(
         Receivable: _times(World.invoice),
         ReceivableRecord: _receivable_records,
         XmlInvoice: _xml_invoices,
+        CreditNote: _credit_notes,
         ProductAssociation: _times(
             lambda w: ProductAssociation.objects.create(
                 company=w.company,
