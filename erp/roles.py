@@ -74,6 +74,11 @@ ROLE_TABLE[Role.ACCOUNTANT].update(
 ROLE_TABLE[Role.CASHIER].update({"cfdi.cfdidocument": "vc"})
 ROLE_TABLE[Role.INTEGRATOR].update({"cfdi.cfdidocument": "vc", "cfdi.pacaccount": "v"})
 # --- end cfdi ---
+# --- sales payments (issue 17): cobros with their payment complement; header + applications.
+ROLE_TABLE[Role.ACCOUNTANT].update({"sales.customerpayment": "vac", "sales.paymentapplication": "v"})
+ROLE_TABLE[Role.CASHIER].update({"sales.customerpayment": "vac", "sales.paymentapplication": "v"})
+ROLE_TABLE[Role.INTEGRATOR].update({"sales.customerpayment": "v", "sales.paymentapplication": "v"})
+# --- end sales payments ---
 
 _ACTIONS = {"v": "view", "a": "add", "c": "change"}
 

@@ -18,6 +18,7 @@ from inventory.api import (
 from sales.api import CustomerViewSet, SalesEntityViewSet, SalespersonViewSet
 from sales.document_api import InvoiceViewSet, OrderViewSet, QuoteViewSet, RemissionViewSet
 from sales.external_api import ExternalCfdiViewSet
+from sales.payments.api import PaymentViewSet
 from sales.receivables.api import ReceivableRecordViewSet, ReceivableViewSet
 
 # --- cfdi (issue 5) ---
@@ -51,6 +52,7 @@ router.register("cashbank/movements", CashMovementViewSet)
 router.register("inventory/stock-movements", StockMovementViewSet)
 router.register("inventory/stock-levels", StockLevelViewSet)
 router.register("sales/receivables", ReceivableViewSet)
+router.register("sales/payments", PaymentViewSet)
 router.register("sales/receivable-records", ReceivableRecordViewSet)
 # -- end ledgers --
 
