@@ -8,6 +8,7 @@ from .cancellation import cancel_invoice_and_cfdi, track_document
 from .document_models import DocumentStatus
 from .invoice_cfdi import cfdi_column
 from .models import Customer, ExternalCfdi, SalesDocument, SalesDocumentLine, SalesEntity, Salesperson
+from .payments import admin as payments_admin  # noqa: F401  (registers the payments screens)
 from .posting import post_invoice
 from .receivables import admin as receivables_admin  # noqa: F401  (registers the receivables screens)
 from .services import save_sales_entity

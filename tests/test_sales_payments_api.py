@@ -19,6 +19,7 @@ from inventory.models import Product
 from sales.models import Customer, CustomerPayment, Receivable, SalesEntity
 from tests.cfdi_verify import CFDI, verify_cfdi
 from tests.factories_ledgers import opening_stock
+from tests.test_delivery_documents import pdf_text
 
 pytestmark = pytest.mark.django_db
 P = "{http://www.sat.gob.mx/Pagos20}"
@@ -174,6 +175,9 @@ def test_a_1160_ppd_invoice_paid_in_two_parts(demo, client, django_capture_on_co
     assert len([m for m in mail.outbox if "compras@ure.example.mx" in m.to]) == 2
     pdf = client.get(f"/api/sales/payments/{first}/pdf/")
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    text = pdf_text(pdf.content)  # the payment and the invoice it settles, with its balances
+    assert "PAGO RECIBIDO" in text.upper() and "A1 " in text
+    assert "1,160.00" in text and "500.00" in text and "660.00" in text
     # The póliza de ingresos: bank against customers.
     entry = JournalEntry.objects.get(origin=f"VPAG|{first}|PACHUCA||")
     assert entry.kind == JournalEntry.Kind.INCOME
@@ -344,3 +348,25 @@ def test_missing_complements_list_with_sat_deadline(demo, client, django_capture
     assert (
         CfdiDocument.objects.filter(source_model="sales.customerpayment", source_id=payment_id).count() == 1
     )
+
+
+def test_admin_lists_payments_missing_their_complement(demo, client, django_capture_on_commit_callbacks):
+    from django.test import Client
+
+    from cfdi.models import Csd
+    from demo.services import DEMO_PASSWORD
+
+    capture = django_capture_on_commit_callbacks
+    invoice = add_invoice(client, demo, [{"product": "B", "quantity": "100"}], capture=capture)
+    stamped = pay(client, demo, "100.00", [(invoice, "100.00")], capture)
+    Csd.objects.filter(company=demo.company).update(active=False)
+    missing = pay(client, demo, "200.00", [(invoice, "200.00")], capture)
+    browser = Client()
+    assert browser.login(username="contador", password=DEMO_PASSWORD)
+    page = browser.get("/admin/sales/customerpayment/?complemento=falta")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert f"/admin/sales/customerpayment/{missing}/change/" in html
+    assert f"/admin/sales/customerpayment/{stamped}/change/" not in html
+    detail = browser.get(f"/admin/sales/customerpayment/{missing}/change/")
+    assert detail.status_code == 200 and "Aplicaciones de pago" in detail.content.decode()

@@ -27,18 +27,22 @@ class MissingComplement:
     overdue: bool
 
 
-def missing_complements(*, company, today: Date | None = None) -> list[MissingComplement]:
-    """Posted payments applied to crédito (PPD) invoices whose complement is not stamped (or
-    was cancelled), oldest deadline first."""
-    today = today or timezone.localdate()
+def without_complement(queryset):
+    """Posted payments of ``queryset`` with no stamped complement in force."""
     stamped = CfdiDocument.objects.filter(
         source_model=SOURCE_MODEL,
         source_id=OuterRef("pk"),
         status=CfdiDocument.Status.STAMPED,
     ).exclude(cancellation_status=CfdiDocument.Cancellation.ACCEPTED)
+    return queryset.filter(status=CustomerPayment.Status.POSTED).filter(~Exists(stamped))
+
+
+def missing_complements(*, company, today: Date | None = None) -> list[MissingComplement]:
+    """Posted payments applied to crédito (PPD) invoices whose complement is not stamped (or
+    was cancelled), oldest deadline first."""
+    today = today or timezone.localdate()
     payments = (
-        CustomerPayment.objects.filter(company=company, status=CustomerPayment.Status.POSTED)
-        .filter(~Exists(stamped))
+        without_complement(CustomerPayment.objects.filter(company=company))
         .select_related("customer")
         .order_by("date", "pk")
     )
