@@ -370,3 +370,28 @@ def test_admin_lists_payments_missing_their_complement(demo, client, django_capt
     assert f"/admin/sales/customerpayment/{stamped}/change/" not in html
     detail = browser.get(f"/admin/sales/customerpayment/{missing}/change/")
     assert detail.status_code == 200 and "Aplicaciones de pago" in detail.content.decode()
+
+
+def test_a_substituting_complement_carries_relation_04(demo, client, django_capture_on_commit_callbacks):
+    capture = django_capture_on_commit_callbacks
+    invoice = add_invoice(client, demo, [{"product": "B", "quantity": "100"}], capture=capture)
+    payment_id = pay(client, demo, "500.00", [(invoice, "500.00")], capture)
+    old = complement_of(payment_id)
+    with capture(execute=True):
+        response = client.post(f"/api/sales/payments/{payment_id}/substitute/")
+    assert response.status_code == 200, response.json()
+    new = (
+        CfdiDocument.objects.filter(source_model="sales.customerpayment", source_id=payment_id)
+        .exclude(pk=old.pk)
+        .get()
+    )
+    root = verified(client, payment_id)
+    assert root.get("Folio") == new.folio and new.uuid == response.json()["cfdi_uuid"]
+    related = root.find(f"{CFDI}CfdiRelacionados")
+    assert related.get("TipoRelacion") == "04"
+    assert related.find(f"{CFDI}CfdiRelacionado").get("UUID") == old.uuid
+    old.refresh_from_db()
+    assert (old.cancellation_status, old.cancellation_motive, old.substitute_uuid) == (
+        CfdiDocument.Cancellation.ACCEPTED, "01", new.uuid,
+    )  # fmt: skip
+    assert docto(root).get("NumParcialidad") == "1"  # the same installment, not a new one

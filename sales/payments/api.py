@@ -16,7 +16,7 @@ from erp.models import Company
 
 from ..document_models import SalesDocument
 from ..models import Customer, SalesEntity
-from .complement import issue_and_deliver, stamped_complement
+from .complement import issue_and_deliver, stamped_complement, substitute_complement
 from .models import CustomerPayment, PaymentApplication
 from .selectors import missing_complements
 from .services import cancel_payment, create_payment, post_payment, preview_payment
@@ -89,7 +89,7 @@ class PaymentViewSet(LedgerViewSet):
     serializer_class = PaymentSerializer
     input_serializer_class = PaymentInput
     filterset_fields = ["company", "customer", "entity", "status"]
-    change_actions = ("post", "cancel", "send", "complement")
+    change_actions = ("post", "cancel", "send", "complement", "substitute")
 
     def perform_service(self, *, company, data, user):
         return create_payment(company=company, user=user, **data)
@@ -120,6 +120,14 @@ class PaymentViewSet(LedgerViewSet):
         """Emitir (o reintentar) el complemento de pago de un pago aplicado."""
         payment = self.get_object()
         issue_and_deliver(payment=payment)
+        return Response(self.get_serializer(self._reload(payment)).data)
+
+    @extend_schema(request=None, responses={200: PaymentSerializer})
+    @action(detail=True, methods=["post"])
+    def substitute(self, request, pk=None):
+        """Sustituir el complemento: uno nuevo con relación 04 y el anterior cancelado con motivo 01."""
+        payment = self.get_object()
+        substitute_complement(payment=payment)
         return Response(self.get_serializer(self._reload(payment)).data)
 
     @extend_schema(responses={200: OpenApiTypes.BINARY})

@@ -11,7 +11,7 @@ from django.utils import timezone
 from cfdi import sat
 from cfdi.description import DocumentTax, PaidDocument, PaymentComplement, PaymentReceived, Receiver, Related
 from cfdi.models import CfdiDocument
-from cfdi.services import issue_cfdi, issuer_for, stamp_cfdi
+from cfdi.services import cancel_cfdi, issue_cfdi, issuer_for, stamp_cfdi
 from cfdi.tasks import deliver
 from erp.errors import DomainError
 
@@ -152,10 +152,14 @@ def needs_complement(payment: CustomerPayment) -> bool:
 
 
 def payment_cfdi(payment: CustomerPayment) -> CfdiDocument | None:
-    documents = CfdiDocument.objects.filter(source_model=SOURCE_MODEL, source_id=payment.pk)
+    """The payment's complement: the stamped one in force (a substitute replaces the one it
+    substitutes), else the last sealed attempt, else the last one stamped (cancelled)."""
+    documents = CfdiDocument.objects.filter(source_model=SOURCE_MODEL, source_id=payment.pk).order_by("-pk")
+    stamped = documents.filter(status=CfdiDocument.Status.STAMPED)
     return (
-        documents.filter(status=CfdiDocument.Status.STAMPED).first()
-        or documents.filter(status=CfdiDocument.Status.SEALED).order_by("-pk").first()
+        stamped.exclude(cancellation_status=CfdiDocument.Cancellation.ACCEPTED).first()
+        or documents.filter(status=CfdiDocument.Status.SEALED).first()
+        or stamped.first()
     )
 
 
@@ -205,3 +209,41 @@ def stamped_complement(payment: CustomerPayment) -> CfdiDocument:
     if document is None or document.status != CfdiDocument.Status.STAMPED:
         raise DomainError("pago_sin_cfdi", "El pago no tiene un complemento de pago timbrado.", status=409)
     return document
+
+
+def substitute_complement(*, payment: CustomerPayment) -> CfdiDocument:
+    """Replace the complement in force (e.g. after correcting the customer's fiscal data): a new
+    complement related to it with TipoRelacion 04 is stamped first, then the old one is cancelled
+    with SAT with motive 01 and the new UUID. Safe to repeat: a substitute sealed but not
+    stamped is sent again as it is."""
+    old = payment_cfdi(payment)
+    if (
+        old is None
+        or old.status != CfdiDocument.Status.STAMPED
+        or old.cancellation_status
+        not in (
+            CfdiDocument.Cancellation.NONE,
+            CfdiDocument.Cancellation.REJECTED,
+        )
+    ):
+        raise DomainError(
+            "pago_sin_cfdi",
+            "El pago no tiene un complemento de pago timbrado y vigente que sustituir.",
+            status=409,
+        )
+    pending = CfdiDocument.objects.filter(
+        source_model=SOURCE_MODEL, source_id=payment.pk, status=CfdiDocument.Status.SEALED, pk__gt=old.pk
+    ).first()
+    if pending is not None:
+        new = stamp_cfdi(document=pending)
+    else:
+        payment = CustomerPayment.objects.select_related("company", "customer", "currency").get(pk=payment.pk)
+        new = issue_cfdi(
+            company=payment.company,
+            document=complement_for(payment, substitutes=old.uuid),
+            source_model=SOURCE_MODEL,
+            source_id=payment.pk,
+        )
+    cancel_cfdi(document=old, motive=CfdiDocument.Motive.WITH_RELATION, substitute_uuid=new.uuid)
+    transaction.on_commit(partial(deliver, new.pk), robust=True)
+    return new
