@@ -23,7 +23,7 @@ from erp import sat_catalogs
 from erp.rfc import RFC_PUBLICO_GENERAL, is_generic_rfc, person_type
 
 from .description import PUBLICO_EN_GENERAL
-from .sat import CFDI_NS, timezone_of
+from .sat import CFDI_NS, PAGOS_NS, timezone_of
 
 STAMP_WINDOW = timedelta(hours=72)
 FUTURE_TOLERANCE = timedelta(minutes=5)
@@ -53,6 +53,7 @@ WITHHOLDING_MAX = {"001": Decimal("0.35"), "002": Decimal("0.16")}
 _TIPO_CAMBIO_RE = re.compile(r"^[0-9]{1,18}(\.[0-9]{1,6})?$")
 _EPSILON = Decimal("1e-12")
 _C = f"{{{CFDI_NS}}}"
+_P = f"{{{PAGOS_NS}}}"
 
 
 @dataclass(frozen=True)
@@ -121,6 +122,8 @@ class _Checker:
         self.tax_summary()
         self.receiver()
         self.stamp_window()
+        if self.kind == "P":
+            self.payment_complement()
         return self.findings
 
     # -- Comprobante ------------------------------------------------------------------------
@@ -431,6 +434,10 @@ class _Checker:
         elif rfc == RFC_PUBLICO_GENERAL and uso != "S01":
             self.add("CFDI40161", "Con el RFC genérico XAXX010101000 el uso del CFDI debe ser S01.")
 
+    # -- Pagos 2.0 --------------------------------------------------------------------------
+    def payment_complement(self):
+        _PagosChecker(self).run()
+
     # -- Fecha ------------------------------------------------------------------------------
     def stamp_window(self):
         if self.now is None:
@@ -449,6 +456,137 @@ class _Checker:
             )
         elif issued - self.now > FUTURE_TOLERANCE:
             self.add("401", "La fecha del comprobante es posterior a la fecha de timbrado.")
+
+
+class _PagosChecker:
+    """The Pagos 2.0 rules (Guía de llenado del complemento para recepción de pagos 2.0) that
+    can be checked without SAT's records: the Comprobante's fixed values, the balances, the
+    equivalences, Monto against what the documents say was paid, and the Totales arithmetic
+    (each total = Σ ImporteP·TipoCambioP or BaseP·TipoCambioP, rounded to 2 decimals, with the
+    tolerance of one cent per payment that SAT allows for the conversion)."""
+
+    def __init__(self, checker: _Checker):
+        self.c = checker
+        self.root = checker.root
+
+    def run(self):
+        root, add = self.root, self.c.add
+        if root.get("Moneda") != "XXX":
+            add("CRP103", "En un CFDI de tipo P la moneda debe ser XXX.")
+        if root.get("SubTotal") not in ("0", "0.00") or root.get("Total") not in ("0", "0.00"):
+            add("CRP102", "En un CFDI de tipo P el SubTotal y el Total deben ser 0.")
+        for attribute, code in (("FormaPago", "CRP104"), ("MetodoPago", "CRP105"), ("CondicionesDePago", "CRP106"),
+                                ("Descuento", "CRP107"), ("TipoCambio", "CRP108")):  # fmt: skip
+            if root.get(attribute) is not None:
+                add(code, f"En un CFDI de tipo P no debe registrarse el atributo {attribute}.")
+        if root.find(f"{_C}Impuestos") is not None:
+            add("CRP110", "En un CFDI de tipo P no debe registrarse el nodo Impuestos.")
+        receptor = root.find(f"{_C}Receptor")
+        if receptor is not None and receptor.get("UsoCFDI") != "CP01":
+            add("CRP112", "En un CFDI de tipo P el uso del CFDI debe ser CP01 (Pagos).")
+        pagos = root.find(f"{_C}Complemento/{_P}Pagos")
+        if pagos is None:
+            add("CRP999", "El CFDI de tipo P debe incluir el complemento de recepción de pagos 2.0.")
+            return
+        expected = defaultdict(Decimal)
+        count = 0
+        for n, pago in enumerate(pagos.iterfind(f"{_P}Pago"), start=1):
+            count += 1
+            self.pago(pago, f"Pago {n}", expected)
+        totales = pagos.find(f"{_P}Totales")
+        if totales is None:
+            return
+        tolerance = Decimal("0.01") * max(count, 1)
+        names = set(expected) | set(totales.attrib) | {"MontoTotalPagos"}
+        for name in sorted(names):
+            stated = _dec(totales.get(name))
+            should = _round(expected.get(name, Decimal(0)), 2)
+            if stated is None and expected.get(name, Decimal(0)) == 0:
+                continue
+            if stated is None or abs(stated - should) > tolerance:
+                add(
+                    "CRP301",
+                    f"Totales: {name} es {totales.get(name) or 'ausente'} y la suma convertida a MXN de los "
+                    f"pagos es {should}.",
+                )
+
+    def pago(self, pago, where, expected):
+        add = self.c.add
+        currency = pago.get("MonedaP", "")
+        places = sat_catalogs.currency_decimals(currency)
+        places = 2 if places is None else places
+        if pago.get("FormaDePagoP") == "99":
+            add("CRP201", "La forma de pago no puede ser 99 (Por definir).", where)
+        if currency == "XXX":
+            add("CRP202", "La moneda del pago no puede ser XXX.", where)
+        rate = _dec(pago.get("TipoCambioP"))
+        if currency == "MXN" and rate is not None and rate != 1:
+            add("CRP204", "Con moneda MXN el tipo de cambio del pago debe ser 1.", where)
+        if currency not in ("MXN", "") and rate is None:
+            add("CRP203", f"Falta el tipo de cambio del pago en {currency}.", where)
+        rate = rate or Decimal(1)
+        monto = _dec(pago.get("Monto")) or Decimal(0)
+        if monto <= 0:
+            add("CRP207", "El monto del pago debe ser mayor que cero.", where)
+        if _places(pago.get("Monto")) > places:
+            add("CRP208", f"El monto tiene más decimales de los que admite la moneda {currency}.", where)
+        paid = Decimal(0)
+        for m, docto in enumerate(pago.iterfind(f"{_P}DoctoRelacionado"), start=1):
+            here = f"{where}, documento {m}"
+            same = docto.get("MonedaDR") == currency
+            equivalence = _dec(docto.get("EquivalenciaDR"))
+            if same and equivalence not in (None, Decimal(1)):
+                add(
+                    "CRP238", "Con la misma moneda del pago y del documento la equivalencia debe ser 1.", here
+                )
+            if not same and equivalence is None:
+                add("CRP217", "Con monedas distintas del pago y del documento falta EquivalenciaDR.", here)
+            before, amount, after = (
+                _dec(docto.get(a)) for a in ("ImpSaldoAnt", "ImpPagado", "ImpSaldoInsoluto")
+            )
+            if before is None or amount is None or after is None:
+                continue
+            if before <= 0 or amount <= 0:
+                add("CRP221", "El saldo anterior y el importe pagado deben ser mayores que cero.", here)
+            if after != before - amount:
+                add(
+                    "CRP225",
+                    f"El saldo insoluto {after} no es saldo anterior − importe pagado ({before - amount}).",
+                    here,
+                )
+            if after < 0:
+                add("CRP226", "El saldo insoluto no puede ser negativo.", here)
+            paid += amount / (equivalence or Decimal(1))
+        if monto < _round(paid, places) - Decimal(1).scaleb(-places):
+            add(
+                "CRP206",
+                f"El monto {monto} es menor que la suma de los importes pagados ({_round(paid, places)}).",
+                where,
+            )
+        expected["MontoTotalPagos"] += monto * rate
+        impuestos = pago.find(f"{_P}ImpuestosP")
+        if impuestos is None:
+            return
+        for node in impuestos.iterfind(f"{_P}RetencionesP/{_P}RetencionP"):
+            name = {
+                "001": "TotalRetencionesISR",
+                "002": "TotalRetencionesIVA",
+                "003": "TotalRetencionesIEPS",
+            }.get(node.get("ImpuestoP"))
+            if name:
+                expected[name] += (_dec(node.get("ImporteP")) or 0) * rate
+        for node in impuestos.iterfind(f"{_P}TrasladosP/{_P}TrasladoP"):
+            if node.get("ImpuestoP") != "002":
+                continue
+            if node.get("TipoFactorP") == "Exento":
+                expected["TotalTrasladosBaseIVAExento"] += (_dec(node.get("BaseP")) or 0) * rate
+                continue
+            suffix = {Decimal("0.16"): "IVA16", Decimal("0.08"): "IVA8", Decimal(0): "IVA0"}.get(
+                _dec(node.get("TasaOCuotaP"))
+            )
+            if suffix:
+                expected[f"TotalTrasladosBase{suffix}"] += (_dec(node.get("BaseP")) or 0) * rate
+                expected[f"TotalTrasladosImpuesto{suffix}"] += (_dec(node.get("ImporteP")) or 0) * rate
 
 
 def check(root, *, now: datetime | None = None, reference_rate: Decimal | None = None) -> list[Finding]:

@@ -124,3 +124,86 @@ class FiscalDocument:
     @property
     def forma_pago(self) -> str:
         return "99" if self.credit else self.payment_form
+
+
+# -- Payment complement (CFDI type P, Pagos 2.0) -----------------------------------------------
+
+
+@dataclass(frozen=True)
+class DocumentTax:
+    """One tax of a related invoice as the invoice states it (whole document, not the paid part):
+    its Traslado or Retención summary line. ``rate`` is the TasaOCuota (0.160000), None when
+    exempt."""
+
+    tax: str  # c_Impuesto: 001 ISR, 002 IVA, 003 IEPS
+    base: Decimal
+    amount: Decimal | None
+    factor: str = "Tasa"  # c_TipoFactor: Tasa, Cuota, Exento
+    rate: Decimal | None = None
+    withheld: bool = False
+
+
+@dataclass(frozen=True)
+class PaidDocument:
+    """A DoctoRelacionado: the invoice a payment settles, in the invoice's currency.
+
+    ``equivalence`` is EquivalenciaDR: units of the invoice's currency per unit of the payment's
+    (1 when both are the same; the exchange rate when a USD payment settles an MXN invoice).
+    ``total`` and ``taxes`` are the invoice's own, so the engine can compute the paid part of
+    each tax (ImporteDR, BaseDR) in proportion, rounded so that all installments add up to the
+    invoice's taxes exactly."""
+
+    uuid: str
+    currency: str
+    installment: int  # NumParcialidad, counted per invoice
+    previous_balance: Decimal  # ImpSaldoAnt
+    amount_paid: Decimal  # ImpPagado
+    total: Decimal  # the invoice's Total
+    taxes: tuple[DocumentTax, ...] = ()
+    series: str = ""
+    folio: str = ""
+    equivalence: Decimal = Decimal(1)
+
+    @property
+    def remaining_balance(self) -> Decimal:  # ImpSaldoInsoluto
+        return self.previous_balance - self.amount_paid
+
+
+@dataclass(frozen=True)
+class PaymentReceived:
+    """A Pago: money received on ``paid_at`` and the invoices it settles."""
+
+    paid_at: datetime  # aware
+    payment_form: str  # c_FormaPago (FormaDePagoP), never 99
+    currency: str  # MonedaP
+    amount: Decimal  # Monto, in MonedaP
+    documents: tuple[PaidDocument, ...]
+    exchange_rate: Decimal | None = None  # TipoCambioP: pesos per unit of MonedaP (1 for MXN)
+    operation_number: str = ""  # NumOperacion
+    payer_bank_rfc: str = ""  # RfcEmisorCtaOrd
+    payer_bank_name: str = ""  # NomBancoOrdExt (foreign banks)
+    payer_account: str = ""  # CtaOrdenante
+    beneficiary_bank_rfc: str = ""  # RfcEmisorCtaBen
+    beneficiary_account: str = ""  # CtaBeneficiario
+
+
+@dataclass(frozen=True)
+class PaymentComplement:
+    """A CFDI of type P: the receiver (uso CP01 is set by the engine), the payments it records,
+    and an optional relation 04 to the complement it substitutes."""
+
+    issuer: Issuer
+    receiver: Receiver
+    payments: tuple[PaymentReceived, ...]
+    series: str = ""
+    folio: str = ""
+    issued_at: datetime | None = None
+    place_of_issue: str = ""
+    related: tuple[Related, ...] = field(default=())
+    doc_type: str = "P"
+    currency: str = "XXX"
+    exchange_rate: Decimal | None = None
+
+    @property
+    def lugar_expedicion(self) -> str:
+        return self.place_of_issue or self.issuer.postal_code

@@ -45,6 +45,7 @@ class CfdiDocument(CompanyOwned):
     class Kind(models.TextChoices):
         INGRESO = "I", _("Ingreso")
         EGRESO = "E", _("Egreso")
+        PAGO = "P", _("Pago")
 
     class Status(models.TextChoices):
         SEALED = "sealed", _("Sellado, sin timbrar")

@@ -102,6 +102,40 @@ def _taxes(node) -> list[dict]:
     return rows
 
 
+_P = f"{{{sat.PAGOS_NS}}}"
+
+
+def _payments(root) -> list[dict]:
+    """The Pagos 2.0 complement as printed: each payment and the invoices it settles."""
+    payments = []
+    for pago in root.iterfind(f"{C}Complemento/{_P}Pagos/{_P}Pago"):
+        forma = pago.get("FormaDePagoP", "")
+        payments.append(
+            {
+                "fecha": pago.get("FechaPago"),
+                "forma": _named(forma, sat_catalogs.forma_pago_name(forma)),
+                "currency": pago.get("MonedaP"),
+                "exchange_rate": pago.get("TipoCambioP", ""),
+                "amount": _money(pago.get("Monto")),
+                "operation": pago.get("NumOperacion", ""),
+                "documents": [
+                    {
+                        "uuid": d.get("IdDocumento"),
+                        "number": f"{d.get('Serie', '')}{d.get('Folio', '')}",
+                        "currency": d.get("MonedaDR"),
+                        "equivalence": d.get("EquivalenciaDR", ""),
+                        "installment": d.get("NumParcialidad"),
+                        "previous": _money(d.get("ImpSaldoAnt")),
+                        "paid": _money(d.get("ImpPagado")),
+                        "remaining": _money(d.get("ImpSaldoInsoluto")),
+                    }
+                    for d in pago.iterfind(f"{_P}DoctoRelacionado")
+                ],
+            }
+        )
+    return payments
+
+
 def context_for(
     xml: bytes, *, logo: bytes | None = None, logo_name: str = "", cancelled: bool = False
 ) -> dict:
@@ -180,6 +214,7 @@ def context_for(
             "uso": _named(receptor.get("UsoCFDI"), sat_catalogs.uso_cfdi_name(receptor.get("UsoCFDI"))),
         },
         "concepts": concepts,
+        "payments": _payments(root),
         "subtotal": _money(root.get("SubTotal")),
         "discount": _money(root.get("Descuento")),
         "tax_summary": summary,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import os
 import re
+from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
 
@@ -23,7 +24,8 @@ from erp.errors import DomainError
 from erp.sat_catalogs import currency_decimals
 from erp.taxes import CUOTA, DocumentTotals, Party, compute_document, fiscal_refusal
 
-from .description import FiscalDocument, GlobalInfo
+from .description import FiscalDocument, GlobalInfo, PaymentComplement
+from .payments import build_payment_comprobante
 
 CFDI_NS = "http://www.sat.gob.mx/cfd/4"
 TFD_NS = "http://www.sat.gob.mx/TimbreFiscalDigital"
@@ -32,6 +34,8 @@ NS = {"cfdi": CFDI_NS, "tfd": TFD_NS}
 _SAT = "www.sat.gob.mx/sitio_internet/cfd"
 CFDI_XSD = f"{_SAT}/4/cfdv40.xsd"
 TFD_XSD = f"{_SAT}/TimbreFiscalDigital/TimbreFiscalDigitalv11.xsd"
+PAGOS_NS = "http://www.sat.gob.mx/Pagos20"
+PAGOS_XSD = f"{_SAT}/Pagos/Pagos20.xsd"
 CFDI_XSLT = f"{_SAT}/4/cadenaoriginal_4_0/cadenaoriginal_4_0.xslt"
 TFD_XSLT = f"{_SAT}/TimbreFiscalDigital/cadenaoriginal_TFD_1_1.xslt"
 CATALOGS_XSD = f"{_SAT}/catalogos/catCFDI.xsd"
@@ -57,7 +61,7 @@ def _compile(parser=None) -> etree.XMLSchema:
         parser,
         base_url=schema_path("wrapper.xsd"),
     )
-    for namespace, location in ((CFDI_NS, CFDI_XSD), (TFD_NS, TFD_XSD)):
+    for namespace, location in ((CFDI_NS, CFDI_XSD), (TFD_NS, TFD_XSD), (PAGOS_NS, PAGOS_XSD)):
         etree.SubElement(wrapper, f"{_XS}import", namespace=namespace, schemaLocation=location)
     return etree.XMLSchema(wrapper)
 
@@ -279,8 +283,30 @@ def validate_description(document: FiscalDocument) -> None:
             raise DomainError("cfdi_impuestos_improcedentes", f"Concepto {n}: {refusal}")
 
 
-def build_comprobante(document: FiscalDocument) -> tuple[cfdi40.Comprobante, DocumentTotals]:
+@dataclass(frozen=True)
+class PaymentTotals:
+    """A payment complement's Comprobante amounts: SubTotal and Total are 0 (Moneda XXX)."""
+
+    importe: Decimal = Decimal(0)
+    discount: Decimal = Decimal(0)
+    total_transferred: Decimal | None = None
+    total_withheld: Decimal | None = None
+    total: Decimal = Decimal(0)
+
+
+def build_comprobante(
+    document: FiscalDocument | PaymentComplement,
+) -> tuple[cfdi40.Comprobante, DocumentTotals]:
     """The unsealed Comprobante and the totals it was built from."""
+    if isinstance(document, PaymentComplement):
+        tz = timezone_of(document.lugar_expedicion)
+
+        def local_time(moment):
+            from django.utils import timezone
+
+            return (moment or timezone.now()).astimezone(tz).replace(tzinfo=None, microsecond=0)
+
+        return build_payment_comprobante(document, local_time), PaymentTotals()
     validate_description(document)
     places = currency_places(document.currency)
     totals = compute_totals(document)

@@ -22,7 +22,7 @@ from erp.models import Company, ExchangeRate
 
 from . import checker, pdf, sat
 from .certificates import forget_signers, inspect_csd, signer_for
-from .description import FiscalDocument, Issuer
+from .description import FiscalDocument, Issuer, PaymentComplement
 from .mail import cfdi_message, split_addresses
 from .models import CfdiDocument, CfdiSettings, Csd
 from .pac import (
@@ -154,7 +154,11 @@ def refuse_what_sat_would(*, company: Company, document: FiscalDocument) -> None
 
 
 def seal_cfdi(
-    *, company: Company, document: FiscalDocument, source_model: str = "", source_id: int | None = None
+    *,
+    company: Company,
+    document: FiscalDocument | PaymentComplement,
+    source_model: str = "",
+    source_id: int | None = None,
 ) -> CfdiDocument:
     """Build, check and seal a CFDI and store it as SEALED (not yet stamped).
 
@@ -164,8 +168,10 @@ def seal_cfdi(
     if document.issuer.rfc != company.rfc:
         raise DomainError("cfdi_emisor_distinto", "El emisor del comprobante no es la empresa.")
     if document.doc_type not in CfdiDocument.Kind.values:
-        raise DomainError("cfdi_tipo_invalido", "El tipo de comprobante debe ser I (ingreso) o E (egreso).")
-    if not document.concepts:
+        raise DomainError(
+            "cfdi_tipo_invalido", "El tipo de comprobante debe ser I (ingreso), E (egreso) o P (pago)."
+        )
+    if document.doc_type != CfdiDocument.Kind.PAGO and not document.concepts:
         raise DomainError("cfdi_sin_conceptos", "El comprobante debe tener al menos un concepto.")
     csd = active_csd(company)
     comprobante, totals = sat.build_comprobante(document)

@@ -87,6 +87,11 @@ ROLE_TABLE[Role.ACCOUNTANT].update({"sync.connection": "vacr", "sync.run": "v", 
 ROLE_TABLE[Role.INTEGRATOR].update({"sync.connection": "vacr", "sync.run": "v", "sync.event": "v"})
 ROLE_TABLE[Role.OPS].update({"sync.connection": "vr", "sync.run": "v", "sync.event": "v"})
 # --- end sync ---
+# --- sales payments (issue 17): cobros with their payment complement; header + applications.
+ROLE_TABLE[Role.ACCOUNTANT].update({"sales.customerpayment": "vac", "sales.paymentapplication": "v"})
+ROLE_TABLE[Role.CASHIER].update({"sales.customerpayment": "vac", "sales.paymentapplication": "v"})
+ROLE_TABLE[Role.INTEGRATOR].update({"sales.customerpayment": "v", "sales.paymentapplication": "v"})
+# --- end sales payments ---
 
 # --- returns and rebates (issue 16): credit notes are sales documents; ops only read them.
 for _role, _actions in (

@@ -14,6 +14,7 @@ from .document_models import DocumentStatus
 from .integrity import verify_books
 from .invoice_cfdi import cfdi_column
 from .models import Customer, ExternalCfdi, SalesDocument, SalesDocumentLine, SalesEntity, Salesperson
+from .payments import admin as payments_admin  # noqa: F401  (registers the payments screens)
 from .posting import post_invoice
 from .receivables import admin as receivables_admin  # noqa: F401  (registers the receivables screens)
 from .returns import admin as returns_admin  # noqa: F401  (registers "Devoluciones sobre ventas")

@@ -354,3 +354,4 @@ __all__ = [
     "SalesEntity",
     "Salesperson",
 ]
+from .payments.models import CustomerPayment, PaymentApplication  # noqa: E402, F401

@@ -20,7 +20,8 @@ def _schema():
         '<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema">'
         '<xs:import namespace="http://www.sat.gob.mx/cfd/4" schemaLocation="4/cfdv40.xsd"/>'
         '<xs:import namespace="http://www.sat.gob.mx/TimbreFiscalDigital" '
-        'schemaLocation="TimbreFiscalDigital/TimbreFiscalDigitalv11.xsd"/></xs:schema>',
+        'schemaLocation="TimbreFiscalDigital/TimbreFiscalDigitalv11.xsd"/>'
+        '<xs:import namespace="http://www.sat.gob.mx/Pagos20" schemaLocation="Pagos/Pagos20.xsd"/></xs:schema>',
         base_url=os.path.join(_SAT, "verify.xsd"),
     )
     return etree.XMLSchema(wrapper)

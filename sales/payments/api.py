@@ -1,0 +1,175 @@
+"""REST endpoints of customer payments: create, preview, post, cancel, XML, PDF, send, and the
+list of payments whose complement is still missing."""
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from cashbank.models import CashBankAccount
+from cfdi.api import SendSerializer, pdf_response, xml_response
+from cfdi.models import CfdiDocument
+from cfdi.services import send_cfdi
+from erp.api_actions import LedgerViewSet
+from erp.models import Company
+
+from ..document_models import SalesDocument
+from ..models import Customer, SalesEntity
+from .complement import issue_and_deliver, stamped_complement, substitute_complement
+from .models import CustomerPayment, PaymentApplication
+from .selectors import missing_complements
+from .services import cancel_payment, create_payment, post_payment, preview_payment
+
+
+class ApplicationSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = PaymentApplication
+        fields = ["id", "invoice", "amount", "installment", "previous_balance", "receivable_record"]
+        read_only_fields = fields
+
+
+class PaymentSerializer(serializers.ModelSerializer):
+    applications = ApplicationSerializer(many=True, read_only=True)
+    currency_code = serializers.CharField(source="currency.code", read_only=True)
+    cfdi_uuid = serializers.SerializerMethodField()
+
+    class Meta:
+        model = CustomerPayment
+        fields = [
+            "id", "company", "entity", "customer", "date", "account", "currency", "currency_code",
+            "exchange_rate", "amount", "payment_form", "operation_number", "payer_bank_code", "payer_bank_rfc",
+            "payer_bank_name", "payer_account", "beneficiary_account", "status", "cash_movement",
+            "cfdi_error", "cfdi_uuid", "created_at", "posted_at", "cancelled_at", "applications",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+    def get_cfdi_uuid(self, payment) -> str | None:
+        return (
+            CfdiDocument.objects.filter(
+                source_model="sales.customerpayment", source_id=payment.pk, status=CfdiDocument.Status.STAMPED
+            )
+            .values_list("uuid", flat=True)
+            .first()
+        )
+
+
+class ApplicationInput(serializers.Serializer):
+    invoice = serializers.PrimaryKeyRelatedField(queryset=SalesDocument.objects.all())
+    amount = serializers.DecimalField(max_digits=18, decimal_places=2)
+
+
+class PaymentInput(serializers.Serializer):
+    company = serializers.PrimaryKeyRelatedField(queryset=Company.objects.all())
+    entity = serializers.PrimaryKeyRelatedField(queryset=SalesEntity.objects.all())
+    customer = serializers.PrimaryKeyRelatedField(queryset=Customer.objects.all())
+    date = serializers.DateField()
+    account = serializers.PrimaryKeyRelatedField(queryset=CashBankAccount.objects.all())
+    amount = serializers.DecimalField(max_digits=18, decimal_places=2)
+    payment_form = serializers.CharField(max_length=2)
+    exchange_rate = serializers.DecimalField(max_digits=18, decimal_places=6, required=False, default=1)
+    operation_number = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    payer_bank_code = serializers.CharField(max_length=3, required=False, allow_blank=True, default="")
+    payer_bank_rfc = serializers.CharField(max_length=13, required=False, allow_blank=True, default="")
+    payer_bank_name = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
+    payer_account = serializers.CharField(max_length=50, required=False, allow_blank=True, default="")
+    beneficiary_account = serializers.CharField(max_length=50, required=False, allow_blank=True, default="")
+    applications = ApplicationInput(many=True)
+
+
+class CancelInput(serializers.Serializer):
+    motive = serializers.ChoiceField(choices=CfdiDocument.Motive.choices, required=False, default="02")
+    substitute_uuid = serializers.CharField(max_length=36, required=False, allow_blank=True, default="")
+
+
+class PaymentViewSet(LedgerViewSet):
+    """Pagos de clientes (cobranza) con su complemento de pago (CFDI tipo P, Pagos 2.0)."""
+
+    queryset = CustomerPayment.objects.select_related("currency", "customer").prefetch_related("applications")
+    serializer_class = PaymentSerializer
+    input_serializer_class = PaymentInput
+    filterset_fields = ["company", "customer", "entity", "status"]
+    change_actions = ("post", "cancel", "send", "complement", "substitute")
+
+    def perform_service(self, *, company, data, user):
+        return create_payment(company=company, user=user, **data)
+
+    @extend_schema(request=None, responses={200: OpenApiTypes.OBJECT})
+    @action(detail=True, methods=["post"])
+    def preview(self, request, pk=None):
+        """Vista previa: parcialidades, saldos, impuestos proporcionales y Totales del complemento."""
+        return Response(preview_payment(payment=self.get_object()))
+
+    @extend_schema(request=None, responses={200: PaymentSerializer})
+    @action(detail=True, methods=["post"])
+    def post(self, request, pk=None):
+        """Aplicar el pago: depósito, registros de cuentas por cobrar, póliza y complemento."""
+        return self.run_action(post_payment, "payment")
+
+    @extend_schema(request=CancelInput, responses={200: PaymentSerializer})
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        """Cancelar el pago: primero su complemento ante el SAT, luego los registros."""
+        payload = CancelInput(data=request.data)
+        payload.is_valid(raise_exception=True)
+        return self.run_action(cancel_payment, "payment", **payload.validated_data)
+
+    @extend_schema(request=None, responses={200: PaymentSerializer})
+    @action(detail=True, methods=["post"])
+    def complement(self, request, pk=None):
+        """Emitir (o reintentar) el complemento de pago de un pago aplicado."""
+        payment = self.get_object()
+        issue_and_deliver(payment=payment)
+        return Response(self.get_serializer(self._reload(payment)).data)
+
+    @extend_schema(request=None, responses={200: PaymentSerializer})
+    @action(detail=True, methods=["post"])
+    def substitute(self, request, pk=None):
+        """Sustituir el complemento: uno nuevo con relación 04 y el anterior cancelado con motivo 01."""
+        payment = self.get_object()
+        substitute_complement(payment=payment)
+        return Response(self.get_serializer(self._reload(payment)).data)
+
+    @extend_schema(responses={200: OpenApiTypes.BINARY})
+    @action(detail=True, methods=["get"])
+    def xml(self, request, pk=None):
+        """Archivo XML del complemento de pago tal como fue timbrado."""
+        return xml_response(stamped_complement(self.get_object()))
+
+    @extend_schema(responses={200: OpenApiTypes.BINARY})
+    @action(detail=True, methods=["get"])
+    def pdf(self, request, pk=None):
+        """Archivo PDF del complemento de pago."""
+        return pdf_response(stamped_complement(self.get_object()))
+
+    @extend_schema(request=SendSerializer, responses={200: PaymentSerializer})
+    @action(detail=True, methods=["post"])
+    def send(self, request, pk=None):
+        """Enviar el XML y el PDF del complemento al correo del cliente (o a los indicados)."""
+        payment = self.get_object()
+        payload = SendSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        send_cfdi(
+            document=stamped_complement(payment), to=payload.validated_data.get("to") or None, force=True
+        )
+        return Response(self.get_serializer(self._reload(payment)).data)
+
+    @extend_schema(responses={200: OpenApiTypes.OBJECT})
+    @action(detail=False, methods=["get"])
+    def missing(self, request):
+        """Pagos aplicados a facturas PPD cuyo complemento falta, con la fecha límite del SAT."""
+        company = self.company_param()
+        return Response(
+            [
+                {
+                    "payment": row.payment.pk,
+                    "customer": row.payment.customer.name,
+                    "date": row.payment.date,
+                    "amount": str(row.payment.amount),
+                    "deadline": row.deadline,
+                    "overdue": row.overdue,
+                    "error": row.payment.cfdi_error,
+                }
+                for row in missing_complements(company=company)
+            ]
+        )
