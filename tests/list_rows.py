@@ -41,6 +41,8 @@ from sales.external_cfdi import load_external_cfdi
 from sales.external_models import ExternalCfdi
 from sales.invoice_cfdi import seal_invoice
 from sales.models import Customer, SalesEntity, Salesperson
+from sales.payments.models import CustomerPayment
+from sales.payments.services import create_payment, post_payment
 from sales.posting import Collection, post_invoice
 from sales.receivables.models import Receivable, ReceivableRecord
 from sales.receivables.services import apply_receivable_record
@@ -212,6 +214,24 @@ def _credit_notes(world: World, n: int) -> None:
         post_credit_note(credit_note=note, user=world.user)
 
 
+def _payments(world: World, n: int) -> None:
+    """Cash payments of whole crédito invoices, posted (deposit, receivable record, póliza)."""
+    for _ in range(n):
+        invoice = world.invoice(payment="credit")
+        payment = create_payment(
+            company=world.company,
+            entity=world.entity,
+            customer=world.customer,
+            date=DAY,
+            account=world.cash,
+            amount=invoice.total,
+            payment_form="01",
+            applications=[{"invoice": invoice, "amount": invoice.total}],
+            user=world.user,
+        )
+        post_payment(payment=payment, user=world.user)
+
+
 def _users(world: World, n: int) -> None:
     for _ in range(n):
         user_with_role(world.company, Role.ACCOUNTANT, username=f"lista{world.next()}")
@@ -284,6 +304,7 @@ ROW_BUILDERS.update(
         ReceivableRecord: _receivable_records,
         XmlInvoice: _xml_invoices,
         CreditNote: _credit_notes,
+        CustomerPayment: _payments,
         ProductAssociation: _times(
             lambda w: ProductAssociation.objects.create(
                 company=w.company,
