@@ -86,11 +86,13 @@ class RunAdmin(ReadOnlyAdmin):
     list_display = ["id", "connection", "trigger", "status", "result", "started_at", "finished_at",
                     "created", "updated", "deactivated", "unchanged", "failed"]  # fmt: skip
     list_filter = ["result", "trigger", "connection"]
+    list_select_related = ["connection"]
 
 
 @admin.register(Event)
 class EventAdmin(ReadOnlyAdmin):
     list_display = ["at", "level", "connection", "run", "record_key", "message"]
     list_filter = ["level", "connection"]
+    list_select_related = ["connection", "run__connection"]
     search_fields = ["message", "record_key"]
     date_hierarchy = "at"

@@ -47,7 +47,7 @@ class CustomerPaymentAdmin(LedgerAdmin):
     list_filter = ["company", "status", "currency", MissingComplementFilter]
     search_fields = ["customer__name", "customer__rfc", "operation_number"]
     date_hierarchy = "date"
-    list_select_related = ["customer", "account", "currency"]
+    list_select_related = ["customer", "account__currency", "currency"]
     inlines = [PaymentApplicationInline]
     actions = ["post_payments", "cancel_payments"]
 

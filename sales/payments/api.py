@@ -1,6 +1,7 @@
 """REST endpoints of customer payments: create, preview, post, cancel, XML, PDF, send, and the
 list of payments whose complement is still missing."""
 
+from django.db.models import OuterRef, Subquery
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
@@ -45,13 +46,15 @@ class PaymentSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_cfdi_uuid(self, payment) -> str | None:
-        return (
-            CfdiDocument.objects.filter(
-                source_model="sales.customerpayment", source_id=payment.pk, status=CfdiDocument.Status.STAMPED
-            )
-            .values_list("uuid", flat=True)
-            .first()
-        )
+        if hasattr(payment, "stamped_uuid"):  # annotated by the viewset's queryset: lists stay flat
+            return payment.stamped_uuid
+        return _stamped_uuids(payment.pk).first()
+
+
+def _stamped_uuids(payment_id):
+    return CfdiDocument.objects.filter(
+        source_model="sales.customerpayment", source_id=payment_id, status=CfdiDocument.Status.STAMPED
+    ).values_list("uuid", flat=True)
 
 
 class ApplicationInput(serializers.Serializer):
@@ -85,7 +88,11 @@ class CancelInput(serializers.Serializer):
 class PaymentViewSet(LedgerViewSet):
     """Pagos de clientes (cobranza) con su complemento de pago (CFDI tipo P, Pagos 2.0)."""
 
-    queryset = CustomerPayment.objects.select_related("currency", "customer").prefetch_related("applications")
+    queryset = (
+        CustomerPayment.objects.select_related("currency", "customer")
+        .prefetch_related("applications")
+        .annotate(stamped_uuid=Subquery(_stamped_uuids(OuterRef("pk"))[:1]))
+    )
     serializer_class = PaymentSerializer
     input_serializer_class = PaymentInput
     filterset_fields = ["company", "customer", "entity", "status"]
