@@ -33,12 +33,18 @@ class LedgerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     action_permissions: dict[str, str] = {}  # action name -> "app.perm_model", when not change
     input_serializer_class: type[serializers.Serializer] | None = None
 
+    actions_with_body: tuple[str, ...] = ()  # change actions that document their own request body
+
     def __init_subclass__(cls, **kwargs):
         """Document the request body each ledger takes (issue 21: clients and fuzzers build bodies
         from the schema): ``create`` reads ``input_serializer_class`` and answers the row; the state
         actions take no body. A ledger without an input serializer is not created here."""
         super().__init_subclass__(**kwargs)
-        overrides = {name: extend_schema(request=None) for name in cls.change_actions if hasattr(cls, name)}
+        overrides = {
+            name: extend_schema(request=None)
+            for name in cls.change_actions
+            if hasattr(cls, name) and name not in cls.actions_with_body
+        }
         if cls.input_serializer_class is not None:
             overrides["create"] = extend_schema(
                 request=cls.input_serializer_class, responses={201: cls.serializer_class}

@@ -42,10 +42,16 @@ def company_can_seal(company) -> bool:
 
 def check_invoice_for_sat(*, invoice: SalesDocument, payment_form: str | None = None) -> None:
     """The CFDI this invoice would get, checked against every SAT rule the engine knows before the
-    invoice is numbered and posted (``payment_form``: the collections' form, not written yet)."""
-    refuse_what_sat_would(
-        company=invoice.company, document=fiscal_document_for(invoice, payment_form=payment_form)
-    )
+    invoice is numbered and posted (``payment_form``: the collections' form, not written yet).
+    Data the builder cannot carry (text stored before it was checked, say) is refused the same way:
+    nothing is posted that could not get its CFDI."""
+    try:
+        document = fiscal_document_for(invoice, payment_form=payment_form)
+        refuse_what_sat_would(company=invoice.company, document=document)
+    except ValueError as error:
+        raise DomainError(
+            "cfdi_no_generado", f"No se pudo generar el CFDI: {str(error)[:300]}. Corrija los datos."
+        ) from error
 
 
 def invoice_cfdi(invoice: SalesDocument) -> CfdiDocument | None:

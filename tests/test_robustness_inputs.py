@@ -245,23 +245,27 @@ def test_finite_json_numbers_are_still_read(demo, client):
 # -- Work that follows a commit never turns the committed posting into an error -----------------
 
 
-def test_text_sealing_cannot_carry_is_recorded_and_sellar_answers_409(
-    demo, client, django_capture_on_commit_callbacks
-):
+def test_text_sealing_cannot_carry_is_refused_at_posting_or_recorded_and_sellar_answers_409(demo, client):
+    # Stored before the check, it is refused at posting (issue 11's pre-check): nothing numbered.
     invoice = client.post("/api/sales/invoices/", body(demo), format="json").json()
-    SalesDocument.objects.filter(pk=invoice["id"]).update(
-        customer_name="ACME\x01 SA"
-    )  # stored before the check
-    with django_capture_on_commit_callbacks(execute=True):
-        posted = client.post(f"/api/sales/invoices/{invoice['id']}/post/", {}, format="json")
-    assert posted.status_code == 200, posted.content
-    document = client.get(f"/api/sales/invoices/{invoice['id']}/").json()
-    assert (document["number"], document["cfdi"]) == (1, "---")
-    assert document["cfdi_error"].startswith("cfdi_no_generado")
+    SalesDocument.objects.filter(pk=invoice["id"]).update(customer_name="ACME\x01 SA")
+    refused = assert_refused(
+        client.post(f"/api/sales/invoices/{invoice['id']}/post/", {}, format="json"), 400
+    )
+    assert refused["code"] == "cfdi_no_generado"
+    assert SalesDocument.objects.get(pk=invoice["id"]).number is None
 
+    # Changed after posting (its seal still queued), «Sellar» records it and answers 409.
+    SalesDocument.objects.filter(pk=invoice["id"]).update(customer_name="ACME SA")
+    posted = client.post(f"/api/sales/invoices/{invoice['id']}/post/", {}, format="json")
+    assert posted.status_code == 200, posted.content
+    SalesDocument.objects.filter(pk=invoice["id"]).update(customer_name="ACME\x01 SA")
     retried = client.post(f"/api/sales/invoices/{invoice['id']}/seal/")
     payload = assert_refused(retried, 409)
     assert payload["code"] == "cfdi_no_generado" and "Sellar" in payload["message"]
+    document = client.get(f"/api/sales/invoices/{invoice['id']}/").json()
+    assert (document["number"], document["cfdi"]) == (1, "---")
+    assert document["cfdi_error"].startswith("cfdi_no_generado")
 
     SalesDocument.objects.filter(pk=invoice["id"]).update(customer_name="ACME SA")
     sealed = client.post(f"/api/sales/invoices/{invoice['id']}/seal/")

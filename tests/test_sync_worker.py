@@ -20,7 +20,7 @@ from tests.test_delivery_worker import redis_broker  # noqa: F401 - the broker f
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.worker]
 
-RFCS = ["IIA040805DZ4", "CACX7605101P8", "MAL840526KN5", "URE180429TM6", "FUNK671228PH6", "AAA010101AAA"]
+RFCS = ["IIA040805DZ4", "CACX7605101P8", "MAL840526KN3", "URE180429TM6", "FUNK671228PH6", "AAA010101AA1"]
 
 
 @pytest.fixture

@@ -94,6 +94,7 @@ class PaymentViewSet(LedgerViewSet):
         .annotate(stamped_uuid=Subquery(_stamped_uuids(OuterRef("pk"))[:1]))
     )
     serializer_class = PaymentSerializer
+    actions_with_body = ("send",)
     input_serializer_class = PaymentInput
     filterset_fields = ["company", "customer", "entity", "status"]
     change_actions = ("post", "cancel", "send", "complement", "substitute")

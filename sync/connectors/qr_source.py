@@ -28,7 +28,7 @@ DEMO_RECEIVERS = [
      "uso_cfdi": "G01", "forma_pago": "99"},
     {"rfc_receptor": "FUNK671228PH6", "razon_social": "KARLA FUENTE NOLASCO", "regimen_fiscal": "605",
      "correo": "", "codigo_postal": "01160", "uso_cfdi": "S01", "forma_pago": "01"},
-    {"rfc_receptor": "MAL840526KN5", "razon_social": "MAQUINADOS DEL ALTIPLANO", "regimen_fiscal": "601",
+    {"rfc_receptor": "MAL840526KN3", "razon_social": "MAQUINADOS DEL ALTIPLANO", "regimen_fiscal": "601",
      "correo": "pagos@altiplano.example.mx", "codigo_postal": "00001", "uso_cfdi": "G03", "forma_pago": "02"},
 ]  # fmt: skip
 
