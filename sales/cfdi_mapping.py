@@ -13,7 +13,7 @@ from cfdi.sat import CFDI_NS, parse
 from cfdi.services import issuer_for
 from erp.errors import DomainError
 
-from .document_models import DocumentStatus, Payment, SalesDocument
+from .document_models import DocumentStatus, Payment, SalesDocument, line_tax_fields
 
 SOURCE_MODEL = "sales.salesdocument"
 SUBSTITUTION = "04"  # c_TipoRelacion: sustitución de los CFDI previos (cancellation motive 01)
@@ -93,45 +93,50 @@ def substitute_uuid_for(*, invoice: SalesDocument, motive: str, given: str = "")
     return given
 
 
+def receiver_for(document, *, place_of_issue: str, uso_cfdi: str = "") -> Receiver:
+    """The CFDI's Receptor from the customer data a sales document copied (an invoice or a credit
+    note): the counter customer is PUBLICO EN GENERAL at the place of issue."""
+    if document.customer.is_counter:
+        return Receiver.counter(place_of_issue)
+    return Receiver(
+        rfc=document.customer_rfc,
+        name=document.customer_name,
+        postal_code=document.customer_postal_code,
+        regimen_fiscal=document.customer_regimen_fiscal,
+        uso_cfdi=uso_cfdi or document.customer_uso_cfdi,
+        email=document.customer.email,
+    )
+
+
+def concept_for(line) -> Concept:
+    """One CFDI concept from an invoice line or a credit-note line, with all its tax fields."""
+    return Concept(
+        product_key=line.product.sat_product_key,
+        unit_key=line.product.sat_unit_key,
+        description=line.description,
+        quantity=line.quantity,
+        unit_price=line.unit_price,
+        discount=line.discount,
+        sku=line.code,
+        unit=line.unit,
+        **line_tax_fields(line),
+    )
+
+
+def concepts_for(lines) -> tuple[Concept, ...]:
+    """The concepts of a document's lines (its ``lines`` manager), in order."""
+    return tuple(concept_for(line) for line in lines.select_related("product").order_by("position"))
+
+
 def fiscal_document_for(invoice: SalesDocument, *, payment_form: str | None = None) -> FiscalDocument:
     """The invoice's fiscal description. ``payment_form`` stands in for the collections' form
     when they are not written yet (the SAT rules checked while posting)."""
     company = invoice.company
     place_of_issue = invoice.entity.place_of_issue
-    if invoice.customer.is_counter:
-        receiver = Receiver.counter(place_of_issue)
-    else:
-        receiver = Receiver(
-            rfc=invoice.customer_rfc,
-            name=invoice.customer_name,
-            postal_code=invoice.customer_postal_code,
-            regimen_fiscal=invoice.customer_regimen_fiscal,
-            uso_cfdi=invoice.customer_uso_cfdi,
-            email=invoice.customer.email,
-        )
-    concepts = tuple(
-        Concept(
-            product_key=line.product.sat_product_key,
-            unit_key=line.product.sat_unit_key,
-            description=line.description,
-            quantity=line.quantity,
-            unit_price=line.unit_price,
-            discount=line.discount,
-            sku=line.code,
-            unit=line.unit,
-            iva_rate=line.iva_rate,
-            iva_exempt=line.iva_exempt,
-            ieps_rate=line.ieps_rate,
-            ieps_quota=line.ieps_quota,
-            retained_iva_rate=line.retained_iva_rate,
-            retained_isr_rate=line.retained_isr_rate,
-        )
-        for line in invoice.lines.select_related("product").order_by("position")
-    )
     return FiscalDocument(
         issuer=issuer_for(company, place_of_issue=place_of_issue),
-        receiver=receiver,
-        concepts=concepts,
+        receiver=receiver_for(invoice, place_of_issue=place_of_issue),
+        concepts=concepts_for(invoice.lines),
         doc_type="I",
         series=invoice.series,
         folio=str(invoice.number),

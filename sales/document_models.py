@@ -205,6 +205,18 @@ class SalesDocument(CompanyOwned):
         return f"{ORIGIN_MODULE[self.kind]}|{self.pk}|{self.entity.code}||"
 
 
+# The tax fields a line carries, the same on an invoice line and on the credit-note line copied
+# from it: what erp.taxes (LineInput) and the CFDI concept (cfdi.description.Concept) take.
+LINE_TAX_FIELDS = (
+    "iva_rate", "iva_exempt", "ieps_rate", "ieps_quota", "retained_iva_rate", "retained_isr_rate",
+)  # fmt: skip
+
+
+def line_tax_fields(line) -> dict:
+    """The line's tax fields by name, ready for ``LineInput(**…)`` or ``Concept(**…)``."""
+    return {name: getattr(line, name) for name in LINE_TAX_FIELDS}
+
+
 class SalesDocumentLine(models.Model):
     document = models.ForeignKey(SalesDocument, on_delete=models.CASCADE, related_name="lines")
     position = models.PositiveSmallIntegerField(_("partida"))

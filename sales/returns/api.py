@@ -48,15 +48,18 @@ class CreditLineSerializer(serializers.ModelSerializer):
         model = CreditNoteLine
         fields = [
             "position", "invoice_position", "code", "unit", "description", "quantity", "unit_price",
-            "importe", "discount_rate", "discount", "iva_rate", "iva", "ieps_rate", "ieps",
+            "importe", "discount_rate", "discount", "iva_rate", "iva_exempt", "iva", "ieps_rate", "ieps_quota", "ieps",
             "retained_iva_rate", "retained_iva", "retained_isr_rate", "retained_isr", "iva_display",
             "ieps_display", "retained_iva_display", "retained_isr_display", "observations",
         ]  # fmt: skip
 
     def get_iva_display(self, line) -> str:
-        return _rate_amount(line.iva_rate, line.iva)
+        return "Exento" if line.iva_exempt else _rate_amount(line.iva_rate, line.iva)
 
     def get_ieps_display(self, line) -> str:
+        """IEPS por cuota: pesos por unidad ("cuota 1.5:15.00")."""
+        if line.ieps_quota:
+            return f"cuota {_rate_amount(line.ieps_quota, line.ieps)}"
         return _rate_amount(line.ieps_rate, line.ieps)
 
     def get_retained_iva_display(self, line) -> str:

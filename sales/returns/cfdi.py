@@ -20,13 +20,14 @@ from django.db import transaction
 from django.utils import timezone
 
 from cashbank.models import CashMovement
-from cfdi.description import Concept, FiscalDocument, Receiver, Related
+from cfdi.description import FiscalDocument, Related
 from cfdi.models import CfdiDocument
 from cfdi.services import cancel_cfdi, issue_cfdi, issuer_for, send_cfdi, stamp_cfdi
 from cfdi.tasks import deliver
 from erp import sat_catalogs
 from erp.errors import DomainError
 
+from ..cfdi_mapping import concepts_for, receiver_for
 from ..document_models import Payment
 from ..external_models import ExternalCfdi
 from ..invoice_cfdi import invoice_cfdi
@@ -78,44 +79,16 @@ def _payment_form(note: CreditNote) -> str:
 
 
 def fiscal_document_for(note: CreditNote) -> FiscalDocument:
-    company = note.company
-    if note.customer.is_counter:
-        receiver = Receiver.counter(company.postal_code)
-    else:
-        uso = (
-            RETURNS_USE
-            if sat_catalogs.uso_cfdi_admits_regimen(RETURNS_USE, note.customer_regimen_fiscal)
-            else note.customer_uso_cfdi
-        )
-        receiver = Receiver(
-            rfc=note.customer_rfc,
-            name=note.customer_name,
-            postal_code=note.customer_postal_code,
-            regimen_fiscal=note.customer_regimen_fiscal,
-            uso_cfdi=uso,
-            email=note.customer.email,
-        )
-    concepts = tuple(
-        Concept(
-            product_key=line.product.sat_product_key,
-            unit_key=line.product.sat_unit_key,
-            description=line.description,
-            quantity=line.quantity,
-            unit_price=line.unit_price,
-            discount=line.discount,
-            sku=line.code,
-            unit=line.unit,
-            iva_rate=line.iva_rate,
-            ieps_rate=line.ieps_rate,
-            retained_iva_rate=line.retained_iva_rate,
-            retained_isr_rate=line.retained_isr_rate,
-        )
-        for line in note.lines.select_related("product").order_by("position")
+    """The egreso's fiscal description, mapped by the invoices' own helpers (receiver, concepts
+    with every tax field of the lines)."""
+    place_of_issue = note.entity.place_of_issue
+    uso = (
+        RETURNS_USE if sat_catalogs.uso_cfdi_admits_regimen(RETURNS_USE, note.customer_regimen_fiscal) else ""
     )
     return FiscalDocument(
-        issuer=issuer_for(company),
-        receiver=receiver,
-        concepts=concepts,
+        issuer=issuer_for(note.company, place_of_issue=place_of_issue),
+        receiver=receiver_for(note, place_of_issue=place_of_issue, uso_cfdi=uso),
+        concepts=concepts_for(note.lines),
         doc_type="E",
         series=note.series,
         folio=str(note.number),
@@ -135,7 +108,7 @@ def can_seal(note: CreditNote) -> bool:
 def seal_credit_note(*, credit_note: CreditNote) -> CfdiDocument:
     """Seal and stamp the credit note's egreso. Safe to repeat, as for invoices: a stamped CFDI is
     returned as is, a sealed one the PAC did not stamp is sent again, never sealed twice."""
-    note = CreditNote.objects.select_related("company", "customer", "currency", "invoice").get(
+    note = CreditNote.objects.select_related("company", "entity", "customer", "currency", "invoice").get(
         pk=credit_note.pk
     )
     if not can_seal(note):

@@ -35,7 +35,14 @@ from inventory.models import StockMovement
 from inventory.services import cancel_stock_movement
 
 from ..cancellation import _node, ledger_nodes
-from ..document_models import DocumentKind, DocumentStatus, Payment, SalesDocument, SalesDocumentLine
+from ..document_models import (
+    DocumentKind,
+    DocumentStatus,
+    Payment,
+    SalesDocument,
+    SalesDocumentLine,
+    line_tax_fields,
+)
 from ..invoice_cfdi import company_can_seal
 from ..models import SalesEntity
 from ..posting import REVERSAL, Collection, check_collections, move_stock, post_money
@@ -195,11 +202,8 @@ def _credit_lines(
                 quantity=quantity,
                 unit_price=price,
                 discount_rate=source.discount_rate,
-                iva_rate=source.iva_rate,
-                ieps_rate=source.ieps_rate,
-                retained_iva_rate=source.retained_iva_rate,
-                retained_isr_rate=source.retained_isr_rate,
                 observations=request.observations,
+                **line_tax_fields(source),
             )
         )
         inputs.append(
@@ -207,10 +211,7 @@ def _credit_lines(
                 quantity=quantity,
                 unit_price=price,
                 discount=quantize(importe * source.discount_rate / 100, decimals),
-                iva_rate=source.iva_rate,
-                ieps_rate=source.ieps_rate,
-                retained_iva_rate=source.retained_iva_rate,
-                retained_isr_rate=source.retained_isr_rate,
+                **line_tax_fields(source),
             )
         )
     totals = compute_document(inputs, decimals)
