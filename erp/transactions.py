@@ -28,3 +28,25 @@ def business_action(func):
                 connection.in_business_action = False
 
     return run
+
+
+class _RolledBack(Exception):
+    pass
+
+
+def dry_run(action, /, **kwargs) -> None:
+    """Run ``action`` and roll back what it wrote: it raises what the real run would raise and
+    changes nothing. A step that cannot be undone locally (asking SAT to cancel a CFDI) is taken
+    only after a dry run of the local step that must follow it."""
+    connection = transaction.get_connection()
+    outer = getattr(connection, "in_business_action", False)
+    try:
+        with transaction.atomic():  # its own savepoint even inside a business action
+            connection.in_business_action = True
+            try:
+                action(**kwargs)
+            finally:
+                connection.in_business_action = outer
+            raise _RolledBack
+    except _RolledBack:
+        pass

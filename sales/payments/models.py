@@ -9,6 +9,9 @@ from erp.models import CompanyOwned, Currency
 
 AMOUNT = {"max_digits": 18, "decimal_places": 2}
 
+# The module name in origin references "Módulo|ID|Entidad||" (invoices are "VFAC").
+ORIGIN_MODULE = "VPAG"
+
 
 class CustomerPayment(CompanyOwned):
     """A deposit into a cash or bank account with its SAT payment data (FormaDePagoP, ordering
@@ -73,7 +76,7 @@ class CustomerPayment(CompanyOwned):
 
     @property
     def origin_reference(self) -> str:
-        return f"VPAG|{self.pk}|{self.entity.code}||"
+        return f"{ORIGIN_MODULE}|{self.pk}|{self.entity.code}||"
 
 
 class PaymentApplication(models.Model):

@@ -438,9 +438,9 @@ def _cancel_records(*, payment: CustomerPayment, user=None) -> CustomerPayment:
             application.receivable_record
             and application.receivable_record.status == ReceivableRecord.Status.ACTIVE
         ):
-            cancel_receivable_record(record=application.receivable_record, user=user)
+            cancel_receivable_record(record=application.receivable_record, user=user, by_owner=True)
     if payment.cash_movement_id:
-        cancel_cash_movement(movement=payment.cash_movement, user=user)
+        cancel_cash_movement(movement=payment.cash_movement, user=user, by_owner=True)
     cancel_entries_for_origin(company=payment.company, origin=payment.origin_reference, user=user)
     payment.status = CustomerPayment.Status.CANCELLED
     payment.cancelled_at = timezone.now()

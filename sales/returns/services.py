@@ -30,7 +30,7 @@ from cfdi.models import CfdiDocument
 from erp.errors import DomainError
 from erp.money import ZERO, quantize, to_decimal
 from erp.taxes import LineInput, compute_document
-from erp.transactions import business_action
+from erp.transactions import business_action, dry_run
 from inventory.models import StockMovement
 from inventory.services import cancel_stock_movement
 
@@ -469,22 +469,37 @@ def cancel_credit_note(*, credit_note: CreditNote, user=None) -> CreditNote:
             status=409,
             uuid=stamped.uuid,
         )
+    return _undo_books(note=note, user=user)
+
+
+def _undo_books(*, note: CreditNote, user=None) -> CreditNote:
+    """Undo everything the credit note posted and mark it cancelled (inside a business action)."""
     origin = note.origin_reference
     for record in ReceivableRecord.objects.filter(
         company=note.company, origin=origin, status=ReceivableRecord.Status.ACTIVE
     ).order_by("pk"):
-        cancel_receivable_record(record=record, user=user)
+        cancel_receivable_record(record=record, user=user, by_owner=True)
     for movement in CashMovement.objects.filter(
         company=note.company, origin=origin, status=CashMovement.Status.ACTIVE
     ).order_by("pk"):
-        cancel_cash_movement(movement=movement, user=user)
+        cancel_cash_movement(movement=movement, user=user, by_owner=True)
     if note.stock_movement_id and note.stock_movement.status != StockMovement.Status.CANCELLED:
-        cancel_stock_movement(movement=note.stock_movement, user=user)
+        cancel_stock_movement(movement=note.stock_movement, user=user, by_owner=True)
     cancel_entries_for_origin(company=note.company, origin=origin, user=user)
     note.status = CreditNote.Status.CANCELLED
     note.cancelled_at = timezone.now()
     note.save(update_fields=["status", "cancelled_at"])
     return note
+
+
+@business_action
+def _check_books_can_be_undone(*, credit_note: CreditNote, user=None) -> None:
+    note = (
+        CreditNote.objects.select_for_update(of=("self",))
+        .select_related("company", "entity")
+        .get(pk=credit_note.pk)
+    )
+    _undo_books(note=note, user=user)
 
 
 def cancel_credit_note_and_cfdi(
@@ -494,6 +509,9 @@ def cancel_credit_note_and_cfdi(
     SAT first, outside any transaction, then the books once SAT accepted."""
     if not can_cancel(credit_note):
         raise DomainError("nota_cancelada", "La devolución o rebaja ya está cancelada.", status=409)
+    # What would stop the local cancellation (a closed period, goods already sold again…) stops
+    # it before SAT is asked: a dry run of it, rolled back.
+    dry_run(_check_books_can_be_undone, credit_note=credit_note, user=user)
     cfdi = credit_note_cfdi(credit_note)
     if cfdi is not None and cfdi.status == CfdiDocument.Status.STAMPED:
         if not motive:
