@@ -38,6 +38,36 @@ def _join_alternatives(items: list[str]) -> str:
     return f"{', '.join(items[:-1])} o {items[-1]}"
 
 
+EXCHANGE_LOSS, EXCHANGE_GAIN = "701.01", "702.01"  # SAT's código agrupador: pérdida y utilidad cambiaria
+
+
+def account_by_sat_code(company, code: str) -> Account | None:
+    """The company's first postable account under SAT's código agrupador ``code``."""
+    return (
+        Account.objects.filter(company=company, sat_grouping_code=code, postable=True)
+        .order_by("code")
+        .first()
+    )
+
+
+def exchange_difference_line(*, company, difference: Decimal, what: str) -> dict | None:
+    """The line that balances a póliza whose ``difference`` (its debits less its credits) comes from
+    amounts carried at two exchange rates: a gain (702.01) is credited, a loss (701.01) debited.
+    ``what`` names the document in the error ("El pago")."""
+    if not difference:
+        return None
+    code = EXCHANGE_GAIN if difference > 0 else EXCHANGE_LOSS
+    account = account_by_sat_code(company, code)
+    if account is None:
+        raise DomainError(
+            "cuenta_cambiaria_faltante",
+            f"{what} deja una diferencia cambiaria de {difference:,.2f}: agregue al catálogo una cuenta "
+            f"afectable con código agrupador {code} (utilidad o pérdida cambiaria).",
+        )
+    side = "credit" if difference > 0 else "debit"
+    return {"account": account, side: abs(difference), "description": "Diferencia cambiaria"}
+
+
 def require_variables(*, company, names: Iterable[str]) -> dict[str, Account]:
     """The accounts the named variables point at, or fail naming every missing one.
 

@@ -240,10 +240,12 @@ class ExternalCfdiAdmin(ExternalCfdiFilesAdmin, CompanyScopedAdmin):
         "total",
         "currency",
         "invoice",
+        "credit_note",
         "uploaded_at",
         "xml_link",
         "pdf_link",
     ]
+    list_select_related = ["entity", "invoice", "credit_note"]
     actions = ["build_invoice"]
     list_filter = ["entity", "doc_type", "version"]
     search_fields = ["uuid", "receiver_rfc", "receiver_name", "folio"]

@@ -21,7 +21,7 @@ class ExternalCfdiSerializer(serializers.ModelSerializer):
         model = ExternalCfdi
         fields = [
             "id", "company", "entity", "uuid", "version", "doc_type", "issuer_rfc", "receiver_rfc",
-            "receiver_name", "series", "folio", "issued_at", "currency", "total", "pdf", "invoice",
+            "receiver_name", "series", "folio", "issued_at", "currency", "total", "pdf", "invoice", "credit_note",
             "uploaded_at",
         ]  # fmt: skip
 

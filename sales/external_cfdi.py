@@ -176,3 +176,14 @@ def _has_own_cfdi(invoice: SalesDocument) -> bool:
     return CfdiDocument.objects.filter(
         source_model=SOURCE_MODEL, source_id=invoice.pk, status=CfdiDocument.Status.STAMPED
     ).exists()
+
+
+def related_uuids(xml: bytes) -> set[tuple[str, str]]:
+    """The CFDI's CfdiRelacionados as (TipoRelacion, UUID in capitals) pairs."""
+    root = etree.fromstring(xml, parser=_PARSER)
+    namespace = etree.QName(root).namespace
+    return {
+        (group.get("TipoRelacion", ""), (related.get("UUID") or "").upper())
+        for group in root.iterfind(f"{{{namespace}}}CfdiRelacionados")
+        for related in group.iterfind(f"{{{namespace}}}CfdiRelacionado")
+    }

@@ -1,5 +1,5 @@
 """CFDIs stamped outside the ERP (by another PAC), loaded to a sales entity and linked to an invoice
-(the seed's "Cargar XML y/o PDF" and "Enlazar a Factura")."""
+(the seed's "Cargar XML y/o PDF" and "Enlazar a Factura"), or, an egreso, to a return or rebate."""
 
 from django.conf import settings
 from django.db import models
@@ -34,6 +34,14 @@ class ExternalCfdi(CompanyOwned):
         related_name="external_cfdis",
         verbose_name=_("factura enlazada"),
     )
+    credit_note = models.ForeignKey(
+        "sales.CreditNote",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="external_cfdis",
+        verbose_name=_("devolución o rebaja enlazada"),
+    )  # an egreso stamped elsewhere, linked instead of stamping one
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
     )
@@ -49,6 +57,15 @@ class ExternalCfdi(CompanyOwned):
                 fields=["invoice"],
                 condition=models.Q(invoice__isnull=False),
                 name="one_external_cfdi_per_invoice",
+            ),
+            models.UniqueConstraint(
+                fields=["credit_note"],
+                condition=models.Q(credit_note__isnull=False),
+                name="one_external_cfdi_per_credit_note",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(invoice__isnull=True) | models.Q(credit_note__isnull=True),
+                name="external_cfdi_linked_to_one_document",
             ),
         ]
 

@@ -27,7 +27,7 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from accounting.models import JournalEntry
-from accounting.services import post_journal_entry, require_variables
+from accounting.services import exchange_difference_line, post_journal_entry, require_variables
 from accounting.variables import SALES_VARIABLES, Variable
 from cashbank.models import CashBankAccount, CashMovement, PaymentMethod
 from cashbank.services import (
@@ -229,7 +229,12 @@ def _collect(document, collections: list[Collection], accounts: dict, user, dire
         link_movements_to_entry(movements=movements, entry=entry)
 
 
-def _diario(document, accounts: dict, counterpart: str, user, direction: Direction) -> None:
+def _diario(
+    document, accounts: dict, counterpart: str, user, direction: Direction, counterpart_rate=None
+) -> None:
+    """The póliza de diario of paths B and C. ``counterpart_rate``: the rate the counterpart is
+    carried at when it is not the document's (a credit note lowers the customers account at its
+    invoice's rate, as the receivable holds it); the difference is an exchange gain or loss."""
     income, other = _sales_lines(document, accounts, direction)
     total = _national(document.total, document.exchange_rate)
     counterpart_line = {
@@ -237,30 +242,48 @@ def _diario(document, accounts: dict, counterpart: str, user, direction: Directi
         direction.other_side: total,
         "description": document.customer_name[:200],
     }
+    lines = _balanced(income, other, [counterpart_line], direction)
+    if counterpart_rate is not None and counterpart_rate != document.exchange_rate:
+        carried = _national(document.total, counterpart_rate)
+        counterpart_line[direction.other_side] = carried
+        sign = 1 if direction.other_side == "credit" else -1  # debits less credits of the rest
+        exchange = exchange_difference_line(
+            company=document.company,
+            difference=sign * (total - carried),
+            what=f"La {direction.label.lower()}",
+        )
+        lines.append(exchange)
     post_journal_entry(
         company=document.company,
         kind=JournalEntry.Kind.GENERAL,
         date=document.date,
         concept=f"{direction.label} {document.series}{document.number} {document.customer_name}"[:300],
         origin=document.origin_reference,
-        lines=_balanced(income, other, [counterpart_line], direction),
+        lines=lines,
         user=user,
     )
 
 
 def post_money(
-    *, document, collections: list[Collection], accounts: dict, user, direction: Direction
+    *,
+    document,
+    collections: list[Collection],
+    accounts: dict,
+    user,
+    direction: Direction,
+    counterpart_rate=None,
 ) -> None:
     """Paths A–C once the receivable (B) is written by the caller: A) contado moves the money
     through the checked cash and bank accounts with one póliza de ingresos or egresos; B) crédito
-    and C) no payment method post a diario against customers or CC_VENNP (contable entities)."""
+    and C) no payment method post a diario against customers or CC_VENNP (contable entities),
+    the counterpart at ``counterpart_rate`` when given (see ``_diario``)."""
     if document.payment == Payment.CASH:
         _collect(document, collections, accounts, user, direction)
     elif document.entity.is_contable:
         counterpart = (
             Variable.CUSTOMERS if document.payment == Payment.CREDIT else Variable.NO_PAYMENT_COUNTERPART
         )
-        _diario(document, accounts, counterpart, user, direction)
+        _diario(document, accounts, counterpart, user, direction, counterpart_rate)
 
 
 def move_stock(*, document, goods: list[dict], cost_account, user, direction: Direction):

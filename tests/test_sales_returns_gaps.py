@@ -3,27 +3,35 @@ egreso, the seed's three examples for each payment method, an egreso stamped els
 a credit note, ownership of the rows a credit note (or a customer payment) posts, a credit note at
 another exchange rate, and cancelling checked against the books before SAT is asked."""
 
+from datetime import date
 from decimal import Decimal
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db.models import Sum
 
-from accounting.models import ClosedPeriod, JournalEntry
+from accounting.models import Account, ClosedPeriod, JournalEntry, JournalLine
+from accounting.selectors import trial_balance
 from accounting.services import close_period
 from cashbank.models import CashMovement
-from cfdi.models import CfdiDocument
+from cfdi.description import Concept, Related
+from cfdi.models import CfdiDocument, Csd
 from cfdi.pac.sandbox import sandbox_certificate
 from inventory.models import Product, StockMovement
-from sales.models import SalesEntity
+from sales.models import Customer, ExternalCfdi, SalesEntity
 from sales.receivables.models import Receivable, ReceivableRecord
 from tests import test_sales_payments_api as payments_api
 from tests.cfdi_verify import CFDI, verify_cfdi
+from tests.factories_external_cfdi import product_a, stamped_elsewhere
 from tests.factories_ledgers import opening_stock
 from tests.test_sales_returns_api import (
     DAY,
     LATER,
+    _check_egreso,
     account,
     credit_note,
+    entry_lines,
     invoice,
     levels,
     post,
@@ -250,3 +258,244 @@ def test_a_return_whose_goods_were_sold_again_is_not_cancelled_with_sat(
     assert response.status_code == 409 and response.json()["code"] == "existencia_insuficiente"
     assert _stamped("sales.creditnote", note["id"]).cancellation_status == ""
     assert snapshot() == before
+
+
+# -- 3. An egreso stamped elsewhere, linked to the credit note instead of stamping one ------------
+
+
+def _load(client, demo, xml: bytes) -> dict:
+    entity = SalesEntity.objects.get(company=demo.company, code="PACHUCA")
+    upload = SimpleUploadedFile("cfdi.xml", xml, content_type="application/xml")
+    response = client.post(
+        "/api/sales/external-cfdis/", {"entity": entity.pk, "xml": upload}, format="multipart"
+    )
+    assert response.status_code == 201, response.json()
+    return response.json()
+
+
+def _link(client, note, external):
+    return client.post(
+        f"/api/sales/credit-notes/{note['id']}/link-cfdi/", {"external_cfdi": external["id"]}, format="json"
+    )
+
+
+def _product_b(quantity, price="10.00") -> Concept:
+    return Concept("01010101", "KGM", "Producto B", D(quantity), D(price), unit="KG")
+
+
+def test_an_egreso_stamped_elsewhere_is_linked_to_the_return(demo, accountant):
+    Csd.objects.filter(company=demo.company).update(active=False)  # this company stamps elsewhere
+    client = accountant
+    sale = invoice(client, demo, "credit")
+    ingreso = _load(
+        client, demo, stamped_elsewhere(demo.company, product_a("100", "11.50"), _product_b("200"), folio="9")
+    )
+    linked = client.post(
+        f"/api/sales/invoices/{sale['id']}/link-cfdi/", {"external_cfdi": ingreso["id"]}, format="json"
+    )
+    assert linked.status_code == 200, linked.json()
+    note = credit_note(client, sale, "return", [{"invoice_position": 2, "quantity": "100"}])
+    assert post(client, note).status_code == 200
+    assert not CfdiDocument.objects.filter(source_model="sales.creditnote").exists()
+
+    related = (Related("03", (ingreso["uuid"],)),)
+    egreso_xml = stamped_elsewhere(
+        demo.company, _product_b("100"), doc_type="E", related=related, series="NCX"
+    )
+    unrelated = _load(
+        client, demo, stamped_elsewhere(demo.company, _product_b("100"), doc_type="E", series="NCY")
+    )
+    wrong_total = _load(
+        client,
+        demo,
+        stamped_elsewhere(demo.company, _product_b("99"), doc_type="E", related=related, series="NCZ"),
+    )
+    another_ingreso = _load(client, demo, stamped_elsewhere(demo.company, _product_b("100"), folio="10"))
+    egreso = _load(client, demo, egreso_xml)
+    before = (
+        snapshot(),
+        list(ExternalCfdi.objects.values_list("pk", "invoice", "credit_note").order_by("pk")),
+    )
+
+    for external, code in (
+        (another_ingreso, "cfdi_tipo_incorrecto"),
+        (wrong_total, "cfdi_total_distinto"),
+        (unrelated, "cfdi_sin_relacion"),
+        (ingreso, "cfdi_tipo_incorrecto"),
+    ):
+        response = _link(client, note, external)
+        assert response.status_code == 400, response.json()
+        assert response.json()["code"] == code
+    assert "DOC: 1160.00 XML: 1148.40" in _link(client, note, wrong_total).json()["message"]
+    assert (
+        snapshot(),
+        list(ExternalCfdi.objects.values_list("pk", "invoice", "credit_note").order_by("pk")),
+    ) == before
+
+    response = _link(client, note, egreso)
+    assert response.status_code == 200, response.json()
+    assert response.json()["cfdi"] == "TFD"
+    assert ExternalCfdi.objects.get(pk=egreso["id"]).credit_note_id == note["id"]
+    xml = client.get(f"/api/sales/credit-notes/{note['id']}/xml/")
+    assert xml.status_code == 200 and xml.content == egreso_xml
+    root = verify_cfdi(xml.content, pac_certificate=sandbox_certificate())
+    assert (root.get("TipoDeComprobante"), root.get("Total")) == ("E", "1160.00")
+    again = _link(client, note, egreso)
+    assert again.status_code == 409 and again.json()["code"] == "cfdi_ya_enlazado"
+    sealed = client.post(f"/api/sales/credit-notes/{note['id']}/seal/")
+    assert sealed.status_code == 409 and sealed.json()["code"] == "nota_con_cfdi_externo"
+
+    # Cancelling the return frees its egreso (no SAT call: it was stamped elsewhere).
+    cancelled = client.post(f"/api/sales/credit-notes/{note['id']}/cancel/", {}, format="json")
+    assert cancelled.status_code == 200, cancelled.json()
+    assert ExternalCfdi.objects.get(pk=egreso["id"]).credit_note_id is None
+    refused = _link(client, note, egreso)
+    assert refused.status_code == 409 and refused.json()["code"] == "nota_no_enlazable"
+
+
+# -- 2. The seed's three examples, for contado, crédito and sin método de pago --------------------
+
+EXAMPLES = {
+    # kind, lines, (subtotal, IVA, total), cost of the goods back, stock after (A, B)
+    "todo": ("return", None, ("3150.00", "504.00", "3654.00"), D("1900.00"), (1000, 1000)),
+    "100 KG de B": (
+        "return", [{"invoice_position": 2, "quantity": "100"}], ("1000.00", "160.00", "1160.00"), D("600.00"),
+        (900, 900),
+    ),
+    "rebaja 10% B": (
+        "rebate", [{"invoice_position": 2, "unit_price": "1.00"}], ("200.00", "32.00", "232.00"), None, (900, 800),
+    ),
+}  # fmt: skip
+MONEY = {"cash": ("E", "101-01", "01"), "credit": ("D", "105-01", "17"), "none": ("D", "107-01", None)}
+
+
+@pytest.mark.parametrize("payment", ["cash", "credit", "none"])
+@pytest.mark.parametrize("example", list(EXAMPLES))
+def test_the_seeds_examples(demo, client, django_capture_on_commit_callbacks, example, payment):
+    kind, lines, (subtotal, iva, total), cost, stock = EXAMPLES[example]
+    entry_kind, counter_account, forma_pago = MONEY[payment]
+    with django_capture_on_commit_callbacks(execute=True):
+        sale = invoice(client, demo, payment)
+    invoice_uuid = _stamped("sales.salesdocument", sale["id"]).uuid
+    note = credit_note(client, sale, kind, lines)
+    assert (note["subtotal"], note["iva"], note["total"], note["payment"]) == (subtotal, iva, total, payment)
+    withdrawals = [{"account": account(demo, "CAJA").pk, "amount": total}] if payment == "cash" else []
+    with django_capture_on_commit_callbacks(execute=True):
+        response = post(client, note, withdrawals)
+    assert response.status_code == 200, response.json()
+    origin = f"VDEV|{note['id']}|PACHUCA||"
+
+    # Money: refunded from the cash account, off the receivable, or against CC_VENNP.
+    refunds = CashMovement.objects.filter(origin=origin)
+    receivable = Receivable.objects.filter(origin=f"VFAC|{sale['id']}|PACHUCA||").first()
+    if payment == "cash":
+        assert [(m.kind, m.amount, m.account.code) for m in refunds] == [("withdrawal", D(total), "CAJA")]
+    else:
+        assert not refunds.exists()
+    if payment == "credit":
+        assert receivable.balance == D("3654.00") - D(total)
+        assert list(receivable.records.values_list("kind", "amount", "origin")) == [
+            ("adjustment", D(total), origin)
+        ]
+    else:
+        assert receivable is None
+    assert entry_lines(origin, entry_kind) == {
+        ("402-01", D(subtotal), 0),  # VEN_DEVOLUCIONES
+        ("209-01", D(iva), 0),
+        (counter_account, 0, D(total)),
+    }
+
+    # Stock: a return enters the goods at the cost they left with, with its cost póliza.
+    assert levels() == {"A": D(stock[0]), "B": D(stock[1])}
+    goods = StockMovement.objects.filter(origin=origin).first()
+    if cost is None:
+        assert goods is None
+    else:
+        assert {
+            (ln.account.code, ln.debit, ln.credit)
+            for ln in goods.journal_entry.lines.select_related("account")
+        } == {
+            ("115-01", cost, 0),
+            ("501-01", 0, cost),
+        }
+
+    # The egreso: verified, related to the invoice as a return (03) or a rebate (01).
+    customer = Customer.objects.get(company=demo.company, number=1)
+    _check_egreso(
+        _stamped("sales.creditnote", note["id"]),
+        relation="03" if kind == "return" else "01",
+        related_uuid=invoice_uuid,
+        total=total,
+        forma_pago=forma_pago or customer.forma_pago,
+    )
+
+
+# -- 5. A credit note at another exchange rate than its invoice's ---------------------------------
+
+
+def _customers_ledger(company) -> Decimal:
+    sums = JournalLine.objects.filter(
+        entry__company=company, entry__status="posted", account__code="105-01"
+    ).aggregate(debit=Sum("debit"), credit=Sum("credit"))
+    return (sums["debit"] or 0) - (sums["credit"] or 0)
+
+
+def test_a_dollar_credit_note_at_another_rate_takes_the_exchange_difference(demo, client):
+    """The receivable, and so the customers account, holds the invoice at its own rate (17.50): a
+    credit note at 18.00 lowers customers at 17.50, and the rest is an exchange gain (702.01); one
+    at 17.00, an exchange loss (701.01). The customers account still equals the receivable."""
+    entity = SalesEntity.objects.get(company=demo.company, code="PACHUCA")
+    body = {
+        "entity": entity.pk, "customer": 1, "date": str(DAY), "payment": "credit", "currency": "USD",
+        "exchange_rate": "17.50", "lines": [{"product": "B", "quantity": "200"}],
+    }  # fmt: skip
+    sale = client.post("/api/sales/invoices/", body, format="json").json()
+    assert client.post(f"/api/sales/invoices/{sale['id']}/post/", {}, format="json").status_code == 200
+    returned = client.post(
+        "/api/sales/credit-notes/",
+        {"invoice": sale["id"], "kind": "return", "date": str(LATER), "exchange_rate": "18.00",
+         "lines": [{"invoice_position": 1, "quantity": "100"}]},
+        format="json",
+    ).json()  # fmt: skip
+    assert (returned["exchange_rate"], returned["total"]) == ("18.000000", "1160.00")
+    before = snapshot()
+    refused = post(client, returned)
+    assert refused.status_code == 400 and refused.json()["code"] == "cuenta_cambiaria_faltante"
+    assert "diferencia cambiaria de 580.00" in refused.json()["message"]
+    assert "702.01" in refused.json()["message"]
+    assert snapshot() == before
+
+    Account.objects.create(
+        company=demo.company, code="702-01", name="Utilidad cambiaria", nature="A", sat_grouping_code="702.01"
+    )
+    Account.objects.create(
+        company=demo.company, code="701-01", name="Pérdida cambiaria", nature="D", sat_grouping_code="701.01"
+    )
+    assert post(client, returned).status_code == 200
+    assert entry_lines(f"VDEV|{returned['id']}|PACHUCA||", "D") == {
+        ("402-01", D("18000.00"), 0),  # 1,000.00 × 18.00
+        ("209-01", D("2880.00"), 0),  # 160.00 × 18.00
+        ("105-01", 0, D("20300.00")),  # 1,160.00 × 17.50, as the receivable holds it
+        ("702-01", 0, D("580.00")),
+    }
+
+    rebate = client.post(
+        "/api/sales/credit-notes/",
+        {"invoice": sale["id"], "kind": "rebate", "date": str(LATER), "exchange_rate": "17.00",
+         "lines": [{"invoice_position": 1, "unit_price": "1.00"}]},
+        format="json",
+    ).json()  # fmt: skip
+    assert rebate["total"] == "116.00"  # the 100 KG left × 1.00 + 16%
+    assert post(client, rebate).status_code == 200
+    assert entry_lines(f"VDEV|{rebate['id']}|PACHUCA||", "D") == {
+        ("402-01", D("1700.00"), 0),
+        ("209-01", D("272.00"), 0),
+        ("105-01", 0, D("2030.00")),  # 116.00 × 17.50
+        ("701-01", D("58.00"), 0),
+    }
+
+    receivable = Receivable.objects.get(origin=f"VFAC|{sale['id']}|PACHUCA||")
+    assert receivable.balance == D("1044.00")  # 2,320.00 − 1,160.00 − 116.00 (dollars)
+    assert _customers_ledger(demo.company) == D("1044.00") * D("17.50")
+    books = trial_balance(company=demo.company, date_from=date(2026, 11, 1), date_to=date(2026, 11, 30))
+    assert books.total_debit == books.total_credit

@@ -24,8 +24,14 @@ from functools import partial
 from django.db import transaction
 from django.utils import timezone
 
-from accounting.models import Account, JournalEntry
-from accounting.services import cancel_entries_for_origin, post_journal_entry, require_variables
+from accounting.models import JournalEntry
+from accounting.services import (
+    account_by_sat_code,
+    cancel_entries_for_origin,
+    exchange_difference_line,
+    post_journal_entry,
+    require_variables,
+)
 from accounting.variables import Variable
 from cashbank.models import PaymentMethod
 from cashbank.services import (
@@ -52,7 +58,6 @@ from .tasks import issue_complement_task
 PUE_MESSAGE = "La factura {number} es de contado (PUE): se cobró al agregarla y no lleva complemento de pago."
 IVA_COLLECTED = "208.01"  # SAT's código agrupador: IVA trasladado cobrado
 IVA_NOT_COLLECTED = "209.01"  # IVA trasladado no cobrado
-EXCHANGE_LOSS, EXCHANGE_GAIN = "701.01", "702.01"  # pérdida y utilidad cambiaria
 
 
 @dataclass(frozen=True)
@@ -267,14 +272,6 @@ def can_post(payment: CustomerPayment) -> bool:
     return payment.status == CustomerPayment.Status.DRAFT
 
 
-def _account_by_sat_code(company, code: str) -> Account | None:
-    return (
-        Account.objects.filter(company=company, sat_grouping_code=code, postable=True)
-        .order_by("code")
-        .first()
-    )
-
-
 def _journal(payment: CustomerPayment, movement, applications, user) -> JournalEntry:
     company = payment.company
     accounts = require_variables(company=company, names=[Variable.CUSTOMERS, Variable.IVA_TRANSFERRED])
@@ -291,19 +288,12 @@ def _journal(payment: CustomerPayment, movement, applications, user) -> JournalE
                 "description": f"Factura {application.invoice.series}{application.invoice.number}"[:200],
             }
         )
-    difference = lines[0]["debit"] - credits
-    if difference:
-        code = EXCHANGE_GAIN if difference > 0 else EXCHANGE_LOSS
-        account = _account_by_sat_code(company, code)
-        if account is None:
-            raise DomainError(
-                "cuenta_cambiaria_faltante",
-                f"El pago deja una diferencia cambiaria de {difference:,.2f}: agregue al catálogo una cuenta "
-                f"afectable con código agrupador {code} (utilidad o pérdida cambiaria).",
-            )
-        side = "credit" if difference > 0 else "debit"
-        lines.append({"account": account, side: abs(difference), "description": "Diferencia cambiaria"})
-    collected = _account_by_sat_code(company, IVA_COLLECTED)
+    exchange = exchange_difference_line(
+        company=company, difference=lines[0]["debit"] - credits, what="El pago"
+    )
+    if exchange is not None:
+        lines.append(exchange)
+    collected = account_by_sat_code(company, IVA_COLLECTED)
     not_collected = accounts[Variable.IVA_TRANSFERRED]
     if collected is not None and not_collected.sat_grouping_code == IVA_NOT_COLLECTED:
         iva = ZERO

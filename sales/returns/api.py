@@ -9,15 +9,23 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from cfdi.api import SendSerializer, pdf_response, xml_response
-from cfdi.selectors import cfdi_columns
 from erp.api_base import CompanyRolePermission
 from erp.roles import companies_with_perm
 
-from ..document_api import CancelInputSerializer, PostInputSerializer
+from ..cfdi_import.responses import pdf_download, xml_download
+from ..document_api import CancelInputSerializer, LinkCfdiSerializer, PostInputSerializer
 from ..document_models import DocumentKind, SalesDocument
 from ..document_selectors import PERIODS
+from ..external_models import ExternalCfdi
 from ..posting import Collection
-from .cfdi import SOURCE_MODEL, seal_and_deliver, send_credit_note_cfdi, stamped_cfdi
+from .cfdi import (
+    cfdi_column,
+    link_external_egreso,
+    linked_external,
+    seal_and_deliver,
+    send_credit_note_cfdi,
+    stamped_cfdi,
+)
 from .models import CreditNote, CreditNoteLine
 from .selectors import STATUS_TABS, credit_notes_for_list
 from .services import (
@@ -99,7 +107,7 @@ class CreditNoteSerializer(serializers.ModelSerializer):
             return "---"
         columns = self.context.get("cfdi_columns")
         if columns is None or note.pk not in columns:
-            columns = cfdi_columns(SOURCE_MODEL, [note.pk])
+            columns = cfdi_column([note.pk])
         return columns.get(note.pk, "---")
 
 
@@ -205,7 +213,7 @@ class CreditNoteViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
         context = {
             **self.get_serializer_context(),
-            "cfdi_columns": cfdi_columns(SOURCE_MODEL, [n.pk for n in page]),
+            "cfdi_columns": cfdi_column([n.pk for n in page]),
         }
         return self.get_paginated_response(CreditNoteSerializer(page, many=True, context=context).data)
 
@@ -269,17 +277,41 @@ class CreditNoteViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         seal_and_deliver(credit_note=note)
         return self._render(note)
 
+    @extend_schema(request=LinkCfdiSerializer, responses={200: CreditNoteSerializer})
+    @action(detail=True, methods=["post"], url_path="link-cfdi")
+    def link_cfdi(self, request, pk=None):
+        """Enlazar a la devolución o rebaja un CFDI de egreso timbrado por otro PAC y cargado a esta
+        entidad (en lugar de sellar uno)."""
+        note = self.get_object()
+        payload = LinkCfdiSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        external = ExternalCfdi.objects.filter(
+            pk=payload.validated_data["external_cfdi"], company=note.company
+        ).first()
+        if external is None:
+            raise serializers.ValidationError({"external_cfdi": "No existe ese CFDI cargado en la empresa."})
+        link_external_egreso(credit_note=note, external=external)
+        return self._render(note)
+
     @extend_schema(responses={200: OpenApiTypes.BINARY})
     @action(detail=True, methods=["get"])
     def xml(self, request, pk=None):
-        """Archivo XML: el CFDI de egreso tal como fue timbrado."""
-        return xml_response(stamped_cfdi(self.get_object()))
+        """Archivo XML: el CFDI de egreso tal como fue timbrado, o el XML externo enlazado."""
+        note = self.get_object()
+        external = linked_external(note)
+        if external is not None:
+            return xml_download(external)
+        return xml_response(stamped_cfdi(note))
 
     @extend_schema(responses={200: OpenApiTypes.BINARY})
     @action(detail=True, methods=["get"])
     def pdf(self, request, pk=None):
-        """Archivo PDF: la representación impresa del CFDI de egreso."""
-        return pdf_response(stamped_cfdi(self.get_object()))
+        """Archivo PDF: la representación impresa del CFDI de egreso, o el PDF externo enlazado."""
+        note = self.get_object()
+        external = linked_external(note)
+        if external is not None:
+            return pdf_download(external)
+        return pdf_response(stamped_cfdi(note))
 
     @extend_schema(request=SendSerializer, responses={200: CreditNoteSerializer})
     @action(detail=True, methods=["post"])

@@ -22,13 +22,16 @@ from django.utils import timezone
 from cashbank.models import CashMovement
 from cfdi.description import FiscalDocument, Related
 from cfdi.models import CfdiDocument
+from cfdi.selectors import cfdi_columns
 from cfdi.services import cancel_cfdi, issue_cfdi, issuer_for, send_cfdi, stamp_cfdi
 from cfdi.tasks import deliver
 from erp import sat_catalogs
 from erp.errors import DomainError
+from erp.transactions import business_action
 
 from ..cfdi_mapping import concepts_for, receiver_for
 from ..document_models import Payment
+from ..external_cfdi import WRONG_TYPE_MESSAGE, related_uuids
 from ..external_models import ExternalCfdi
 from ..invoice_cfdi import invoice_cfdi
 from .models import CreditNote
@@ -101,6 +104,88 @@ def fiscal_document_for(note: CreditNote) -> FiscalDocument:
     )
 
 
+def cfdi_column(note_ids: list[int]) -> dict[int, str]:
+    """The list's CFDI column (---, TFD, PDF) for these credit notes, in two queries: their own
+    CFDIs, and egresos stamped elsewhere and linked to them."""
+    columns = cfdi_columns(SOURCE_MODEL, note_ids)
+    for note_id, pdf in ExternalCfdi.objects.filter(credit_note__in=note_ids).values_list(
+        "credit_note", "pdf"
+    ):
+        columns[note_id] = "PDF" if pdf else "TFD"
+    return columns
+
+
+def linked_external(note: CreditNote) -> ExternalCfdi | None:
+    """The egreso stamped elsewhere and linked to the credit note, if any."""
+    return ExternalCfdi.objects.filter(credit_note=note.pk).defer("xml").first()
+
+
+@business_action
+def link_external_egreso(*, credit_note: CreditNote, external: ExternalCfdi) -> ExternalCfdi:
+    """Enlazar a devolución o rebaja: an egreso stamped by another PAC and loaded to the entity
+    (the external-CFDI load) stands for the credit note's CFDI, by the rules that link an
+    ingreso to an invoice; it must also relate to the invoice's UUID, as the egreso it replaces."""
+    note = (
+        CreditNote.objects.select_for_update(of=("self",))
+        .select_related("customer", "invoice")
+        .get(pk=credit_note.pk)
+    )
+    external = ExternalCfdi.objects.select_for_update().get(pk=external.pk)
+    if external.entity_id != note.entity_id:
+        raise DomainError("cfdi_otra_entidad", "El CFDI se cargó a otra entidad de venta.")
+    if external.doc_type != "E":
+        raise DomainError("cfdi_tipo_incorrecto", WRONG_TYPE_MESSAGE)
+    if note.status != CreditNote.Status.EMITTED:
+        raise DomainError(
+            "nota_no_enlazable",
+            f"La devolución o rebaja está {note.get_status_display().lower()}: solo se enlaza una agregada y "
+            "vigente.",
+            status=409,
+        )
+    if external.invoice_id is not None or external.credit_note_id is not None:
+        linked_to = external.invoice or external.credit_note
+        raise DomainError("cfdi_ya_enlazado", f"El CFDI ya está enlazado a {linked_to}.", status=409)
+    own = credit_note_cfdi(note)
+    if note.external_cfdis.exists() or (own is not None and own.status == CfdiDocument.Status.STAMPED):
+        raise DomainError(
+            "nota_ya_enlazada",
+            "La devolución o rebaja ya tiene un documento fiscal; solo se enlaza uno.",
+            status=409,
+        )
+    if note.customer.is_counter:
+        raise DomainError(
+            "cfdi_mostrador", "No se pueden enlazar CFDIs a ventas de mostrador (cliente cero)."
+        )
+    if external.receiver_rfc != note.customer_rfc:
+        raise DomainError(
+            "cfdi_otro_receptor",
+            f"El RFC del receptor del CFDI ({external.receiver_rfc}) no es el del cliente de la devolución o "
+            f"rebaja ({note.customer_rfc}).",
+        )
+    if external.total != note.total:
+        raise DomainError(
+            "cfdi_total_distinto",
+            f"El total en el CFDI no corresponde al total de la devolución o rebaja. No se puede enlazar. "
+            f"DOC: {note.total} XML: {external.total}",
+        )
+    uuid = invoice_uuid(note).upper()
+    relations = related_uuids(bytes(external.xml))
+    if not any(related == uuid and kind in RELATION.values() for kind, related in relations):
+        raise DomainError(
+            "cfdi_sin_relacion",
+            f"El CFDI no se relaciona con la factura {uuid} (CfdiRelacionados con TipoRelacion 01 o 03): "
+            "no es el egreso de esta devolución o rebaja.",
+        )
+    external.credit_note = note
+    external.save(update_fields=["credit_note"])
+    return external
+
+
+def free_external_egresos(*, credit_note: CreditNote) -> int:
+    """As invoice cancellation rule 7: egresos linked to a cancelled credit note can be linked again."""
+    return ExternalCfdi.objects.filter(credit_note=credit_note).update(credit_note=None)
+
+
 def can_seal(note: CreditNote) -> bool:
     return note.status == CreditNote.Status.EMITTED
 
@@ -115,6 +200,13 @@ def seal_credit_note(*, credit_note: CreditNote) -> CfdiDocument:
         raise DomainError(
             "nota_no_sellable",
             f"La devolución o rebaja está {note.get_status_display().lower()}: solo se sella una agregada.",
+            status=409,
+        )
+    linked = linked_external(note)
+    if linked is not None:
+        raise DomainError(
+            "nota_con_cfdi_externo",
+            f"La devolución o rebaja está enlazada al CFDI externo {linked.uuid}: no se sella otro.",
             status=409,
         )
     existing = credit_note_cfdi(note)

@@ -48,7 +48,7 @@ from ..models import SalesEntity
 from ..posting import REVERSAL, Collection, check_collections, move_stock, post_money
 from ..receivables.models import Receivable, ReceivableRecord
 from ..receivables.services import apply_receivable_record, cancel_receivable_record
-from .cfdi import SOURCE_MODEL, cancel_credit_note_cfdi, credit_note_cfdi
+from .cfdi import SOURCE_MODEL, cancel_credit_note_cfdi, credit_note_cfdi, free_external_egresos
 from .models import CreditNote, CreditNoteLine
 from .tasks import seal_credit_note_task
 
@@ -424,7 +424,15 @@ def post_credit_note(
             origin=note.origin_reference,
             user=user,
         )
-    post_money(document=note, collections=collections, accounts=accounts, user=user, direction=REVERSAL)
+    post_money(
+        document=note,
+        collections=collections,
+        accounts=accounts,
+        user=user,
+        direction=REVERSAL,
+        # The receivable, and so the customers account, holds the invoice at the invoice's rate.
+        counterpart_rate=receivable.exchange_rate if receivable is not None else None,
+    )
     note.stock_movement = move_stock(
         document=note,
         goods=goods,
@@ -486,6 +494,7 @@ def _undo_books(*, note: CreditNote, user=None) -> CreditNote:
     if note.stock_movement_id and note.stock_movement.status != StockMovement.Status.CANCELLED:
         cancel_stock_movement(movement=note.stock_movement, user=user, by_owner=True)
     cancel_entries_for_origin(company=note.company, origin=origin, user=user)
+    free_external_egresos(credit_note=note)
     note.status = CreditNote.Status.CANCELLED
     note.cancelled_at = timezone.now()
     note.save(update_fields=["status", "cancelled_at"])
