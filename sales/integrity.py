@@ -11,8 +11,9 @@ Each invariant is a read-only check that lists what breaks it (empty: it holds):
   invoice of a contable entity equals its póliza's debit to the customers account;
 - every posted invoice of a company that seals has its CFDI (or one linked from elsewhere) or a
   recorded CFDI error (one posted less than ``pending_minutes`` ago may still be in the queue);
-- no live row (receivable, cash or stock movement, póliza) of a cancelled document, and no
-  posted document missing its rows (receivable, collection, póliza, stock exit).
+- no live row (receivable or its record, cash or stock movement, póliza) of a cancelled document
+  (invoice, return or rebate), and no posted one missing its rows (receivable or balance record,
+  collection or withdrawal, póliza, stock exit or entry).
 
 ``manage.py verify_books`` prints it and exits 1 on a break; the admin shows it to accountants.
 """
@@ -40,6 +41,7 @@ from .external_models import ExternalCfdi
 from .models import SalesEntity
 from .ownership import document_label
 from .receivables.models import Receivable, ReceivableRecord
+from .returns.models import CreditNote
 
 INVARIANTS = {
     "numeracion": "Numeración consecutiva y única (documentos por entidad; pólizas por tipo y mes)",
@@ -176,6 +178,10 @@ def _live_rows_by_origin(company) -> dict[str, list[str]]:
         "origin", flat=True
     ):
         rows[origin].append("cuenta por cobrar")
+    for origin in ReceivableRecord.objects.filter(
+        company=company, status=ReceivableRecord.Status.ACTIVE
+    ).values_list("origin", flat=True):
+        rows[origin].append("registro de cuenta por cobrar")
     for origin in CashMovement.objects.filter(company=company, status=CashMovement.Status.ACTIVE).values_list(
         "origin", flat=True
     ):
@@ -220,6 +226,37 @@ def document_row_breaks(company) -> list[str]:
             missing.append("salida del almacén")
         if missing:
             breaks.append(f"{_name(document)} está agregada y le falta: {', '.join(missing)}.")
+    return breaks + _credit_note_row_breaks(company, live)
+
+
+def _credit_note_row_breaks(company, live: dict[str, list[str]]) -> list[str]:
+    """The same for returns and rebates: a cancelled one keeps nothing live; an emitted one has
+    its balance record (crédito) or withdrawal (contado), its póliza, and its stock entry."""
+    breaks = []
+    notes = (
+        CreditNote.objects.filter(company=company)
+        .exclude(status=CreditNote.Status.DRAFT)
+        .select_related("entity", "stock_movement")
+        .order_by("pk")
+    )
+    for note in notes:
+        rows = live.get(note.origin_reference, [])
+        name = f"La {note.get_kind_display().lower()} {note.series}{note.number}"
+        if note.status == CreditNote.Status.CANCELLED:
+            if rows:
+                breaks.append(f"{name} está cancelada y conserva vivos: {', '.join(sorted(set(rows)))}.")
+            continue
+        missing = []
+        if note.payment == Payment.CREDIT and "registro de cuenta por cobrar" not in rows:
+            missing.append("registro de cuenta por cobrar")
+        if note.payment == Payment.CASH and "movimiento de caja o banco" not in rows:
+            missing.append("retiro de caja o banco")
+        if note.entity.is_contable and "póliza" not in rows:
+            missing.append("póliza")
+        if note.stock_movement and note.stock_movement.status == StockMovement.Status.CANCELLED:
+            missing.append("entrada al almacén")
+        if missing:
+            breaks.append(f"{name} está emitida y le falta: {', '.join(missing)}.")
     return breaks
 
 

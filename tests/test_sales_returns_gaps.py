@@ -19,6 +19,7 @@ from cfdi.description import Concept, Related
 from cfdi.models import CfdiDocument, Csd
 from cfdi.pac.sandbox import sandbox_certificate
 from inventory.models import Product, StockMovement
+from sales.integrity import verify_company
 from sales.models import Customer, ExternalCfdi, SalesEntity
 from sales.receivables.models import Receivable, ReceivableRecord
 from tests import test_sales_payments_api as payments_api
@@ -40,7 +41,7 @@ from tests.test_sales_returns_api import (
 from tests.test_sales_returns_api import client as client  # noqa: PLC0414 (fixture)
 from tests.test_sales_returns_api import demo as demo  # noqa: PLC0414 (fixture)
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("verified_books")]
 D = Decimal
 
 
@@ -499,3 +500,26 @@ def test_a_dollar_credit_note_at_another_rate_takes_the_exchange_difference(demo
     assert _customers_ledger(demo.company) == D("1044.00") * D("17.50")
     books = trial_balance(company=demo.company, date_from=date(2026, 11, 1), date_to=date(2026, 11, 30))
     assert books.total_debit == books.total_credit
+
+
+# -- verify_books knows credit notes ---------------------------------------------------------------
+
+
+def test_verify_books_finds_a_credit_notes_rows_out_of_step(demo, client):
+    sale = invoice(client, demo, "credit")
+    kept = credit_note(client, sale, "rebate", [{"invoice_position": 2, "unit_price": "1.00"}])
+    assert post(client, kept).status_code == 200
+    gone = credit_note(client, sale, "return", [{"invoice_position": 1, "quantity": "10"}])
+    assert post(client, gone).status_code == 200
+    assert client.post(f"/api/sales/credit-notes/{gone['id']}/cancel/", {}, format="json").status_code == 200
+    assert verify_company(demo.company, pending_minutes=0).breaks["registros_de_documentos"] == []
+
+    # A cancelled return whose record came back to life; an emitted rebate whose póliza went away.
+    ReceivableRecord.objects.filter(origin=f"VDEV|{gone['id']}|PACHUCA||").update(status="active")
+    JournalEntry.objects.filter(origin=f"VDEV|{kept['id']}|PACHUCA||").update(status="cancelled")
+    assert verify_company(demo.company, pending_minutes=0).breaks["registros_de_documentos"] == [
+        "La rebaja NCA1 está emitida y le falta: póliza.",
+        "La devolución NCA2 está cancelada y conserva vivos: registro de cuenta por cobrar.",
+    ]
+    ReceivableRecord.objects.filter(origin=f"VDEV|{gone['id']}|PACHUCA||").update(status="cancelled")
+    JournalEntry.objects.filter(origin=f"VDEV|{kept['id']}|PACHUCA||").update(status="posted")
