@@ -9,7 +9,7 @@ from cashbank.models import CashMovement
 from cashbank.services import cancel_cash_movement
 from cfdi.models import CfdiDocument
 from erp.errors import DomainError
-from erp.transactions import business_action
+from erp.transactions import business_action, dry_run
 from inventory.models import StockMovement
 from inventory.services import cancel_stock_movement
 
@@ -102,6 +102,19 @@ def cancel_invoice(*, document: SalesDocument, user=None) -> SalesDocument:
             status=409,
             uuid=stamped.uuid,
         )
+    return _undo_books(document=document, user=user)
+
+
+NODE_TYPES = {
+    DocumentKind.QUOTE: "cotizacion",
+    DocumentKind.ORDER: "pedido",
+    DocumentKind.REMISSION: "remision",
+    DocumentKind.INVOICE: "factura",
+}
+
+
+def _undo_books(*, document: SalesDocument, user=None) -> SalesDocument:
+    """Rules 1–5 and 7: undo what the invoice wrote and mark it cancelled (in a business action)."""
     origin = document.origin_reference
     for receivable in Receivable.objects.filter(
         company=document.company, origin=origin, status=Receivable.Status.ACTIVE
@@ -122,12 +135,12 @@ def cancel_invoice(*, document: SalesDocument, user=None) -> SalesDocument:
     return document
 
 
-NODE_TYPES = {
-    DocumentKind.QUOTE: "cotizacion",
-    DocumentKind.ORDER: "pedido",
-    DocumentKind.REMISSION: "remision",
-    DocumentKind.INVOICE: "factura",
-}
+@business_action
+def _undo_books_locked(*, document: SalesDocument, user=None) -> None:
+    document = (
+        SalesDocument.objects.select_for_update(of=("self",)).select_related("company").get(pk=document.pk)
+    )
+    _undo_books(document=document, user=user)
 
 
 def _check_books_can_be_undone(document: SalesDocument) -> None:
@@ -152,6 +165,9 @@ def cancel_invoice_and_cfdi(
     accepted. A cancellation the receiver must still accept leaves the invoice as it is: cancel
     again once accepted (asking again is safe)."""
     _check_books_can_be_undone(document)
+    # And everything else that would stop the books (a closed period, goods no longer there…):
+    # a dry run of undoing them, rolled back, before SAT is asked.
+    dry_run(_undo_books_locked, document=document, user=user)
     cfdi = invoice_cfdi(document)
     if cfdi is not None and cfdi.status == CfdiDocument.Status.STAMPED:
         if not motive:

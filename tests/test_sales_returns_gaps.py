@@ -20,7 +20,7 @@ from cfdi.models import CfdiDocument, Csd
 from cfdi.pac.sandbox import sandbox_certificate
 from inventory.models import Product, StockMovement
 from sales.integrity import verify_company
-from sales.models import Customer, ExternalCfdi, SalesEntity
+from sales.models import Customer, CustomerPayment, ExternalCfdi, SalesEntity
 from sales.receivables.models import Receivable, ReceivableRecord
 from tests import test_sales_payments_api as payments_api
 from tests.cfdi_verify import CFDI, verify_cfdi
@@ -523,3 +523,46 @@ def test_verify_books_finds_a_credit_notes_rows_out_of_step(demo, client):
     ]
     ReceivableRecord.objects.filter(origin=f"VDEV|{gone['id']}|PACHUCA||").update(status="cancelled")
     JournalEntry.objects.filter(origin=f"VDEV|{kept['id']}|PACHUCA||").update(status="posted")
+
+
+def test_a_payment_in_a_closed_period_is_not_cancelled_with_sat(
+    demo, client, django_capture_on_commit_callbacks
+):
+    """The same for customer payments: their complement stays before SAT while the books cannot move."""
+    with django_capture_on_commit_callbacks(execute=True):
+        sale = invoice(client, demo, "credit")
+    body = payments_api.payment_body(demo, "1000.00", [(sale["id"], "1000.00")])
+    body["date"] = str(LATER)
+    payment_id = client.post("/api/sales/payments/", body, format="json").json()["id"]
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client.post(f"/api/sales/payments/{payment_id}/post/").status_code == 200
+    complement = _stamped("sales.customerpayment", payment_id)
+    close_period(company=demo.company, year=LATER.year, month=LATER.month)
+    origin = f"VPAG|{payment_id}|PACHUCA||"
+    before = _ledgers(origin)
+
+    response = client.post(f"/api/sales/payments/{payment_id}/cancel/", {"motive": "02"}, format="json")
+    assert response.status_code == 409 and response.json()["code"] == "periodo_cerrado"
+    complement.refresh_from_db()
+    assert complement.cancellation_status == ""
+    assert CustomerPayment.objects.get(pk=payment_id).status == "posted"
+    assert _ledgers(origin) == before
+
+
+def test_an_invoice_in_a_closed_period_is_not_cancelled_with_sat(
+    demo, client, django_capture_on_commit_callbacks
+):
+    """And for the invoices themselves (rule 6): SAT is asked only when the books can follow."""
+    with django_capture_on_commit_callbacks(execute=True):
+        sale = invoice(client, demo, "credit")
+    cfdi = _stamped("sales.salesdocument", sale["id"])
+    close_period(company=demo.company, year=DAY.year, month=DAY.month)
+    origin = f"VFAC|{sale['id']}|PACHUCA||"
+    before = (_ledgers(origin), snapshot())
+
+    response = client.post(f"/api/sales/invoices/{sale['id']}/cancel/", {"motive": "02"}, format="json")
+    assert response.status_code == 409 and response.json()["code"] == "periodo_cerrado"
+    cfdi.refresh_from_db()
+    assert (cfdi.status, cfdi.cancellation_status) == ("stamped", "")
+    assert (_ledgers(origin), snapshot()) == before
+    assert client.get(f"/api/sales/invoices/{sale['id']}/").json()["status"] != "cancelled"

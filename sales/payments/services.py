@@ -45,7 +45,7 @@ from cfdi.models import CfdiDocument
 from cfdi.services import cancel_cfdi
 from erp.errors import DomainError
 from erp.money import ZERO, quantize, to_decimal
-from erp.transactions import business_action
+from erp.transactions import business_action, dry_run
 
 from ..document_models import DocumentKind, DocumentStatus, Payment, SalesDocument
 from ..invoice_cfdi import company_can_seal
@@ -404,6 +404,8 @@ def cancel_payment(*, payment: CustomerPayment, motive: str = "02", substitute_u
             f"El pago está {payment.get_status_display().lower()}: solo se cancela un pago aplicado.",
             status=409,
         )
+    # What would stop undoing the books (a closed period…) stops it before SAT is asked: a dry run.
+    dry_run(_cancel_records, payment=payment, user=user)
     document = payment_cfdi(payment)
     if document is not None and document.status == CfdiDocument.Status.STAMPED:
         document = cancel_cfdi(document=document, motive=motive, substitute_uuid=substitute_uuid)
