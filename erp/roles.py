@@ -92,6 +92,11 @@ ROLE_TABLE[Role.ACCOUNTANT].update({"sales.customerpayment": "vac", "sales.payme
 ROLE_TABLE[Role.CASHIER].update({"sales.customerpayment": "vac", "sales.paymentapplication": "v"})
 ROLE_TABLE[Role.INTEGRATOR].update({"sales.customerpayment": "v", "sales.paymentapplication": "v"})
 # --- end sales payments ---
+# --- global invoice of counter sales (issue 17): header + its tickets.
+ROLE_TABLE[Role.ACCOUNTANT].update({"sales.globalinvoice": "vac", "sales.globalinvoiceticket": "v"})
+ROLE_TABLE[Role.CASHIER].update({"sales.globalinvoice": "vac", "sales.globalinvoiceticket": "v"})
+ROLE_TABLE[Role.INTEGRATOR].update({"sales.globalinvoice": "v", "sales.globalinvoiceticket": "v"})
+# --- end global invoice ---
 
 # --- returns and rebates (issue 16): credit notes are sales documents; ops only read them.
 for _role, _actions in (
