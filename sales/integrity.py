@@ -170,7 +170,10 @@ def cfdi_breaks(company, *, pending_minutes: int) -> list[str]:
     # A ticket still to customer 0 has no CFDI of its own: the global invoice of its period has it.
     tickets = posted.filter(ticket=True, customer_number=COUNTER_CUSTOMER_NUMBER).values("pk")
     missing = (
-        posted.exclude(pk__in=with_cfdi).exclude(pk__in=linked).exclude(pk__in=tickets).order_by("entity", "number")
+        posted.exclude(pk__in=with_cfdi)
+        .exclude(pk__in=linked)
+        .exclude(pk__in=tickets)
+        .order_by("entity", "number")
     )
     return [f"{_name(document)}: agregada sin CFDI ni error de CFDI registrado." for document in missing[:50]]
 
