@@ -39,6 +39,8 @@ from sales.document_models import SalesDocument
 from sales.documents import LineRequest, create_document
 from sales.external_cfdi import load_external_cfdi
 from sales.external_models import ExternalCfdi
+from sales.global_invoice.models import GlobalInvoice
+from sales.global_invoice.services import create_global_invoice
 from sales.invoice_cfdi import seal_invoice
 from sales.models import Customer, SalesEntity, Salesperson
 from sales.payments.models import CustomerPayment
@@ -232,6 +234,28 @@ def _payments(world: World, n: int) -> None:
         post_payment(payment=payment, user=world.user)
 
 
+def _global_invoices(world: World, n: int) -> None:
+    """Draft global invoices of two counter tickets each, one day apart."""
+    SalesEntity.objects.filter(pk=world.entity.pk).update(counter_tickets=True)
+    world.entity.refresh_from_db()
+    counter = Customer.objects.get(entity=world.entity, number=0)
+    for _ in range(n):
+        day = DAY - timedelta(days=world.next())
+        for _ticket in range(2):
+            product = ProductFactory(company=world.company, code=f"LQG{world.next():04d}")
+            opening_stock(world.company, [(product, 10, "7.50")])
+            document, _ = create_document(
+                kind="invoice",
+                entity=world.entity,
+                customer=counter,
+                date=day,
+                payment="cash",
+                lines=[LineRequest(product.code, Decimal(1))],
+            )
+            post_invoice(document=document, collections=[Collection(account=world.cash, amount=document.total)])
+        create_global_invoice(company=world.company, entity=world.entity, date_from=day, user=world.user)
+
+
 def _users(world: World, n: int) -> None:
     for _ in range(n):
         user_with_role(world.company, Role.ACCOUNTANT, username=f"lista{world.next()}")
@@ -305,6 +329,7 @@ ROW_BUILDERS.update(
         XmlInvoice: _xml_invoices,
         CreditNote: _credit_notes,
         CustomerPayment: _payments,
+        GlobalInvoice: _global_invoices,
         ProductAssociation: _times(
             lambda w: ProductAssociation.objects.create(
                 company=w.company,
