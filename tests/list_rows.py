@@ -252,7 +252,9 @@ def _global_invoices(world: World, n: int) -> None:
                 payment="cash",
                 lines=[LineRequest(product.code, Decimal(1))],
             )
-            post_invoice(document=document, collections=[Collection(account=world.cash, amount=document.total)])
+            post_invoice(
+                document=document, collections=[Collection(account=world.cash, amount=document.total)]
+            )
         create_global_invoice(company=world.company, entity=world.entity, date_from=day, user=world.user)
 
 

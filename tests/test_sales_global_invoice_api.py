@@ -281,3 +281,24 @@ def test_the_schedule_issues_yesterdays_global_invoice(demo, client, django_capt
     assert [line.ticket_id for line in global_invoice.tickets.all()] == [ticket["id"]]
     with capture(execute=True):
         assert issue_due_global_invoices() == []  # run twice: nothing is taken again
+
+
+def test_the_cashier_button_issues_the_global_invoice(demo, client, django_capture_on_commit_callbacks):
+    from django.test import Client
+
+    capture = django_capture_on_commit_callbacks
+    ticket = sell(client, demo, [("A", "3")], capture=capture)
+    browser = Client()
+    browser.force_login(get_user_model().objects.get(username="cajero"))
+    listing = browser.get(f"/caja/facturas/{entity(demo).pk}/")
+    assert 'id="global-invoice"' in listing.content.decode() and ">Ticket<" in listing.content.decode()
+    with capture(execute=True):
+        response = browser.post(f"/caja/facturas/{entity(demo).pk}/global/", follow=True)
+    page = response.content.decode()
+    global_invoice = GlobalInvoice.objects.get()
+    assert f"Factura global FG{global_invoice.pk} emitida: 1 ticket(s) por {D(ticket['total']):,.2f}." in page
+    assert global_invoice.status == "issued"
+    with capture(execute=True):
+        again = browser.post(f"/caja/facturas/{entity(demo).pk}/global/")
+    assert again.status_code == 200 and "No hay tickets sin facturar" in again.content.decode()
+    assert GlobalInvoice.objects.count() == 1
