@@ -381,4 +381,9 @@ __all__ = [
     "Salesperson",
 ]
 from .global_invoice.models import GlobalInvoice, GlobalInvoiceTicket  # noqa: E402, F401
-from .payments.models import CustomerPayment, PaymentApplication  # noqa: E402, F401
+from .payments.models import (  # noqa: E402, F401
+    AdvanceApplication,
+    CustomerAdvance,
+    CustomerPayment,
+    PaymentApplication,
+)

@@ -43,8 +43,8 @@ from sales.global_invoice.models import GlobalInvoice
 from sales.global_invoice.services import create_global_invoice
 from sales.invoice_cfdi import seal_invoice
 from sales.models import Customer, SalesEntity, Salesperson
-from sales.payments.models import CustomerPayment
-from sales.payments.services import create_payment, post_payment
+from sales.payments.models import CustomerAdvance, CustomerPayment
+from sales.payments.services import apply_advance, create_payment, post_payment
 from sales.posting import Collection, post_invoice
 from sales.receivables.models import Receivable, ReceivableRecord
 from sales.receivables.services import apply_receivable_record
@@ -234,6 +234,40 @@ def _payments(world: World, n: int) -> None:
         post_payment(payment=payment, user=world.user)
 
 
+def _advances(world: World, n: int) -> None:
+    """Payments of a whole crédito invoice plus 10.00 left as the customer's advance, one applied
+    in part to another invoice."""
+    from accounting.variables import Variable
+
+    AccountingVariable.objects.get_or_create(
+        company=world.company,
+        name=Variable.CUSTOMER_ADVANCES,
+        defaults={"account": AccountFactory(company=world.company, code=f"LQ-ANT{world.next()}")},
+    )
+    for _ in range(n):
+        invoice = world.invoice(payment="credit")
+        payment = create_payment(
+            company=world.company,
+            entity=world.entity,
+            customer=world.customer,
+            date=DAY,
+            account=world.cash,
+            amount=invoice.total + 10,
+            payment_form="01",
+            applications=[{"invoice": invoice, "amount": invoice.total}],
+            leave_advance=True,
+            user=world.user,
+        )
+        post_payment(payment=payment, user=world.user)
+        apply_advance(
+            advance=payment.advance_record,
+            invoice=world.invoice(payment="credit"),
+            amount=1,
+            date=DAY,
+            user=world.user,
+        )
+
+
 def _global_invoices(world: World, n: int) -> None:
     """Draft global invoices of two counter tickets each, one day apart."""
     SalesEntity.objects.filter(pk=world.entity.pk).update(counter_tickets=True)
@@ -332,6 +366,7 @@ ROW_BUILDERS.update(
         CreditNote: _credit_notes,
         CustomerPayment: _payments,
         GlobalInvoice: _global_invoices,
+        CustomerAdvance: _advances,
         ProductAssociation: _times(
             lambda w: ProductAssociation.objects.create(
                 company=w.company,
