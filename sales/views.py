@@ -88,6 +88,7 @@ def invoice_list(request, entity_id: int | None = None, notice: str = "", notice
                 ("borradores", "Borradores"),
             ],
             "can_add": entity.company in companies_with_perm(request.user, "sales.add_salesdocument"),
+            "can_pay": entity.company in companies_with_perm(request.user, "sales.add_customerpayment"),
             "can_global": entity.counter_tickets
             and entity.company in companies_with_perm(request.user, "sales.add_globalinvoice"),
             "notice": notice or _global_notice(request, entity),

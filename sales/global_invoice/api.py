@@ -66,9 +66,11 @@ class GlobalInvoiceSerializer(serializers.ModelSerializer):
 class GlobalInvoiceInput(serializers.Serializer):
     company = serializers.PrimaryKeyRelatedField(queryset=Company.objects.all())
     entity = serializers.PrimaryKeyRelatedField(queryset=SalesEntity.objects.all())
-    periodicity = serializers.ChoiceField(choices=Periodicity.choices, required=False, default="")
+    periodicity = serializers.ChoiceField(
+        choices=Periodicity.choices, required=False, help_text="Vacía: la periodicidad de la entidad."
+    )
     date_from = serializers.DateField()
-    date_to = serializers.DateField(required=False, default=None)
+    date_to = serializers.DateField(required=False, help_text="Vacía: la misma fecha inicial (un día).")
 
 
 class CancelInput(serializers.Serializer):
