@@ -480,3 +480,11 @@ def test_a_whole_payment_as_an_advance_takes_no_complement(demo, client, django_
         )
     assert cancelled.status_code == 200, cancelled.json()
     assert CustomerAdvance.objects.get().status == "cancelled"
+
+
+def test_a_cash_payment_with_an_ordering_account_is_refused(demo, client):
+    body = {**payment_body(demo, "100.00", []), "payment_form": "01", "leave_advance": True}
+    refused = client.post("/api/sales/payments/", body, format="json")
+    assert refused.status_code == 400 and refused.json()["code"] == "cuenta_ordenante_no_aplica"
+    assert "no es bancarizada" in refused.json()["message"]
+    assert not CustomerPayment.objects.exists()

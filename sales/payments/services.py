@@ -35,6 +35,8 @@ from cashbank.services import (
     link_movements_to_entry,
 )
 from cfdi import payments as cfdi_payments
+from cfdi.checker import BENEFICIARY_FORMS as BANK_BENEFICIARY_FORMS
+from cfdi.checker import ORDERING_FORMS as BANK_ORDERING_FORMS
 from cfdi.models import CfdiDocument
 from cfdi.services import cancel_cfdi
 from erp.errors import DomainError
@@ -181,6 +183,17 @@ def create_payment(
         raise DomainError(
             "forma_pago_invalida",
             "Indique la forma de pago del SAT (c_FormaPago); en un pago no puede ser 99.",
+        )
+    if (payer_bank_rfc or payer_account) and payment_form not in BANK_ORDERING_FORMS:
+        raise DomainError(
+            "cuenta_ordenante_no_aplica",
+            f"La forma de pago {payment_form} no es bancarizada: el complemento no lleva el RFC del banco ni la "
+            "cuenta ordenante (CRP20221, CRP20224). Quítelos o indique la forma de pago correcta.",
+        )
+    if beneficiary_account and payment_form not in BANK_BENEFICIARY_FORMS:
+        raise DomainError(
+            "cuenta_beneficiaria_no_aplica",
+            f"La forma de pago {payment_form} no lleva cuenta beneficiaria en el complemento (CRP20228).",
         )
     rate = to_decimal(exchange_rate or 1)
     currency = account.currency
