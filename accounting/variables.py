@@ -14,10 +14,13 @@ class Variable(models.TextChoices):
     CUSTOMERS = "VEN_CLIENTES", "Cuenta de clientes"
     COST_OF_SALES = "VEN_COSTO", "Cuenta de costo de ventas"
     INVENTORY = "ALM_INVENTARIO", "Cuenta de inventario"
+    CUSTOMER_ADVANCES = "VEN_ANTICIPOS", "Cuenta de anticipos de clientes"
     NO_PAYMENT_COUNTERPART = (
         "CC_VENNP",
         "Cuenta para registros de partida doble en ventas sin ningún tipo de cobro, ni crédito, ni contado",
     )
 
 
-SALES_VARIABLES = [v.value for v in Variable]
+# Every posting of a sale checks these (the seed). Customer advances are checked only by the
+# payments that leave an advance and the applications of one.
+SALES_VARIABLES = [v.value for v in Variable if v != Variable.CUSTOMER_ADVANCES]

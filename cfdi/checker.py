@@ -375,6 +375,37 @@ class _Checker:
             if _dec(taxes.get("TotalImpuestosTrasladados")) != expected:
                 self.add("CFDI40205", "TotalImpuestosTrasladados no es la suma de los traslados del resumen.")
 
+    # -- InformacionGlobal (CFDI40131–CFDI40136) ----------------------------------------------
+    def global_info(self, node):
+        periodicity, months, year = node.get("Periodicidad"), node.get("Meses", ""), node.get("Año", "")
+        if periodicity not in ("01", "02", "03", "04", "05"):
+            self.add("CFDI40131", "El campo Periodicidad, no contiene un valor del catálogo c_Periodicidad.")
+        emisor = self.root.find(f"{_C}Emisor")
+        if periodicity == "05" and (emisor is None or emisor.get("RegimenFiscal") != "621"):
+            self.add(
+                "CFDI40132",
+                "El campo RegimenFiscal, no contiene el valor 621: la periodicidad bimestral (05) solo aplica al "
+                "Régimen de Incorporación Fiscal.",
+            )
+        month = int(months) if months.isdigit() and len(months) == 2 else 0
+        if not 1 <= month <= 18:
+            self.add("CFDI40133", "El campo Meses, no contiene un valor del catálogo c_Meses.")
+        elif periodicity != "05" and month > 12:
+            self.add(
+                "CFDI40134",
+                "El campo Meses, no contiene alguno de los valores “01”, “02”, “03”, “04”, “05”, “06”, “07”, "
+                "“08”, “09”, “10”, “11” o “12”.",
+            )
+        elif periodicity == "05" and month <= 12:
+            self.add(
+                "CFDI40135",
+                "El campo Meses, no contiene alguno de los valores “13”, “14”, “15”, “16”, “17” o “18”.",
+            )
+        fecha = self.root.get("Fecha", "")
+        issued = int(fecha[:4]) if fecha[:4].isdigit() else None
+        if not year.isdigit() or (issued is not None and int(year) not in (issued, issued - 1)):
+            self.add("CFDI40136", "El campo Año, no es igual al año en curso o al año inmediato anterior.")
+
     # -- Receptor ---------------------------------------------------------------------------
     def receiver(self):
         receptor = self.root.find(f"{_C}Receptor")
@@ -397,6 +428,8 @@ class _Checker:
                 f"Un CFDI a {RFC_PUBLICO_GENERAL} «{PUBLICO_EN_GENERAL}» debe llevar InformacionGlobal "
                 "(periodicidad, meses y año).",
             )
+        if global_info is not None:
+            self.global_info(global_info)
         if rfc == RFC_PUBLICO_GENERAL and receptor.get("Nombre") != PUBLICO_EN_GENERAL:
             self.add(
                 "CFDI40146",
@@ -458,12 +491,36 @@ class _Checker:
             self.add("401", "La fecha del comprobante es posterior a la fecha de timbrado.")
 
 
+# c_FormaPago: the bank-transfer forms («bancarizadas») that may carry the ordering account
+# (RfcEmisorCtaOrd, CtaOrdenante) and those that may carry the beneficiary's (RfcEmisorCtaBen,
+# CtaBeneficiario).
+ORDERING_FORMS = frozenset(["02", "03", "04", "05", "06", "28", "29"])
+BENEFICIARY_FORMS = frozenset(["02", "03", "04", "05", "28", "29"])
+OBJETO_IMP = frozenset(["01", "02", "03", "04", "05", "06", "07", "08"])
+_TOTALS = {  # Totales attribute -> its CRP code in SAT's matrix
+    "TotalRetencionesIVA": "CRP20201",
+    "TotalRetencionesISR": "CRP20202",
+    "TotalRetencionesIEPS": "CRP20203",
+    "TotalTrasladosBaseIVA16": "CRP20204",
+    "TotalTrasladosImpuestoIVA16": "CRP20205",
+    "TotalTrasladosBaseIVA8": "CRP20206",
+    "TotalTrasladosImpuestoIVA8": "CRP20207",
+    "TotalTrasladosBaseIVA0": "CRP20208",
+    "TotalTrasladosImpuestoIVA0": "CRP20209",
+    "TotalTrasladosBaseIVAExento": "CRP20210",
+    "MontoTotalPagos": "CRP20211",
+}
+
+
 class _PagosChecker:
-    """The Pagos 2.0 rules (Guía de llenado del complemento para recepción de pagos 2.0) that
-    can be checked without SAT's records: the Comprobante's fixed values, the balances, the
-    equivalences, Monto against what the documents say was paid, and the Totales arithmetic
-    (each total = Σ ImporteP·TipoCambioP or BaseP·TipoCambioP, rounded to 2 decimals, with the
-    tolerance of one cent per payment that SAT allows for the conversion)."""
+    """The rules of SAT's «Matriz de errores» of the Complemento para recepción de pagos 2.0
+    (codes CRP20101–CRP20279, SAT's wording) that can be checked without SAT's records (the
+    l_RFC list, the Confirmacion keys): the fixed values of the Comprobante and its one Concepto,
+    each Pago, each DoctoRelacionado and its taxes, ImpuestosP against the documents, and the
+    Totales (each = the rounding of Σ ImporteP·TipoCambioP or BaseP·TipoCambioP, or of
+    Σ Monto·TipoCambioP). Not checked here: the ordering and beneficiary accounts' patterns
+    (CRP20225, CRP20226), the multi-currency margins (CRP20275, CRP20276) and the ImporteDR limits
+    (CRP20254, CRP20261)."""
 
     def __init__(self, checker: _Checker):
         self.c = checker
@@ -471,122 +528,365 @@ class _PagosChecker:
 
     def run(self):
         root, add = self.root, self.c.add
+        if root.get("TipoDeComprobante") != "P":
+            add("CRP20101", 'El valor del campo TipoDeComprobante debe ser "P".')
+        if root.get("Exportacion") != "01":
+            add("CRP20102", 'El valor del campo Exportacion debe ser "01".')
+        if root.get("SubTotal") != "0":
+            add("CRP20103", 'El valor del campo SubTotal debe ser cero "0".')
         if root.get("Moneda") != "XXX":
-            add("CRP103", "En un CFDI de tipo P la moneda debe ser XXX.")
-        if root.get("SubTotal") not in ("0", "0.00") or root.get("Total") not in ("0", "0.00"):
-            add("CRP102", "En un CFDI de tipo P el SubTotal y el Total deben ser 0.")
-        for attribute, code in (("FormaPago", "CRP104"), ("MetodoPago", "CRP105"), ("CondicionesDePago", "CRP106"),
-                                ("Descuento", "CRP107"), ("TipoCambio", "CRP108")):  # fmt: skip
+            add("CRP20104", 'El valor del campo Moneda debe ser "XXX".')
+        for attribute, code in (("FormaPago", "CRP20105"), ("MetodoPago", "CRP20106"), ("CondicionesDePago", "CRP20107"),
+                                ("Descuento", "CRP20108"), ("TipoCambio", "CRP20109")):  # fmt: skip
             if root.get(attribute) is not None:
-                add(code, f"En un CFDI de tipo P no debe registrarse el atributo {attribute}.")
+                add(code, f"El campo {attribute} no se debe registrar en el CFDI.")
+        if root.get("Total") != "0":
+            add("CRP20110", 'El valor del campo Total debe ser cero "0".')
+        self.concept()
         if root.find(f"{_C}Impuestos") is not None:
-            add("CRP110", "En un CFDI de tipo P no debe registrarse el nodo Impuestos.")
+            add("CRP20123", "No se debe registrar el apartado de Impuestos en el CFDI.")
         receptor = root.find(f"{_C}Receptor")
         if receptor is not None and receptor.get("UsoCFDI") != "CP01":
-            add("CRP112", "En un CFDI de tipo P el uso del CFDI debe ser CP01 (Pagos).")
+            # Guía de llenado del CFDI con complemento de pagos: UsoCFDI «CP01 Pagos» (no CRP code).
+            add("CRP20999", "En un CFDI de tipo P el campo UsoCFDI debe ser CP01 (Pagos).")
         pagos = root.find(f"{_C}Complemento/{_P}Pagos")
         if pagos is None:
-            add("CRP999", "El CFDI de tipo P debe incluir el complemento de recepción de pagos 2.0.")
+            add("CRP20999", "El CFDI de tipo P debe incluir el complemento para recepción de pagos 2.0.")
             return
         expected = defaultdict(Decimal)
-        count = 0
         for n, pago in enumerate(pagos.iterfind(f"{_P}Pago"), start=1):
-            count += 1
             self.pago(pago, f"Pago {n}", expected)
         totales = pagos.find(f"{_P}Totales")
         if totales is None:
             return
-        tolerance = Decimal("0.01") * max(count, 1)
-        names = set(expected) | set(totales.attrib) | {"MontoTotalPagos"}
-        for name in sorted(names):
-            stated = _dec(totales.get(name))
+        for name, code in _TOTALS.items():
+            stated = totales.get(name)
+            if stated is None:
+                continue  # a total that must exist is CRP20264, CRP20267 or CRP20273 (per Pago)
             should = _round(expected.get(name, Decimal(0)), 2)
-            if stated is None and expected.get(name, Decimal(0)) == 0:
-                continue
-            if stated is None or abs(stated - should) > tolerance:
+            if _dec(stated) != should:
                 add(
-                    "CRP301",
-                    f"Totales: {name} es {totales.get(name) or 'ausente'} y la suma convertida a MXN de los "
-                    f"pagos es {should}.",
+                    code,
+                    f"El valor del campo {name} ({stated}) no es igual al redondeo de la suma del resultado de "
+                    f"multiplicar cada importe por el TipoCambioP de cada nodo Pago ({should}).",
                 )
+
+    def concept(self):
+        add = self.c.add
+        concepts = self.root.findall(f"{_C}Conceptos/{_C}Concepto")
+        if len(concepts) != 1:
+            add("CRP20111", "Solo debe existir un Concepto en el CFDI.")
+        for concept in concepts:
+            if any(child.tag != f"{_C}ACuentaTerceros" for child in concept):
+                add(
+                    "CRP20112",
+                    "Si no existe el nodo ACuentaTerceros, no se deben registrar apartados dentro de Conceptos.",
+                )
+            fixed = (("ClaveProdServ", "84111506", "CRP20113"), ("Cantidad", "1", "CRP20115"),
+                     ("ClaveUnidad", "ACT", "CRP20116"), ("Descripcion", "Pago", "CRP20118"),
+                     ("ValorUnitario", "0", "CRP20119"), ("Importe", "0", "CRP20120"),
+                     ("ObjetoImp", "01", "CRP20122"))  # fmt: skip
+            for attribute, value, code in fixed:
+                if concept.get(attribute) != value:
+                    label = f'cero "{value}"' if value == "0" else f'"{value}"'
+                    add(code, f"El valor del campo {attribute} debe ser {label}.")
+            for attribute, code in (
+                ("NoIdentificacion", "CRP20114"),
+                ("Unidad", "CRP20117"),
+                ("Descuento", "CRP20121"),
+            ):
+                if concept.get(attribute) is not None:
+                    add(code, f"El campo {attribute} no se debe registrar en el CFDI.")
 
     def pago(self, pago, where, expected):
         add = self.c.add
         currency = pago.get("MonedaP", "")
         places = sat_catalogs.currency_decimals(currency)
         places = 2 if places is None else places
-        if pago.get("FormaDePagoP") == "99":
-            add("CRP201", "La forma de pago no puede ser 99 (Por definir).", where)
+        form = pago.get("FormaDePagoP")
+        if form == "99":
+            add("CRP20212", 'El valor del campo FormaDePagoP debe ser distinto de "99".', where)
         if currency == "XXX":
-            add("CRP202", "La moneda del pago no puede ser XXX.", where)
+            add("CRP20213", 'El campo MonedaP debe ser distinto de "XXX".', where)
         rate = _dec(pago.get("TipoCambioP"))
-        if currency == "MXN" and rate is not None and rate != 1:
-            add("CRP204", "Con moneda MXN el tipo de cambio del pago debe ser 1.", where)
         if currency not in ("MXN", "") and rate is None:
-            add("CRP203", f"Falta el tipo de cambio del pago en {currency}.", where)
+            add("CRP20214", "El campo TipoCambioP se debe registrar.", where)
+        if currency == "MXN" and pago.get("TipoCambioP") not in (None, "1"):
+            add("CRP20215", 'El campo TipoCambioP debe contener el valor "1".', where)
         rate = rate or Decimal(1)
         monto = _dec(pago.get("Monto")) or Decimal(0)
         if monto <= 0:
-            add("CRP207", "El monto del pago debe ser mayor que cero.", where)
+            add("CRP20218", 'El valor del campo Monto no es mayor que cero "0".', where)
         if _places(pago.get("Monto")) > places:
-            add("CRP208", f"El monto tiene más decimales de los que admite la moneda {currency}.", where)
+            add(
+                "CRP20219",
+                "El valor del campo Monto debe tener hasta la cantidad de decimales que soporte la moneda "
+                "registrada en el campo MonedaP.",
+                where,
+            )
+        self.accounts(pago, form, where)
         paid = Decimal(0)
+        documents: dict[tuple, list] = defaultdict(lambda: [Decimal(0), Decimal(0), 0])
         for m, docto in enumerate(pago.iterfind(f"{_P}DoctoRelacionado"), start=1):
             here = f"{where}, documento {m}"
-            same = docto.get("MonedaDR") == currency
-            equivalence = _dec(docto.get("EquivalenciaDR"))
-            if same and equivalence not in (None, Decimal(1)):
-                add(
-                    "CRP238", "Con la misma moneda del pago y del documento la equivalencia debe ser 1.", here
+            equivalence = self.docto(docto, currency, here)
+            amount = _dec(docto.get("ImpPagado"))
+            if amount is not None:
+                paid += amount / equivalence
+            for node in docto.iterfind(f"{_P}ImpuestosDR/{_P}RetencionesDR/{_P}RetencionDR"):
+                entry = documents[(True, node.get("ImpuestoDR"), None, None)]
+                entry[1] += (_dec(node.get("ImporteDR")) or 0) / equivalence
+                entry[2] += 1
+            for node in docto.iterfind(f"{_P}ImpuestosDR/{_P}TrasladosDR/{_P}TrasladoDR"):
+                key = (
+                    False,
+                    node.get("ImpuestoDR"),
+                    node.get("TipoFactorDR"),
+                    _dec(node.get("TasaOCuotaDR")),
                 )
-            if not same and equivalence is None:
-                add("CRP217", "Con monedas distintas del pago y del documento falta EquivalenciaDR.", here)
-            before, amount, after = (
-                _dec(docto.get(a)) for a in ("ImpSaldoAnt", "ImpPagado", "ImpSaldoInsoluto")
-            )
-            if before is None or amount is None or after is None:
-                continue
-            if before <= 0 or amount <= 0:
-                add("CRP221", "El saldo anterior y el importe pagado deben ser mayores que cero.", here)
-            if after != before - amount:
-                add(
-                    "CRP225",
-                    f"El saldo insoluto {after} no es saldo anterior − importe pagado ({before - amount}).",
-                    here,
-                )
-            if after < 0:
-                add("CRP226", "El saldo insoluto no puede ser negativo.", here)
-            paid += amount / (equivalence or Decimal(1))
+                entry = documents[key]
+                entry[0] += (_dec(node.get("BaseDR")) or 0) / equivalence
+                entry[1] += (_dec(node.get("ImporteDR")) or 0) / equivalence
+                entry[2] += 1
         if monto < _round(paid, places) - Decimal(1).scaleb(-places):
             add(
-                "CRP206",
-                f"El monto {monto} es menor que la suma de los importes pagados ({_round(paid, places)}).",
+                "CRP20217",
+                "La suma de los valores registrados en el campo ImpPagado de los apartados DoctoRelacionado no "
+                f"es menor o igual que el valor del campo Monto ({_round(paid, places)} > {monto}).",
                 where,
             )
         expected["MontoTotalPagos"] += monto * rate
+        self.impuestos_p(pago, where, places, rate, documents, expected)
+
+    def accounts(self, pago, form, where):
+        add = self.c.add
+        for attribute, code, allowed in (
+            ("RfcEmisorCtaOrd", "CRP20221", ORDERING_FORMS),
+            ("CtaOrdenante", "CRP20224", ORDERING_FORMS),
+            ("RfcEmisorCtaBen", "CRP20227", BENEFICIARY_FORMS),
+            ("CtaBeneficiario", "CRP20228", BENEFICIARY_FORMS),
+        ):
+            if pago.get(attribute) is not None and form not in allowed:
+                add(code, f"El campo {attribute} no se debe registrar (forma de pago {form}).", where)
+        if pago.get("RfcEmisorCtaOrd") == "XEXX010101000" and not pago.get("NomBancoOrdExt"):
+            add("CRP20223", "El campo NomBancoOrdExt se debe registrar.", where)
+        if pago.get("TipoCadPago") is not None and form != "03":
+            add("CRP20229", "El campo TipoCadPago no se debe registrar.", where)
+        chain = pago.get("TipoCadPago") is not None
+        for attribute, present, absent in (
+            ("CertPago", "CRP20230", "CRP20231"),
+            ("CadPago", "CRP20232", "CRP20233"),
+            ("SelloPago", "CRP20234", "CRP20235"),
+        ):
+            if chain and pago.get(attribute) is None:
+                add(present, f"El campo {attribute} se debe registrar.", where)
+            if not chain and pago.get(attribute) is not None:
+                add(absent, f"El campo {attribute} no se debe registrar.", where)
+
+    def docto(self, docto, currency, here) -> Decimal:
+        """Check one DoctoRelacionado; return its EquivalenciaDR (1 when absent)."""
+        add = self.c.add
+        currency_dr = docto.get("MonedaDR", "")
+        places = sat_catalogs.currency_decimals(currency_dr)
+        places = 2 if places is None else places
+        if currency_dr == "XXX":
+            add("CRP20236", 'El valor del campo MonedaDR debe ser distinto de "XXX".', here)
+        equivalence = _dec(docto.get("EquivalenciaDR"))
+        if currency_dr != currency and equivalence is None:
+            add("CRP20237", "El campo EquivalenciaDR se debe registrar.", here)
+        if currency_dr == currency and docto.get("EquivalenciaDR") is not None and equivalence != 1:
+            add("CRP20238", 'El campo EquivalenciaDR debe contener el valor "1".', here)
+        before, amount, after = (_dec(docto.get(a)) for a in ("ImpSaldoAnt", "ImpPagado", "ImpSaldoInsoluto"))
+        if before is not None and before <= 0:
+            add("CRP20239", "El campo ImpSaldoAnt debe mayor a cero.", here)
+        if amount is not None and amount <= 0:
+            add("CRP20241", "El campo ImpPagado debe mayor a cero.", here)
+        for attribute, code in (
+            ("ImpSaldoAnt", "CRP20240"),
+            ("ImpPagado", "CRP20242"),
+            ("ImpSaldoInsoluto", "CRP20243"),
+        ):
+            if _places(docto.get(attribute)) > places:
+                add(
+                    code,
+                    f"El valor del campo {attribute} debe tener hasta la cantidad de decimales que soporte la "
+                    "moneda registrada en el campo MonedaDR.",
+                    here,
+                )
+        if None not in (before, amount, after) and (after < 0 or after != before - amount):
+            add(
+                "CRP20244",
+                "El campo ImpSaldoInsoluto debe ser mayor o igual a cero y calcularse con la suma de los campos "
+                f"ImpSaldoAnt menos el ImpPagado ({before - amount}).",
+                here,
+            )
+        objeto = docto.get("ObjetoImpDR")
+        impuestos = docto.find(f"{_P}ImpuestosDR")
+        if objeto not in OBJETO_IMP:
+            add("CRP20245", "El campo ObjetoImpDR, debe tener un valor del catálogo c_ObjetoImp.", here)
+        elif objeto == "02" and impuestos is None:
+            add("CRP20246", "El nodo hijo ImpuestosDR del nodo DoctoRelacionado debe existir.", here)
+        elif objeto in ("01", "03", "04", "05") and impuestos is not None:
+            add("CRP20247", "El nodo hijo ImpuestosDR del nodo DoctoRelacionado no debe existir.", here)
+        if impuestos is not None:
+            self.impuestos_dr(impuestos, here)
+        return equivalence or Decimal(1)
+
+    def impuestos_dr(self, impuestos, here):
+        add = self.c.add
+        withheld = impuestos.findall(f"{_P}RetencionesDR/{_P}RetencionDR")
+        transferred = impuestos.findall(f"{_P}TrasladosDR/{_P}TrasladoDR")
+        if not withheld and not transferred:
+            add(
+                "CRP20248",
+                "En caso de utilizar el nodo Impuestos en un documento relacionado, se deben incluir impuestos "
+                "de traslados y/o retenciones.",
+                here,
+            )
+        for node in withheld:
+            if (_dec(node.get("BaseDR")) or 0) <= 0:
+                add(
+                    "CRP20249",
+                    "El valor del campo BaseDR que corresponde a Retención debe ser mayor que cero.",
+                    here,
+                )
+            if node.get("TipoFactorDR") == "Exento":
+                add(
+                    "CRP20252",
+                    "El valor registrado en el campo TipoFactorDR que corresponde a Retención debe ser distinto "
+                    "de Exento.",
+                    here,
+                )
+        for node in transferred:
+            if (_dec(node.get("BaseDR")) or 0) <= 0:
+                add(
+                    "CRP20255",
+                    "El valor del campo BaseDR que corresponde a Traslado debe ser mayor que cero.",
+                    here,
+                )
+            exempt = node.get("TipoFactorDR") == "Exento"
+            has = node.get("TasaOCuotaDR") is not None or node.get("ImporteDR") is not None
+            if exempt and has:
+                add(
+                    "CRP20258",
+                    "Si el valor registrado es Exento no se deben registrar los atributos TasaOCuotaDR ni ImporteDR.",
+                    here,
+                )
+            if not exempt and (node.get("TasaOCuotaDR") is None or node.get("ImporteDR") is None):
+                add(
+                    "CRP20259",
+                    "Si el valor registrado en TipoFactorDR es Tasa o Cuota, se deben registrar los atributos "
+                    "TasaOCuotaDR e ImporteDR.",
+                    here,
+                )
+
+    def impuestos_p(self, pago, where, places, rate, documents, expected):
+        add = self.c.add
         impuestos = pago.find(f"{_P}ImpuestosP")
-        if impuestos is None:
-            return
-        for node in impuestos.iterfind(f"{_P}RetencionesP/{_P}RetencionP"):
+        totales = self.root.find(f"{_C}Complemento/{_P}Pagos/{_P}Totales")
+        totals = totales.attrib if totales is not None else {}
+        unit = Decimal(1).scaleb(-places)
+        withheld = impuestos.findall(f"{_P}RetencionesP/{_P}RetencionP") if impuestos is not None else []
+        transferred = impuestos.findall(f"{_P}TrasladosP/{_P}TrasladoP") if impuestos is not None else []
+        if withheld and not any(
+            name in totals for name in ("TotalRetencionesIVA", "TotalRetencionesISR", "TotalRetencionesIEPS")
+        ):
+            add(
+                "CRP20264",
+                "Debe existir al menos uno de los campos TotalRetencionesIVA, TotalRetencionesISR, "
+                "TotalRetencionesIEPS.",
+                where,
+            )
+        seen = set()
+        for node in withheld:
+            tax = node.get("ImpuestoP")
+            if tax in seen:
+                add("CRP20263", "Debe haber sólo un registro por cada tipo de impuesto retenido.", where)
+            seen.add(tax)
+            amount = _dec(node.get("ImporteP")) or Decimal(0)
+            _, should, count = documents.get((True, tax, None, None), (0, Decimal(0), 0))
+            if abs(amount - _round(should, places)) > unit * max(count, 1):
+                add(
+                    "CRP20265",
+                    "El campo ImporteP que corresponde a Retención, no es igual a la suma de los importes de los "
+                    "impuestos retenidos registrados en el documento relacionado donde el impuesto sea igual al "
+                    f"campo ImpuestoP de este elemento ({_round(should, places)}).",
+                    where,
+                )
             name = {
                 "001": "TotalRetencionesISR",
                 "002": "TotalRetencionesIVA",
                 "003": "TotalRetencionesIEPS",
-            }.get(node.get("ImpuestoP"))
+            }.get(tax)
             if name:
-                expected[name] += (_dec(node.get("ImporteP")) or 0) * rate
-        for node in impuestos.iterfind(f"{_P}TrasladosP/{_P}TrasladoP"):
-            if node.get("ImpuestoP") != "002":
+                expected[name] += amount * rate
+        seen = set()
+        for node in transferred:
+            tax, factor, tasa = node.get("ImpuestoP"), node.get("TipoFactorP"), _dec(node.get("TasaOCuotaP"))
+            key = (False, tax, factor, tasa)
+            if key in seen:
+                add(
+                    "CRP20271",
+                    "Debe haber sólo un registro con la misma combinación de impuesto, factor y tasa por cada "
+                    "traslado.",
+                    where,
+                )
+            seen.add(key)
+            base = _dec(node.get("BaseP")) or Decimal(0)
+            amount = _dec(node.get("ImporteP"))
+            should_base, should_amount, count = documents.get(key, (Decimal(0), Decimal(0), 0))
+            tolerance = unit * max(count, 1)
+            if factor == "Exento":
+                if node.get("TasaOCuotaP") is not None or amount is not None:
+                    add("CRP20266", "Deben existir solo los campos BaseP, ImpuestoP y TipoFactorP.", where)
+                if abs(base - _round(should_base, places)) > tolerance:
+                    add(
+                        "CRP20269",
+                        "El importe del campo BaseP que corresponde a Traslado, no es igual a la suma de los "
+                        f"importes de las bases registrados en los documentos relacionados ({_round(should_base, places)}).",
+                        where,
+                    )
+            else:
+                if abs(base - _round(should_base, places)) > tolerance:
+                    add(
+                        "CRP20268",
+                        "El campo BaseP que corresponde a Traslado, no es igual a la suma de los importes de las "
+                        "bases registrados en los documentos relacionados con el mismo impuesto y TasaOCuota "
+                        f"({_round(should_base, places)}).",
+                        where,
+                    )
+                if amount is None or abs(amount - _round(should_amount, places)) > tolerance:
+                    add(
+                        "CRP20274",
+                        "El campo ImporteP que corresponde a Traslado, no es igual a la suma de los importes de los "
+                        "impuestos registrados en los documentos relacionados con el mismo impuesto y TasaOCuota "
+                        f"({_round(should_amount, places)}).",
+                        where,
+                    )
+            if tax != "002":
                 continue
-            if node.get("TipoFactorP") == "Exento":
-                expected["TotalTrasladosBaseIVAExento"] += (_dec(node.get("BaseP")) or 0) * rate
+            if not any(name.startswith("TotalTrasladosBaseIVA") for name in totals):
+                add(
+                    "CRP20267",
+                    "Debe existir al menos uno de los campos TotalTrasladosBaseIVA16 y/o TotalTrasladosBaseIVA8 "
+                    "y/o TotalTrasladosBaseIVA0 y/o TotalTrasladosBaseIVAExento.",
+                    where,
+                )
+            if factor == "Exento":
+                expected["TotalTrasladosBaseIVAExento"] += base * rate
                 continue
-            suffix = {Decimal("0.16"): "IVA16", Decimal("0.08"): "IVA8", Decimal(0): "IVA0"}.get(
-                _dec(node.get("TasaOCuotaP"))
-            )
+            if not any(name.startswith("TotalTrasladosImpuestoIVA") for name in totals):
+                add(
+                    "CRP20273",
+                    "Deben existir al menos uno de los campos TotalTrasladosImpuestoIVA16, "
+                    "TotalTrasladosImpuestoIVA8, TotalTrasladosImpuestoIVA0 cuando existan traslados con un "
+                    "TipoFactor distinto a Exento.",
+                    where,
+                )
+            suffix = {Decimal("0.16"): "IVA16", Decimal("0.08"): "IVA8", Decimal(0): "IVA0"}.get(tasa)
             if suffix:
-                expected[f"TotalTrasladosBase{suffix}"] += (_dec(node.get("BaseP")) or 0) * rate
-                expected[f"TotalTrasladosImpuesto{suffix}"] += (_dec(node.get("ImporteP")) or 0) * rate
+                expected[f"TotalTrasladosBase{suffix}"] += base * rate
+                expected[f"TotalTrasladosImpuesto{suffix}"] += (amount or Decimal(0)) * rate
 
 
 def check(root, *, now: datetime | None = None, reference_rate: Decimal | None = None) -> list[Finding]:

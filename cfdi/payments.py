@@ -38,7 +38,7 @@ TOTAL_IVA = {
 }
 WITHHELD_TOTALS = {"001": "TotalRetencionesISR", "002": "TotalRetencionesIVA", "003": "TotalRetencionesIEPS"}
 USO_PAGOS = "CP01"
-# c_FormaPago without 99 (Por definir), which a payment never has (CRP201).
+# c_FormaPago without 99 (Por definir), which a payment never has (CRP20212).
 PAYMENT_FORMS = frozenset(
     [
         "01",
@@ -165,20 +165,20 @@ def validate_payment(payment: PaymentReceived) -> None:
     if not payment.documents:
         _refuse("El pago debe relacionar al menos un documento (factura PPD).")
     if payment.payment_form == "99":
-        _refuse("La forma de pago de un pago no puede ser 99 (Por definir) (CRP201).")
+        _refuse("La forma de pago de un pago no puede ser 99 (Por definir) (CRP20212).")
     if payment.currency != "MXN" and not payment.exchange_rate:
-        _refuse(f"Indique el tipo de cambio del pago en {payment.currency} (CRP203).")
+        _refuse(f"Indique el tipo de cambio del pago en {payment.currency} (CRP20214).")
     decimals = places(payment.currency)
     if rounded(payment.amount, decimals) != payment.amount or payment.amount <= 0:
-        _refuse(f"El monto del pago debe ser mayor que cero con {decimals} decimales (CRP207, CRP208).")
+        _refuse(f"El monto del pago debe ser mayor que cero con {decimals} decimales (CRP20218, CRP20219).")
     applied = Decimal(0)
     for document in payment.documents:
         if document.currency == payment.currency and document.equivalence != 1:
-            _refuse("Con la misma moneda del pago y del documento, la equivalencia debe ser 1 (CRP238).")
+            _refuse("Con la misma moneda del pago y del documento, la equivalencia debe ser 1 (CRP20238).")
         if document.amount_paid <= 0 or document.amount_paid > document.previous_balance:
             _refuse(
                 f"El importe pagado del documento {document.series}{document.folio} debe ser mayor que "
-                f"cero y no exceder su saldo anterior {document.previous_balance} (CRP221, CRP224)."
+                f"cero y no exceder su saldo anterior {document.previous_balance} (CRP20241, CRP20244)."
             )
         if not 1 <= document.installment <= 999:
             _refuse("El número de parcialidad debe estar entre 1 y 999.")
@@ -186,7 +186,7 @@ def validate_payment(payment: PaymentReceived) -> None:
     if payment.amount < rounded(applied, decimals) - Decimal(1).scaleb(-decimals):
         _refuse(
             f"El monto del pago {payment.amount} es menor que la suma de los importes pagados "
-            f"expresados en {payment.currency} ({rounded(applied, decimals)}) (CRP206)."
+            f"expresados en {payment.currency} ({rounded(applied, decimals)}) (CRP20217)."
         )
 
 

@@ -56,6 +56,8 @@ CHART = [
     ("115", "Inventario", D, "115", "100", False),
     ("115-01", "Inventario de mercancías", D, "115.01", "115", True),
     ("200", "Pasivo", A, "200", None, False),
+    ("206", "Anticipo de cliente", A, "206", "200", False),
+    ("206-01", "Anticipo de cliente nacional", A, "206.01", "206", True),
     ("209", "Impuestos trasladados no cobrados", A, "209", "200", False),
     ("209-01", "IVA trasladado no cobrado", A, "209.01", "209", True),
     ("209-02", "IEPS trasladado no cobrado", A, "209.02", "209", True),
@@ -85,6 +87,7 @@ VARIABLES = {
     Variable.COST_OF_SALES: "501-01",
     Variable.INVENTORY: "115-01",
     Variable.NO_PAYMENT_COUNTERPART: "107-01",
+    Variable.CUSTOMER_ADVANCES: "206-01",
 }
 
 # code, description, unit, ClaveProdServ, ClaveUnidad, service, IVA treatment, operation (which

@@ -92,6 +92,16 @@ ROLE_TABLE[Role.ACCOUNTANT].update({"sales.customerpayment": "vac", "sales.payme
 ROLE_TABLE[Role.CASHIER].update({"sales.customerpayment": "vac", "sales.paymentapplication": "v"})
 ROLE_TABLE[Role.INTEGRATOR].update({"sales.customerpayment": "v", "sales.paymentapplication": "v"})
 # --- end sales payments ---
+# --- global invoice of counter sales (issue 17): header + its tickets.
+ROLE_TABLE[Role.ACCOUNTANT].update({"sales.globalinvoice": "vac", "sales.globalinvoiceticket": "v"})
+ROLE_TABLE[Role.CASHIER].update({"sales.globalinvoice": "vac", "sales.globalinvoiceticket": "v"})
+ROLE_TABLE[Role.INTEGRATOR].update({"sales.globalinvoice": "v", "sales.globalinvoiceticket": "v"})
+# --- end global invoice ---
+# --- customer advances (issue 17): the unapplied part of a payment, applied later to invoices.
+ROLE_TABLE[Role.ACCOUNTANT].update({"sales.customeradvance": "vac", "sales.advanceapplication": "v"})
+ROLE_TABLE[Role.CASHIER].update({"sales.customeradvance": "vc", "sales.advanceapplication": "v"})
+ROLE_TABLE[Role.INTEGRATOR].update({"sales.customeradvance": "v", "sales.advanceapplication": "v"})
+# --- end customer advances ---
 
 # --- returns and rebates (issue 16): credit notes are sales documents; ops only read them.
 for _role, _actions in (

@@ -163,6 +163,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "cfdi.tasks.refresh_pending_cancellations_task",
         "schedule": 30 * 60,  # SAT gives the receiver 72 hours to answer
     },
+    # Global invoice of counter sales (issue 17): each entity with «emitir automáticamente» gets the
+    # one of the period that ended yesterday.
+    "sales-issue-due-global-invoices": {
+        "task": "sales.global_invoice.tasks.issue_due_global_invoices_task",
+        "schedule": 24 * 60 * 60,
+    },
     # --- sync (issue 12): each connection's own schedule is a periodic task kept by sync.services.
     "sync-purge-old-events": {"task": "sync.tasks.purge_sync_events_task", "schedule": 24 * 60 * 60},
 }

@@ -20,7 +20,8 @@ from sales.api import CustomerViewSet, SalesEntityViewSet, SalespersonViewSet
 from sales.cfdi_import.api import ProductAssociationViewSet, XmlInvoiceViewSet
 from sales.document_api import InvoiceViewSet, OrderViewSet, QuoteViewSet, RemissionViewSet
 from sales.external_api import ExternalCfdiViewSet
-from sales.payments.api import PaymentViewSet
+from sales.global_invoice.api import GlobalInvoiceViewSet
+from sales.payments.api import AdvanceViewSet, PaymentViewSet
 from sales.receivables.api import ReceivableRecordViewSet, ReceivableViewSet
 from sales.returns.api import CreditNoteViewSet  # issue 16
 from sync.api import ConnectionViewSet, EventViewSet, RunViewSet
@@ -60,6 +61,8 @@ router.register("inventory/stock-movements", StockMovementViewSet)
 router.register("inventory/stock-levels", StockLevelViewSet)
 router.register("sales/receivables", ReceivableViewSet)
 router.register("sales/payments", PaymentViewSet)
+router.register("sales/global-invoices", GlobalInvoiceViewSet)
+router.register("sales/advances", AdvanceViewSet)
 router.register("sales/receivable-records", ReceivableRecordViewSet)
 # -- end ledgers --
 router.register("sales/credit-notes", CreditNoteViewSet, basename="creditnote")  # issue 16

@@ -11,6 +11,8 @@ from erp.roles import companies_with_perm
 from .cancellation import cancel_invoice_and_cfdi, track_document
 from .cfdi_import.admin import ExternalCfdiFilesAdmin, invoice_cfdi_files
 from .document_models import DocumentStatus
+from .global_invoice import admin as global_invoice_admin  # noqa: F401  (registers «Facturas globales»)
+from .global_invoice.services import issue_current_global_invoice
 from .integrity import verify_books
 from .invoice_cfdi import cfdi_column
 from .models import Customer, ExternalCfdi, SalesDocument, SalesDocumentLine, SalesEntity, Salesperson
@@ -37,9 +39,28 @@ class SalesEntityAdmin(CompanyScopedAdmin):
     search_fields = ["code", "name", "series"]
     filter_horizontal = ["cash_accounts"]
     list_select_related = ["warehouse"]
+    actions = ["issue_global_invoice"]
 
     def save_model(self, request, obj, form, change):
         save_sales_entity(entity=obj)
+
+    @admin.action(
+        description="Factura global: emitir la de los tickets sin facturar del periodo en curso",
+        permissions=["change"],
+    )
+    def issue_global_invoice(self, request, queryset):
+        for entity in queryset.select_related("company"):
+            try:
+                global_invoice = issue_current_global_invoice(entity=entity, user=request.user)
+            except DomainError as error:
+                self.message_user(request, f"{entity}: {error.message}", level=messages.ERROR)
+            else:
+                self.message_user(
+                    request,
+                    f"{entity}: factura global {global_invoice.pk} de {global_invoice.tickets.count()} ticket(s) "
+                    f"por {global_invoice.total:,.2f}.",
+                    level=messages.SUCCESS,
+                )
 
 
 @admin.register(Customer)

@@ -133,6 +133,11 @@ class SalesDocument(CompanyOwned):
         related_name="+",
         verbose_name=_("movimiento al almacén"),
     )
+    ticket = models.BooleanField(
+        _("ticket (sin CFDI propio)"),
+        default=False,
+        help_text=_("Venta de mostrador que entra en la factura global, salvo que se facture por separado."),
+    )
     cfdi_error = models.CharField(
         _("error al sellar"),
         max_length=1000,

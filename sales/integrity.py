@@ -10,7 +10,8 @@ Each invariant is a read-only check that lists what breaks it (empty: it holds):
 - receivables: balance = amount − active records, never negative; one written by a posted
   invoice of a contable entity equals its póliza's debit to the customers account;
 - every posted invoice of a company that seals has its CFDI (or one linked from elsewhere) or a
-  recorded CFDI error (one posted less than ``pending_minutes`` ago may still be in the queue);
+  recorded CFDI error (one posted less than ``pending_minutes`` ago may still be in the queue),
+  except a counter ticket, whose CFDI is the global invoice of its period;
 - no live row (receivable or its record, cash or stock movement, póliza) of a cancelled document
   (invoice, return or rebate), and no posted one missing its rows (receivable or balance record,
   collection or withdrawal, póliza, stock exit or entry).
@@ -38,7 +39,7 @@ from inventory.models import StockMovement
 from .cfdi_mapping import SOURCE_MODEL
 from .document_models import DocumentKind, DocumentStatus, Payment, SalesDocument
 from .external_models import ExternalCfdi
-from .models import SalesEntity
+from .models import COUNTER_CUSTOMER_NUMBER, SalesEntity
 from .ownership import document_label
 from .receivables.models import Receivable, ReceivableRecord
 from .returns.models import CreditNote
@@ -168,7 +169,14 @@ def cfdi_breaks(company, *, pending_minutes: int) -> list[str]:
         source_model=SOURCE_MODEL, source_id__in=posted.values("pk")
     ).values("source_id")
     linked = ExternalCfdi.objects.filter(invoice__in=posted.values("pk")).values("invoice")
-    missing = posted.exclude(pk__in=with_cfdi).exclude(pk__in=linked).order_by("entity", "number")
+    # A ticket still to customer 0 has no CFDI of its own: the global invoice of its period has it.
+    tickets = posted.filter(ticket=True, customer_number=COUNTER_CUSTOMER_NUMBER).values("pk")
+    missing = (
+        posted.exclude(pk__in=with_cfdi)
+        .exclude(pk__in=linked)
+        .exclude(pk__in=tickets)
+        .order_by("entity", "number")
+    )
     return [f"{_name(document)}: agregada sin CFDI ni error de CFDI registrado." for document in missing[:50]]
 
 

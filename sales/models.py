@@ -114,6 +114,32 @@ class SalesEntity(CompanyOwned):
     cash_accounts = models.ManyToManyField(
         CashBankAccount, blank=True, verbose_name=_("cajas y bancos para cobrar")
     )
+    # Counter sales as tickets and their global invoice (issue 17).
+    counter_tickets = models.BooleanField(
+        _("ventas de mostrador como tickets (sin CFDI propio)"),
+        default=False,
+        help_text=_(
+            "Las ventas al cliente 0 (público en general) se agregan sin timbrar; la factura global "
+            "del periodo las agrupa en un solo CFDI."
+        ),
+    )
+    global_periodicity = models.CharField(
+        _("periodicidad de la factura global"),
+        max_length=2,
+        default="01",
+        choices=[
+            ("01", _("Diario")),
+            ("02", _("Semanal")),
+            ("03", _("Quincenal")),
+            ("04", _("Mensual")),
+            ("05", _("Bimestral")),
+        ],
+    )
+    global_schedule = models.BooleanField(
+        _("emitir la factura global automáticamente"),
+        default=False,
+        help_text=_("Al terminar cada periodo se emite la factura global de sus tickets sin facturar."),
+    )
     active = models.BooleanField(_("activa"), default=True)
 
     class Meta:
@@ -354,4 +380,10 @@ __all__ = [
     "SalesEntity",
     "Salesperson",
 ]
-from .payments.models import CustomerPayment, PaymentApplication  # noqa: E402, F401
+from .global_invoice.models import GlobalInvoice, GlobalInvoiceTicket  # noqa: E402, F401
+from .payments.models import (  # noqa: E402, F401
+    AdvanceApplication,
+    CustomerAdvance,
+    CustomerPayment,
+    PaymentApplication,
+)

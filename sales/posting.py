@@ -7,7 +7,8 @@ C) sin método de pago: no money, no receivable; the diario uses the CC_VENNP co
 D) warehouse: no movement when the entity keeps none or the invoice comes from a remission;
    otherwise a stock exit of the goods (services move no stock), whose cost entry the
    warehouse posts when it is linked to accounting;
-E) after commit, the CFDI engine is asked to seal it.
+E) after commit, the CFDI engine is asked to seal it — except a ticket (a counter sale of an
+   entity that posts them as tickets), which waits for the global invoice of its period.
 
 Every record written points back at the invoice through its origin "VFAC|ID|Entidad||", which is
 how cancelling and tracking find them.
@@ -44,6 +45,7 @@ from inventory.services import create_stock_movement
 from .document_models import DocumentKind, DocumentStatus, Payment, SalesDocument
 from .documents import can_post, exit_goods, take_invoice_number
 from .invoice_cfdi import check_invoice_for_sat, sealing_csds
+from .models import COUNTER_CUSTOMER_NUMBER
 from .receivables.services import open_receivable
 from .tasks import request_seal
 
@@ -304,6 +306,16 @@ def move_stock(*, document, goods: list[dict], cost_account, user, direction: Di
     )
 
 
+def is_ticket_sale(document: SalesDocument) -> bool:
+    """A contado sale to customer 0 in an entity that posts counter sales as tickets."""
+    return (
+        document.kind == DocumentKind.INVOICE
+        and document.payment == Payment.CASH
+        and document.customer_number == COUNTER_CUSTOMER_NUMBER
+        and document.entity.counter_tickets
+    )
+
+
 @business_action
 def post_invoice(
     *, document: SalesDocument, collections: list[Collection] | None = None, user=None, seal: bool = True
@@ -341,6 +353,10 @@ def post_invoice(
     if can_seal:
         # Nothing is posted that SAT would refuse: the CFDI it will get is built and checked now.
         check_invoice_for_sat(invoice=document, payment_form=_largest_form(collections))
+    # A counter sale of an entity that posts them as tickets gets no CFDI of its own: the global
+    # invoice of its period includes it (sales.global_invoice). Checked above all the same, so a
+    # ticket is always one that could be stamped, on its own or in the global invoice.
+    document.ticket = seal and is_ticket_sale(document)
     # The consecutive is taken once everything has been read and checked: from here to commit,
     # the entity's other postings wait for this one.
     document.number = take_invoice_number(document=document)
@@ -368,8 +384,8 @@ def post_invoice(
     # Generada while its exit awaits the warehouse's audit; with nothing to audit, Emitida.
     document.status = DocumentStatus.GENERATED if document.stock_movement else DocumentStatus.EMITTED
     document.posted_at = timezone.now()
-    document.save(update_fields=["number", "status", "posted_at", "stock_movement"])
-    if can_seal:
+    document.save(update_fields=["number", "status", "posted_at", "stock_movement", "ticket"])
+    if can_seal and not document.ticket:
         # E) the CFDI is sealed after commit, never while this transaction holds its locks; a
         # failure there is recorded on the invoice and does not undo the posting.
         transaction.on_commit(partial(request_seal, document.pk), robust=True)

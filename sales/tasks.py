@@ -51,3 +51,7 @@ def request_seal(invoice_id: int) -> None:
             code="sellado_no_encolado",
             message=f"No se pudo solicitar el sellado ({type(error).__name__}); use «Sellar» para reintentar.",
         )
+
+
+# The autodiscovered module registers the tasks of the sales sub-packages with the worker.
+from .global_invoice.tasks import issue_due_global_invoices_task  # noqa: E402, F401

@@ -2,6 +2,7 @@ from django.urls import path
 
 from . import views
 from .cfdi_import import views as xml_views
+from .payments import views as payment_views
 from .returns import views as returns_views
 
 app_name = "sales"
@@ -9,6 +10,8 @@ urlpatterns = [
     path("facturas/", views.invoice_list, name="invoice-list"),
     path("facturas/<int:entity_id>/", views.invoice_list, name="invoice-list-entity"),
     path("facturas/<int:entity_id>/nueva/", views.invoice_entry, name="invoice-entry"),
+    path("facturas/<int:entity_id>/global/", views.global_invoice_issue, name="global-invoice"),
+    path("cobros/<int:entity_id>/", payment_views.payment_entry, name="payment-entry"),
     # -- invoices built from an XML (issue 18) --
     path("facturas/<int:entity_id>/xml/", xml_views.external_list, name="xml-list"),
     path(

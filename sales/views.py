@@ -8,8 +8,10 @@ from datetime import date
 
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.views.decorators.http import require_POST
 
 from cashbank.models import PaymentMethod
 from erp.errors import DomainError
@@ -18,6 +20,8 @@ from erp.roles import companies_with_perm
 
 from .document_models import DocumentKind, DocumentStatus, Payment, SalesDocument
 from .document_selectors import documents_for_list, substitutable_invoices
+from .global_invoice.models import GlobalInvoice
+from .global_invoice.services import issue_current_global_invoice
 from .invoice_cfdi import cfdi_column
 from .models import SalesEntity
 
@@ -32,7 +36,7 @@ def _entities(user, perm: str):
 
 
 @login_required
-def invoice_list(request, entity_id: int | None = None):
+def invoice_list(request, entity_id: int | None = None, notice: str = "", notice_error: str = ""):
     entities = _entities(request.user, "sales.view_salesdocument")
     entity = get_object_or_404(entities, pk=entity_id) if entity_id else entities.first()
     if entity is None:
@@ -57,6 +61,8 @@ def invoice_list(request, entity_id: int | None = None):
         invoice.cfdi_state = columns.get(invoice.pk, "---")
         # One word for the CFDI's state; the XML/PDF links sit beside it in the template.
         invoice.cfdi_word = CFDI_WORDS.get(invoice.cfdi_state, invoice.cfdi_state)
+        if invoice.ticket and invoice.cfdi_state == "---":
+            invoice.cfdi_word = "Ticket"  # its CFDI is the global invoice of its period
         invoice.shown_status = invoice.effective_status
         invoice.shown_status_label = DocumentStatus(invoice.shown_status).label
     today = timezone.localdate()
@@ -82,8 +88,37 @@ def invoice_list(request, entity_id: int | None = None):
                 ("borradores", "Borradores"),
             ],
             "can_add": entity.company in companies_with_perm(request.user, "sales.add_salesdocument"),
+            "can_pay": entity.company in companies_with_perm(request.user, "sales.add_customerpayment"),
+            "can_global": entity.counter_tickets
+            and entity.company in companies_with_perm(request.user, "sales.add_globalinvoice"),
+            "notice": notice or _global_notice(request, entity),
+            "notice_error": notice_error,
         },
     )
+
+
+def _global_notice(request, entity) -> str:
+    value = request.GET.get("global", "")
+    global_invoice = (
+        GlobalInvoice.objects.filter(entity=entity, pk=value).first() if value.isdigit() else None
+    )
+    if global_invoice is None:
+        return ""
+    state = "emitida" if global_invoice.status == GlobalInvoice.Status.ISSUED else "registrada"
+    count = global_invoice.tickets.filter(active=True).count()
+    return f"Factura global FG{global_invoice.pk} {state}: {count} ticket(s) por {global_invoice.total:,.2f}."
+
+
+@login_required
+@require_POST
+def global_invoice_issue(request, entity_id: int):
+    """The cashier's «Factura global»: the tickets not yet invoiced of the period in course."""
+    entity = get_object_or_404(_entities(request.user, "sales.add_globalinvoice"), pk=entity_id)
+    try:
+        global_invoice = issue_current_global_invoice(entity=entity, user=request.user)
+    except DomainError as error:
+        return invoice_list(request, entity_id=entity.pk, notice_error=error.message)
+    return redirect(f"{reverse('sales:invoice-list-entity', args=[entity.pk])}?global={global_invoice.pk}")
 
 
 @login_required

@@ -39,10 +39,12 @@ from sales.document_models import SalesDocument
 from sales.documents import LineRequest, create_document
 from sales.external_cfdi import load_external_cfdi
 from sales.external_models import ExternalCfdi
+from sales.global_invoice.models import GlobalInvoice
+from sales.global_invoice.services import create_global_invoice
 from sales.invoice_cfdi import seal_invoice
 from sales.models import Customer, SalesEntity, Salesperson
-from sales.payments.models import CustomerPayment
-from sales.payments.services import create_payment, post_payment
+from sales.payments.models import CustomerAdvance, CustomerPayment
+from sales.payments.services import apply_advance, create_payment, post_payment
 from sales.posting import Collection, post_invoice
 from sales.receivables.models import Receivable, ReceivableRecord
 from sales.receivables.services import apply_receivable_record
@@ -232,6 +234,64 @@ def _payments(world: World, n: int) -> None:
         post_payment(payment=payment, user=world.user)
 
 
+def _advances(world: World, n: int) -> None:
+    """Payments of a whole crédito invoice plus 10.00 left as the customer's advance, one applied
+    in part to another invoice."""
+    from accounting.variables import Variable
+
+    AccountingVariable.objects.get_or_create(
+        company=world.company,
+        name=Variable.CUSTOMER_ADVANCES,
+        defaults={"account": AccountFactory(company=world.company, code=f"LQ-ANT{world.next()}")},
+    )
+    for _ in range(n):
+        invoice = world.invoice(payment="credit")
+        payment = create_payment(
+            company=world.company,
+            entity=world.entity,
+            customer=world.customer,
+            date=DAY,
+            account=world.cash,
+            amount=invoice.total + 10,
+            payment_form="01",
+            applications=[{"invoice": invoice, "amount": invoice.total}],
+            leave_advance=True,
+            user=world.user,
+        )
+        post_payment(payment=payment, user=world.user)
+        apply_advance(
+            advance=payment.advance_record,
+            invoice=world.invoice(payment="credit"),
+            amount=1,
+            date=DAY,
+            user=world.user,
+        )
+
+
+def _global_invoices(world: World, n: int) -> None:
+    """Draft global invoices of two counter tickets each, one day apart."""
+    SalesEntity.objects.filter(pk=world.entity.pk).update(counter_tickets=True)
+    world.entity.refresh_from_db()
+    counter = Customer.objects.get(entity=world.entity, number=0)
+    for _ in range(n):
+        day = DAY - timedelta(days=world.next())
+        for _ticket in range(2):
+            product = ProductFactory(company=world.company, code=f"LQG{world.next():04d}")
+            opening_stock(world.company, [(product, 10, "7.50")])
+            document, _ = create_document(
+                kind="invoice",
+                entity=world.entity,
+                customer=counter,
+                date=day,
+                payment="cash",
+                lines=[LineRequest(product.code, Decimal(1))],
+            )
+            post_invoice(
+                document=document, collections=[Collection(account=world.cash, amount=document.total)]
+            )
+        create_global_invoice(company=world.company, entity=world.entity, date_from=day, user=world.user)
+
+
 def _users(world: World, n: int) -> None:
     for _ in range(n):
         user_with_role(world.company, Role.ACCOUNTANT, username=f"lista{world.next()}")
@@ -305,6 +365,8 @@ ROW_BUILDERS.update(
         XmlInvoice: _xml_invoices,
         CreditNote: _credit_notes,
         CustomerPayment: _payments,
+        GlobalInvoice: _global_invoices,
+        CustomerAdvance: _advances,
         ProductAssociation: _times(
             lambda w: ProductAssociation.objects.create(
                 company=w.company,

@@ -230,6 +230,24 @@ def test_global_information_only_for_publico_en_general(company):
     assert "CFDI40130" in codes(remove(root, "cfdi:InformacionGlobal"))
 
 
+def test_informacion_global_rules(company):
+    comprobante, _ = sat.build_comprobante(
+        description(company, concept(), receiver=Receiver.counter(company.postal_code))
+    )
+    root = comprobante.to_xml()
+    year = int(root.get("Fecha")[:4])
+    assert codes(root) == set()
+    assert "CFDI40131" in codes(mutate(root, "cfdi:InformacionGlobal", Periodicidad="06"))
+    bimestral = mutate(root, "cfdi:InformacionGlobal", Periodicidad="05", Meses="13")
+    assert "CFDI40132" in codes(bimestral)  # the issuer is not in régimen 621
+    assert "CFDI40132" not in codes(mutate(bimestral, "cfdi:Emisor", RegimenFiscal="621"))
+    assert "CFDI40133" in codes(mutate(root, "cfdi:InformacionGlobal", Meses="19"))
+    assert "CFDI40134" in codes(mutate(root, "cfdi:InformacionGlobal", Periodicidad="01", Meses="14"))
+    assert "CFDI40135" in codes(mutate(root, "cfdi:InformacionGlobal", Periodicidad="05", Meses="02"))
+    assert "CFDI40136" in codes(mutate(root, "cfdi:InformacionGlobal", Año=str(year - 2)))
+    assert "CFDI40136" not in codes(mutate(root, "cfdi:InformacionGlobal", Año=str(year - 1)))
+
+
 def test_findings_carry_code_message_and_place(base_root):
     root = mutate(base_root, "cfdi:Conceptos/cfdi:Concepto[2]", Importe="1.00")
     finding = next(f for f in checker.check(root) if f.code == "CFDI40167")

@@ -17,6 +17,7 @@ from tests.factories import CompanyFactory
 from tests.factories_cfdi import install_test_csd
 
 P = "{http://www.sat.gob.mx/Pagos20}"
+C = "{http://www.sat.gob.mx/cfd/4}"
 IVA16 = DocumentTax("002", D("1000.00"), D("160.00"), "Tasa", D("0.160000"))
 ISSUER = Issuer("EKU9003173C9", "ESCUELA KEMPER URGATE", "601", "42501")
 RECEIVER = Receiver("URE180429TM6", "UNIVERSIDAD ROBOTICA ESPAÑOLA", "86991", "601", "G03")
@@ -88,7 +89,19 @@ def test_the_checker_knows_the_pagos_rules():
     root.find(f".//{P}Totales").set("TotalTrasladosImpuestoIVA16", "69.00")
     root.set("FormaPago", "99")
     root.find(f".//{P}Pago").set("Monto", "400.00")
-    assert {"CRP225", "CRP301", "CRP104", "CRP206"} <= _codes(root)
+    assert {"CRP20244", "CRP20205", "CRP20105", "CRP20217"} <= _codes(root)
+    # SAT's fixed values of the one Concepto and the Pago's accounts (CRP20111–CRP20122, CRP20221…).
+    concept = root.find(f".//{C}Concepto")
+    concept.set("ClaveProdServ", "01010101")
+    concept.set("NoIdentificacion", "X")
+    pago = root.find(f".//{P}Pago")
+    pago.set("FormaDePagoP", "01")
+    pago.set("CtaOrdenante", "002180700123456789")
+    pago.set("TipoCambioP", "1.0")
+    docto.set("ObjetoImpDR", "01")
+    codes = _codes(root)
+    assert {"CRP20113", "CRP20114", "CRP20224", "CRP20215", "CRP20247"} <= codes
+    assert not {c for c in codes if c.startswith("CRP") and len(c) == 6}  # no Pagos 1.0 (CRPnnn) codes
 
 
 def test_bad_payments_are_refused_in_spanish():

@@ -16,7 +16,7 @@ from cfdi.models import CfdiDocument
 from cfdi.pac.sandbox import sandbox_certificate
 from demo.services import load_demo
 from inventory.models import Product
-from sales.models import Customer, CustomerPayment, Receivable, SalesEntity
+from sales.models import Customer, CustomerAdvance, CustomerPayment, Receivable, SalesEntity
 from tests.cfdi_verify import CFDI, verify_cfdi
 from tests.factories_ledgers import opening_stock
 from tests.test_delivery_documents import pdf_text
@@ -396,3 +396,95 @@ def test_a_substituting_complement_carries_relation_04(demo, client, django_capt
         CfdiDocument.Cancellation.ACCEPTED, "01", new.uuid,
     )  # fmt: skip
     assert docto(root).get("NumParcialidad") == "1"  # the same installment, not a new one
+
+
+@pytest.mark.usefixtures("verified_books")
+def test_a_payment_left_partly_as_an_advance_applied_later(demo, client, django_capture_on_commit_callbacks):
+    capture = django_capture_on_commit_callbacks
+    first = add_invoice(client, demo, [{"product": "B", "quantity": "100"}], capture=capture)  # 1,160.00
+    second = add_invoice(client, demo, [{"product": "B", "quantity": "50"}], capture=capture)  # 580.00
+    # Without leave_advance a payment larger than its invoices is refused, as before.
+    refused = client.post(
+        "/api/sales/payments/", payment_body(demo, "1500.00", [(first, "1160.00")]), format="json"
+    )
+    assert refused.status_code == 400 and refused.json()["code"] == "pago_no_cuadra"
+
+    body = {**payment_body(demo, "1500.00", [(first, "1160.00")]), "leave_advance": True}
+    created = client.post("/api/sales/payments/", body, format="json")
+    assert created.status_code == 201, created.json()
+    assert created.json()["advance"] == "340.00"
+    payment_id = created.json()["id"]
+    assert (
+        client.post(f"/api/sales/payments/{payment_id}/preview/").json()["totales"]["MontoTotalPagos"]
+        == "1160.00"
+    )
+    with capture(execute=True):
+        assert client.post(f"/api/sales/payments/{payment_id}/post/").status_code == 200
+    # The complement pays the invoice only; the remainder is the customer's advance (a credit).
+    root = verified(client, payment_id)
+    assert root.find(f".//{P}Pago").get("Monto") == "1160.00"
+    entry = JournalEntry.objects.get(origin=f"VPAG|{payment_id}|PACHUCA||")
+    advances_account = Account.objects.get(company=demo.company, code="206-01")
+    assert [(line.credit) for line in entry.lines.filter(account=advances_account)] == [D("340.00")]
+    assert (
+        sum(line.debit for line in entry.lines.all())
+        == sum(line.credit for line in entry.lines.all())
+        == D("1500.00")
+    )
+    advances = client.get(f"/api/sales/advances/?company={demo.company.pk}").json()["results"]
+    assert [(a["payment"], a["amount"], a["balance"]) for a in advances] == [(payment_id, "340.00", "340.00")]
+    advance = advances[0]["id"]
+
+    # Applied later to the second invoice: its balance drops, a diario moves advances to customers.
+    too_much = client.post(
+        f"/api/sales/advances/{advance}/apply/",
+        {"invoice": second, "amount": "400.00", "date": str(date.today())},
+    )
+    assert too_much.status_code == 400 and too_much.json()["code"] == "importe_excede_anticipo"
+    applied = client.post(
+        f"/api/sales/advances/{advance}/apply/",
+        {"invoice": second, "amount": "340.00", "date": str(date.today())},
+    )
+    assert applied.status_code == 200, applied.json()
+    assert applied.json()["balance"] == "0.00" and len(applied.json()["applications"]) == 1
+    assert Receivable.objects.get(origin__startswith=f"VFAC|{second}|").balance == D("240.00")
+    diario = JournalEntry.objects.get(origin=f"VANT|{advance}|{applied.json()['applications'][0]['id']}||")
+    assert diario.kind == JournalEntry.Kind.GENERAL
+    assert [(line.account.code, line.debit, line.credit) for line in diario.lines.order_by("pk")] == [
+        ("206-01", D("340.00"), D("0.00")),
+        ("105-01", D("0.00"), D("340.00")),
+    ]
+    again = client.post(
+        f"/api/sales/advances/{advance}/apply/",
+        {"invoice": second, "amount": "1.00", "date": str(date.today())},
+    )
+    assert again.status_code == 409 and again.json()["code"] == "anticipo_sin_saldo"
+    # A payment whose advance was applied cannot be cancelled (its complement stays in force).
+    cancel = client.post(f"/api/sales/payments/{payment_id}/cancel/", {"motive": "02"}, format="json")
+    assert cancel.status_code == 409 and cancel.json()["code"] == "anticipo_aplicado"
+    assert complement_of(payment_id).cancellation_status == CfdiDocument.Cancellation.NONE
+
+
+@pytest.mark.usefixtures("verified_books")
+def test_a_whole_payment_as_an_advance_takes_no_complement(demo, client, django_capture_on_commit_callbacks):
+    body = {**payment_body(demo, "800.00", []), "leave_advance": True}
+    created = client.post("/api/sales/payments/", body, format="json")
+    assert created.status_code == 201, created.json()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client.post(f"/api/sales/payments/{created.json()['id']}/post/").status_code == 200
+    assert not CfdiDocument.objects.filter(source_model="sales.customerpayment").exists()
+    assert CustomerAdvance.objects.get().balance == D("800.00")
+    with django_capture_on_commit_callbacks(execute=True):
+        cancelled = client.post(
+            f"/api/sales/payments/{created.json()['id']}/cancel/", {"motive": "02"}, format="json"
+        )
+    assert cancelled.status_code == 200, cancelled.json()
+    assert CustomerAdvance.objects.get().status == "cancelled"
+
+
+def test_a_cash_payment_with_an_ordering_account_is_refused(demo, client):
+    body = {**payment_body(demo, "100.00", []), "payment_form": "01", "leave_advance": True}
+    refused = client.post("/api/sales/payments/", body, format="json")
+    assert refused.status_code == 400 and refused.json()["code"] == "cuenta_ordenante_no_aplica"
+    assert "no es bancarizada" in refused.json()["message"]
+    assert not CustomerPayment.objects.exists()

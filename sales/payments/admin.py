@@ -2,7 +2,7 @@ from django.contrib import admin
 
 from erp.admin import LedgerAdmin
 
-from .models import CustomerPayment, PaymentApplication
+from .models import AdvanceApplication, CustomerAdvance, CustomerPayment, PaymentApplication
 from .selectors import without_complement
 from .services import cancel_payment, post_payment
 
@@ -40,6 +40,7 @@ class CustomerPaymentAdmin(LedgerAdmin):
         "account",
         "currency",
         "amount",
+        "advance",
         "payment_form",
         "status",
         "cfdi_error",
@@ -63,3 +64,26 @@ class CustomerPaymentAdmin(LedgerAdmin):
     )
     def cancel_payments(self, request, queryset):
         self.run_service(request, queryset, cancel_payment, "payment", "pago(s) cancelado(s)")
+
+
+class AdvanceApplicationInline(admin.TabularInline):
+    model = AdvanceApplication
+    extra = 0
+    can_delete = False
+    fields = ["invoice", "date", "amount", "receivable_record"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(CustomerAdvance)
+class CustomerAdvanceAdmin(LedgerAdmin):
+    """Anticipos de clientes; se aplican a facturas por la API (/api/sales/advances/ID/apply/)."""
+
+    list_display = ["pk", "customer", "date", "currency", "amount", "balance", "status"]
+    list_filter = ["company", "status", "currency"]
+    search_fields = ["customer__name", "customer__rfc"]
+    date_hierarchy = "date"
+    list_select_related = ["customer", "currency"]
+    inlines = [AdvanceApplicationInline]

@@ -18,9 +18,9 @@ from erp.models import Company
 from ..document_models import SalesDocument
 from ..models import Customer, SalesEntity
 from .complement import issue_and_deliver, stamped_complement, substitute_complement
-from .models import CustomerPayment, PaymentApplication
+from .models import AdvanceApplication, CustomerAdvance, CustomerPayment, PaymentApplication
 from .selectors import missing_complements
-from .services import cancel_payment, create_payment, post_payment, preview_payment
+from .services import apply_advance, cancel_payment, create_payment, post_payment, preview_payment
 
 
 class ApplicationSerializer(serializers.ModelSerializer):
@@ -39,7 +39,7 @@ class PaymentSerializer(serializers.ModelSerializer):
         model = CustomerPayment
         fields = [
             "id", "company", "entity", "customer", "date", "account", "currency", "currency_code",
-            "exchange_rate", "amount", "payment_form", "operation_number", "payer_bank_code", "payer_bank_rfc",
+            "exchange_rate", "amount", "advance", "payment_form", "operation_number", "payer_bank_code", "payer_bank_rfc",
             "payer_bank_name", "payer_account", "beneficiary_account", "status", "cash_movement",
             "cfdi_error", "cfdi_uuid", "created_at", "posted_at", "cancelled_at", "applications",
         ]  # fmt: skip
@@ -77,7 +77,10 @@ class PaymentInput(serializers.Serializer):
     payer_bank_name = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
     payer_account = serializers.CharField(max_length=50, required=False, allow_blank=True, default="")
     beneficiary_account = serializers.CharField(max_length=50, required=False, allow_blank=True, default="")
-    applications = ApplicationInput(many=True)
+    applications = ApplicationInput(many=True, required=False, default=list)
+    leave_advance = serializers.BooleanField(
+        required=False, default=False, help_text="Lo no aplicado a facturas queda como anticipo del cliente."
+    )
 
 
 class CancelInput(serializers.Serializer):
@@ -181,3 +184,47 @@ class PaymentViewSet(LedgerViewSet):
                 for row in missing_complements(company=company)
             ]
         )
+
+
+class AdvanceApplicationSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = AdvanceApplication
+        fields = ["id", "invoice", "date", "amount", "receivable_record", "created_at"]
+        read_only_fields = fields
+
+
+class AdvanceSerializer(serializers.ModelSerializer):
+    applications = AdvanceApplicationSerializer(many=True, read_only=True)
+    currency_code = serializers.CharField(source="currency.code", read_only=True)
+
+    class Meta:
+        model = CustomerAdvance
+        fields = [
+            "id", "company", "customer", "payment", "date", "currency", "currency_code", "exchange_rate", "amount",
+            "balance", "status", "applications",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+
+class ApplyAdvanceInput(serializers.Serializer):
+    invoice = serializers.PrimaryKeyRelatedField(queryset=SalesDocument.objects.all())
+    amount = serializers.DecimalField(max_digits=18, decimal_places=2)
+    date = serializers.DateField()
+
+
+class AdvanceViewSet(LedgerViewSet):
+    """Anticipos de clientes: lo que un pago no aplicó a facturas, aplicable después a sus facturas."""
+
+    queryset = CustomerAdvance.objects.select_related("currency").prefetch_related("applications")
+    serializer_class = AdvanceSerializer
+    filterset_fields = ["company", "customer", "status"]
+    change_actions = ("apply",)
+    actions_with_body = ("apply",)
+
+    @extend_schema(request=ApplyAdvanceInput, responses={200: AdvanceSerializer})
+    @action(detail=True, methods=["post"])
+    def apply(self, request, pk=None):
+        """Aplicar el anticipo (o parte) a una factura abierta del mismo cliente."""
+        payload = ApplyAdvanceInput(data=request.data)
+        payload.is_valid(raise_exception=True)
+        return self.run_action(apply_advance, "advance", **payload.validated_data)

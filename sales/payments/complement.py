@@ -112,7 +112,7 @@ def payment_received(payment: CustomerPayment, applications) -> PaymentReceived:
         paid_at=moment,
         payment_form=payment.payment_form,
         currency=payment.currency.code,
-        amount=payment.amount,
+        amount=payment.amount - payment.advance,  # an advance left by the payment is not paid to these
         documents=tuple(paid_document(payment, a) for a in applications),
         exchange_rate=None if payment.currency.is_national else payment.exchange_rate,
         operation_number=payment.operation_number,

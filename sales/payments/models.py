@@ -37,6 +37,10 @@ class CustomerPayment(CompanyOwned):
     )
     exchange_rate = models.DecimalField(_("tipo de cambio"), max_digits=18, decimal_places=6, default=1)
     amount = models.DecimalField(_("monto"), **AMOUNT)
+    advance = models.DecimalField(
+        _("anticipo"), **AMOUNT, default=0,
+        help_text=_("Lo que el pago no aplica a facturas: queda como anticipo del cliente."),
+    )  # fmt: skip
     payment_form = models.CharField(_("forma de pago (SAT)"), max_length=2)
     operation_number = models.CharField(_("número de operación"), max_length=100, blank=True)
     payer_bank_code = models.CharField(
@@ -109,3 +113,85 @@ class PaymentApplication(models.Model):
 
     def __str__(self) -> str:
         return f"{self.invoice} {self.amount}"
+
+
+class CustomerAdvance(CompanyOwned):
+    """An advance (anticipo) of a customer: the part of a payment not applied to invoices, a
+    credit of the customer (the accounting variable VEN_ANTICIPOS) applicable later to invoices."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("Vigente")
+        CANCELLED = "cancelled", _("Cancelado")
+
+    customer = models.ForeignKey(
+        "sales.Customer", on_delete=models.PROTECT, related_name="advances", verbose_name=_("cliente")
+    )
+    payment = models.OneToOneField(
+        CustomerPayment, on_delete=models.PROTECT, related_name="advance_record", verbose_name=_("pago")
+    )
+    date = models.DateField(_("fecha"))
+    currency = models.ForeignKey(
+        Currency, on_delete=models.PROTECT, related_name="+", verbose_name=_("moneda")
+    )
+    exchange_rate = models.DecimalField(_("tipo de cambio"), max_digits=18, decimal_places=6, default=1)
+    amount = models.DecimalField(_("importe"), **AMOUNT)
+    balance = models.DecimalField(_("saldo por aplicar"), **AMOUNT)
+    status = models.CharField(_("estatus"), max_length=10, choices=Status.choices, default=Status.ACTIVE)
+
+    class Meta:
+        verbose_name = _("anticipo de cliente")
+        verbose_name_plural = _("anticipos de clientes")
+        ordering = ["company", "-date", "-pk"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(amount__gt=0), name="advance_amount_positive"),
+            models.CheckConstraint(
+                condition=models.Q(balance__gte=0, balance__lte=models.F("amount")),
+                name="advance_balance_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Anticipo {self.pk} {self.customer} {self.balance}/{self.amount}"
+
+    @property
+    def origin_reference(self) -> str:
+        return f"VANT|{self.pk}|{self.customer_id}||"
+
+
+class AdvanceApplication(CompanyOwned):
+    """Part of an advance applied to an open invoice of the same customer: a receivable record
+    (Aplicación de anticipo) and a póliza de diario from advances to customers."""
+
+    advance = models.ForeignKey(
+        CustomerAdvance, on_delete=models.PROTECT, related_name="applications", verbose_name=_("anticipo")
+    )
+    invoice = models.ForeignKey(
+        "sales.SalesDocument", on_delete=models.PROTECT, related_name="advance_applications",
+        verbose_name=_("factura"),
+    )  # fmt: skip
+    date = models.DateField(_("fecha"))
+    amount = models.DecimalField(_("importe aplicado"), **AMOUNT)
+    receivable_record = models.ForeignKey(
+        "sales.ReceivableRecord", on_delete=models.PROTECT, related_name="+",
+        verbose_name=_("registro de cuenta por cobrar"),
+    )  # fmt: skip
+    created_at = models.DateTimeField(_("registrado el"), auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        verbose_name=_("registrado por"),
+    )  # fmt: skip
+
+    class Meta:
+        verbose_name = _("aplicación de anticipo")
+        verbose_name_plural = _("aplicaciones de anticipos")
+        ordering = ["advance", "pk"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(amount__gt=0), name="advance_application_positive")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.invoice} {self.amount}"
+
+    @property
+    def origin_reference(self) -> str:
+        return f"VANT|{self.advance_id}|{self.pk}||"

@@ -41,6 +41,8 @@ from cashbank.services import (
     link_movements_to_entry,
 )
 from cfdi import payments as cfdi_payments
+from cfdi.checker import BENEFICIARY_FORMS as BANK_BENEFICIARY_FORMS
+from cfdi.checker import ORDERING_FORMS as BANK_ORDERING_FORMS
 from cfdi.models import CfdiDocument
 from cfdi.services import cancel_cfdi
 from erp.errors import DomainError
@@ -52,7 +54,7 @@ from ..invoice_cfdi import company_can_seal
 from ..receivables.models import Receivable, ReceivableRecord
 from ..receivables.services import apply_receivable_record, cancel_receivable_record
 from .complement import equivalence, needs_complement, paid_document, payment_cfdi, stamped_invoice_cfdi
-from .models import CustomerPayment, PaymentApplication
+from .models import AdvanceApplication, CustomerAdvance, CustomerPayment, PaymentApplication
 from .tasks import issue_complement_task
 
 PUE_MESSAGE = "La factura {number} es de contado (PUE): se cobró al agregarla y no lleva complemento de pago."
@@ -102,9 +104,13 @@ def _check_invoice(payment: CustomerPayment, invoice: SalesDocument) -> Receivab
     return receivable
 
 
-def _check_applications(payment: CustomerPayment, applications: list[Application]) -> None:
-    if not applications:
-        raise DomainError("pago_sin_facturas", "Indique al menos una factura a la que se aplica el pago.")
+def _check_applications(payment: CustomerPayment, applications: list[Application]) -> Decimal:
+    """Check the applications and return the advance: what the payment leaves unapplied."""
+    if not applications and not payment.leave_advance:
+        raise DomainError(
+            "pago_sin_facturas",
+            "Indique al menos una factura a la que se aplica el pago, o déjelo como anticipo.",
+        )
     seen = set()
     applied = ZERO
     for application in applications:
@@ -124,12 +130,18 @@ def _check_applications(payment: CustomerPayment, applications: list[Application
                 f"{application.invoice.series}{application.invoice.number} ({receivable.balance:,.2f}).",
             )
         applied += _in_payment_currency(payment, application.invoice, amount)
-    if abs(quantize(applied) - payment.amount) > Decimal("0.01"):
+    if quantize(applied) - payment.amount > Decimal("0.01") or (
+        not payment.leave_advance and abs(quantize(applied) - payment.amount) > Decimal("0.01")
+    ):
         raise DomainError(
             "pago_no_cuadra",
             f"Las facturas suman {quantize(applied):,.2f} {payment.currency.code} y el pago es de "
-            f"{payment.amount:,.2f}: el pago debe aplicarse completo a las facturas.",
+            f"{payment.amount:,.2f}: el pago debe aplicarse completo a las facturas"
+            + (" (o dejar el resto como anticipo)." if not payment.leave_advance else "."),
         )
+    if not payment.leave_advance or payment.amount - quantize(applied) <= Decimal("0.01"):
+        return ZERO  # a cent of rounding between currencies is not an advance
+    return payment.amount - quantize(applied)
 
 
 @business_action
@@ -150,9 +162,11 @@ def create_payment(
     payer_bank_name: str = "",
     payer_account: str = "",
     beneficiary_account: str = "",
+    leave_advance: bool = False,
     user=None,
 ) -> CustomerPayment:
-    """A draft payment in the account's currency, applied to invoices ``[{invoice, amount}]``."""
+    """A draft payment in the account's currency, applied to invoices ``[{invoice, amount}]``;
+    with ``leave_advance`` what it does not apply stays as the customer's advance (anticipo)."""
     if (
         entity.company_id != company.pk
         or customer.company_id != company.pk
@@ -174,6 +188,17 @@ def create_payment(
         raise DomainError(
             "forma_pago_invalida",
             "Indique la forma de pago del SAT (c_FormaPago); en un pago no puede ser 99.",
+        )
+    if (payer_bank_rfc or payer_account) and payment_form not in BANK_ORDERING_FORMS:
+        raise DomainError(
+            "cuenta_ordenante_no_aplica",
+            f"La forma de pago {payment_form} no es bancarizada: el complemento no lleva el RFC del banco ni la "
+            "cuenta ordenante (CRP20221, CRP20224). Quítelos o indique la forma de pago correcta.",
+        )
+    if beneficiary_account and payment_form not in BANK_BENEFICIARY_FORMS:
+        raise DomainError(
+            "cuenta_beneficiaria_no_aplica",
+            f"La forma de pago {payment_form} no lleva cuenta beneficiaria en el complemento (CRP20228).",
         )
     rate = to_decimal(exchange_rate or 1)
     currency = account.currency
@@ -200,8 +225,11 @@ def create_payment(
     )
     if payment.amount <= 0:
         raise DomainError("importe_invalido", "El monto del pago debe ser mayor que cero.")
+    payment.leave_advance = leave_advance
     items = [Application(a["invoice"], to_decimal(a["amount"])) for a in applications]
-    _check_applications(payment, items)
+    payment.advance = _check_applications(payment, items)
+    if payment.advance:
+        require_variables(company=company, names=[Variable.CUSTOMER_ADVANCES])
     payment.save()
     PaymentApplication.objects.bulk_create(
         PaymentApplication(payment=payment, invoice=a.invoice, amount=quantize(a.amount)) for a in items
@@ -232,7 +260,7 @@ def preview_payment(*, payment: CustomerPayment) -> dict:
         paid_at=timezone.now(),
         payment_form=payment.payment_form,
         currency=payment.currency.code,
-        amount=payment.amount,
+        amount=payment.amount - payment.advance,
         documents=tuple(documents),
         exchange_rate=None if payment.currency.is_national else payment.exchange_rate,
     )
@@ -264,6 +292,7 @@ def preview_payment(*, payment: CustomerPayment) -> dict:
             }
             for a, d in zip(applications, documents, strict=True)
         ],
+        "advance": str(payment.advance),
         "totales": {k: str(v) for k, v in cfdi_payments.totals([received]).items()},
     }
 
@@ -286,6 +315,18 @@ def _journal(payment: CustomerPayment, movement, applications, user) -> JournalE
                 "account": accounts[Variable.CUSTOMERS],
                 "credit": national,
                 "description": f"Factura {application.invoice.series}{application.invoice.number}"[:200],
+            }
+        )
+    if payment.advance:
+        national = quantize(payment.advance * payment.exchange_rate)
+        credits += national
+        lines.append(
+            {
+                "account": require_variables(company=company, names=[Variable.CUSTOMER_ADVANCES])[
+                    Variable.CUSTOMER_ADVANCES
+                ],
+                "credit": national,
+                "description": "Anticipo de cliente",
             }
         )
     exchange = exchange_difference_line(
@@ -341,7 +382,14 @@ def post_payment(*, payment: CustomerPayment, user=None) -> CustomerPayment:
             "invoice__currency", "invoice__entity", "invoice__company"
         ).order_by("invoice_id")
     )
-    _check_applications(payment, [Application(a.invoice, a.amount) for a in applications])
+    payment.leave_advance = bool(payment.advance)
+    if (
+        _check_applications(payment, [Application(a.invoice, a.amount) for a in applications])
+        != payment.advance
+    ):
+        raise DomainError(
+            "pago_no_cuadra", "Los saldos de las facturas cambiaron: registre el pago de nuevo."
+        )
     movement = create_cash_movement(
         company=payment.company,
         account=payment.account,
@@ -380,6 +428,17 @@ def post_payment(*, payment: CustomerPayment, user=None) -> CustomerPayment:
     if payment.entity.is_contable:
         entry = _journal(payment, movement, posted, user)
         link_movements_to_entry(movements=[movement], entry=entry)
+    if payment.advance:
+        CustomerAdvance.objects.create(
+            company=payment.company,
+            customer=payment.customer,
+            payment=payment,
+            date=payment.date,
+            currency=payment.currency,
+            exchange_rate=payment.exchange_rate,
+            amount=payment.advance,
+            balance=payment.advance,
+        )
     payment.status = CustomerPayment.Status.POSTED
     payment.cash_movement = movement
     payment.posted_at = timezone.now()
@@ -404,6 +463,12 @@ def cancel_payment(*, payment: CustomerPayment, motive: str = "02", substitute_u
             f"El pago está {payment.get_status_display().lower()}: solo se cancela un pago aplicado.",
             status=409,
         )
+    if AdvanceApplication.objects.filter(advance__payment=payment).exists():
+        raise DomainError(
+            "anticipo_aplicado",
+            "El anticipo de este pago ya se aplicó a facturas: no se puede cancelar el pago.",
+            status=409,
+        )
     # What would stop undoing the books (a closed period…) stops it before SAT is asked: a dry run.
     dry_run(_cancel_records, payment=payment, user=user)
     document = payment_cfdi(payment)
@@ -423,6 +488,17 @@ def _cancel_records(*, payment: CustomerPayment, user=None) -> CustomerPayment:
     payment = CustomerPayment.objects.select_for_update(of=("self",)).get(pk=payment.pk)
     if not can_cancel(payment):
         raise DomainError("pago_no_cancelable", "El pago ya está cancelado.", status=409)
+    advance = CustomerAdvance.objects.select_for_update().filter(payment=payment).first()
+    if advance is not None:
+        if advance.applications.exists():
+            raise DomainError(
+                "anticipo_aplicado",
+                "El anticipo de este pago ya se aplicó a facturas: no se puede cancelar el pago.",
+                status=409,
+            )
+        advance.status = CustomerAdvance.Status.CANCELLED
+        advance.balance = ZERO
+        advance.save(update_fields=["status", "balance"])
     for application in payment.applications.select_related("receivable_record__receivable").order_by(
         "invoice_id"
     ):
@@ -438,3 +514,94 @@ def _cancel_records(*, payment: CustomerPayment, user=None) -> CustomerPayment:
     payment.cancelled_at = timezone.now()
     payment.save(update_fields=["status", "cancelled_at"])
     return payment
+
+
+# -- Advances (anticipos) ---------------------------------------------------------------------
+
+
+@business_action
+def apply_advance(*, advance: CustomerAdvance, invoice: SalesDocument, amount, date: Date, user=None):
+    """Apply part of a customer's advance to an open invoice of theirs, in the same currency: a
+    receivable record (Aplicación de anticipo) and, for contable entities, a póliza de diario
+    from «anticipos de clientes» to «clientes» (the exchange difference, when the rates differ,
+    to its accounts). The deposit was recorded when the advance was received."""
+    advance = (
+        CustomerAdvance.objects.select_for_update(of=("self",))
+        .select_related("company", "customer", "currency")
+        .get(pk=advance.pk)
+    )
+    if advance.status != CustomerAdvance.Status.ACTIVE or advance.balance <= 0:
+        raise DomainError(
+            "anticipo_sin_saldo", "El anticipo está cancelado o ya se aplicó completo.", status=409
+        )
+    number = f"{invoice.series}{invoice.number or ''}"
+    if invoice.customer_id != advance.customer_id:
+        raise DomainError("factura_de_otro_cliente", f"La factura {number} es de otro cliente.")
+    if invoice.currency_id != advance.currency_id:
+        raise DomainError(
+            "moneda_distinta",
+            f"El anticipo es en {advance.currency.code} y la factura {number} en otra moneda: aplique "
+            "anticipos a facturas de su misma moneda.",
+        )
+    if invoice.kind != DocumentKind.INVOICE or invoice.status in (
+        DocumentStatus.DRAFT,
+        DocumentStatus.CANCELLED,
+    ):
+        raise DomainError("factura_no_cobrable", f"La factura {number} no está agregada.")
+    amount = quantize(to_decimal(amount))
+    if amount <= 0:
+        raise DomainError("importe_invalido", "El importe aplicado debe ser mayor que cero.")
+    if amount > advance.balance:
+        raise DomainError(
+            "importe_excede_anticipo",
+            f"El importe {amount:,.2f} excede el saldo del anticipo ({advance.balance:,.2f}).",
+        )
+    receivable = _receivable(invoice, lock=True)
+    if receivable is None or receivable.balance <= 0:
+        raise DomainError("factura_pagada", f"La factura {number} no tiene saldo por cobrar.")
+    if date < advance.date:
+        raise DomainError("fecha_invalida", "La aplicación no puede ser anterior al anticipo.")
+    application = AdvanceApplication(
+        company=advance.company, advance=advance, invoice=invoice, date=date, amount=amount, created_by=user
+    )
+    application.receivable_record = apply_receivable_record(
+        receivable=receivable,
+        kind=ReceivableRecord.Kind.ADVANCE,
+        date=date,
+        amount=amount,
+        reference=f"Anticipo {advance.pk}",
+        origin=advance.origin_reference,
+        user=user,
+    )
+    application.save()
+    if invoice.entity.is_contable:
+        accounts = require_variables(
+            company=advance.company, names=[Variable.CUSTOMERS, Variable.CUSTOMER_ADVANCES]
+        )
+        debit = quantize(amount * advance.exchange_rate)
+        credit = quantize(amount * receivable.exchange_rate)
+        lines = [
+            {
+                "account": accounts[Variable.CUSTOMER_ADVANCES],
+                "debit": debit,
+                "description": f"Anticipo {advance.pk}",
+            },
+            {"account": accounts[Variable.CUSTOMERS], "credit": credit, "description": f"Factura {number}"},
+        ]
+        exchange = exchange_difference_line(
+            company=advance.company, difference=debit - credit, what="La aplicación del anticipo"
+        )
+        if exchange is not None:
+            lines.append(exchange)
+        post_journal_entry(
+            company=advance.company,
+            kind=JournalEntry.Kind.GENERAL,
+            date=date,
+            concept=f"Aplicación de anticipo {advance.customer.name}"[:200],
+            origin=application.origin_reference,
+            lines=lines,
+            user=user,
+        )
+    advance.balance -= amount
+    advance.save(update_fields=["balance"])
+    return application
