@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('erp', '0004_cfdi_safe_legal_name'),
-        ('sales', '0014_global_invoice'),
+        ('sales', '0016_global_invoice'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('erp', '0004_cfdi_safe_legal_name'),
-        ('sales', '0013_customer_payments'),
+        ('sales', '0015_external_cfdi_credit_note'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
