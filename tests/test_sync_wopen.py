@@ -2,25 +2,31 @@
 orders and invoice requests come in through the sales services, invoices are stamped and
 reported back, exactly once."""
 
+import base64
 from datetime import date
 
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.test import Client
 from lxml import etree
 
 from cfdi.models import CfdiDocument
 from cfdi.pac.sandbox import sandbox_certificate
-from demo.services import load_demo
+from demo.services import DEMO_PASSWORD, load_demo, load_wopen_demo
+from erp.models import Role
+from erp.services import grant_membership
 from inventory.models import Product
 from sales.models import Customer, SalesDocument, SalesEntity
 from sync.connectors.wopen import URL_TAKEN
-from sync.connectors.wopen_source import WopenSource, WopenSourceServer
+from sync.connectors.wopen_source import DEMO_DOCUMENTS, DEMO_USER, WopenSource, WopenSourceServer
+from sync.connectors.wopen_source import DEMO_PASSWORD as DEMO_WOPEN_PASSWORD
 from sync.engine import execute_run
 from sync.models import Connection, Event, Run, WopenDocument
+from sync.selectors import default_since, viewer_url
 from sync.services import save_connection
 from tests.cfdi_verify import CFDI, TFD, verify_cfdi
-from tests.factories import CompanyFactory, sales_entity
+from tests.factories import CompanyFactory, sales_entity, user_with_role
 
 USER, PASSWORD = "ventas@empresa", "secreto-wopen"
 NEW_RFC = "IIA040805DZ4"  # not a demo customer: created from the document's fiscal data
@@ -343,3 +349,125 @@ def test_stamping_reports_on_a_later_run_when_the_stamp_came_after(demo, django_
     root = etree.fromstring(bytes(cfdi.xml))
     assert report["uuid"] == root.find(f"{CFDI}Complemento/{TFD}TimbreFiscalDigital").get("UUID").upper()
     assert (first.created, second.updated, second.created) == (1, 1, 0)
+
+
+# --- admin, sync screen, API, demo -------------------------------------------------------------
+
+
+def admin_form(company, url, **overrides):
+    data = {
+        "company": company.pk, "kind": "wopen", "name": "Wopen", "enabled": "on", "period_minutes": 15,
+        "options": "{}", "new_credentials": PASSWORD, "wopen_orders": "on", "wopen_invoices": "on",
+        "wopen_entity": "PACHUCA", "wopen_auto_stamp": "on", "wopen_clave_prod_serv": "72151500",
+        "wopen_clave_unidad": "E48", "wopen_url": url, "wopen_user": USER,
+    }  # fmt: skip
+    data.update(overrides)
+    return data
+
+
+def test_the_admin_has_the_seeds_wopen_screen_and_its_events_button(demo):
+    accountant = user_with_role(demo.company, Role.ACCOUNTANT)
+    client = Client()
+    client.force_login(accountant)
+    response = client.post(
+        "/admin/sync/connection/add/", admin_form(demo.company, "https://wopen.example.mx/a")
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    connection = Connection.objects.get()
+    assert connection.options["auto_stamp"] is True and connection.options["orders"] is True
+    assert (connection.options["entity"], connection.options["clave_unidad"], connection.credentials) == (
+        "PACHUCA",
+        "E48",
+        PASSWORD,
+    )
+    page = client.get(f"/admin/sync/connection/{connection.pk}/change/").content.decode()
+    for label in ("Sincronización Pedidos", "Sincronización Facturas", "Sucursal", "Timbrado de factura automática",
+                  "Clave Prod/Serv", "Clave Unidad", "Usuario", "Visor de eventos"):  # fmt: skip
+        assert label in page, label
+    assert viewer_url(connection) in page.replace("&amp;", "&")
+    assert f"?connection={connection.pk}&since={default_since().isoformat()}" in viewer_url(connection)
+    assert PASSWORD not in page
+
+    # another company, the same URL: refused with the message, nothing saved
+    other = CompanyFactory(rfc="AAA010101AAA", legal_name="EMPRESA AJENA SA DE CV", postal_code="06000")
+    sales_entity(other, code="PACHUCA")
+    grant_membership(user=accountant, company=other, role=Role.ACCOUNTANT)
+    refused = client.post("/admin/sync/connection/add/", admin_form(other, "https://wopen.example.mx/a/"))
+    assert refused.status_code == 200 and URL_TAKEN in refused.content.decode()
+    assert Connection.objects.count() == 1
+
+
+def test_the_api_creates_a_wopen_connection_and_refuses_a_second_company_with_the_same_url(demo, api_as):
+    accountant = user_with_role(demo.company, Role.ACCOUNTANT)
+    client = api_as(accountant)
+    body = {
+        "company": demo.company.pk, "kind": "wopen", "name": "Wopen", "period_minutes": 30,
+        "options": {"base_url": "https://wopen.example.mx/a", "user": USER, "entity": "PACHUCA"},
+        "credentials": PASSWORD,
+    }  # fmt: skip
+    created = client.post("/api/sync/connections/", body, format="json")
+    assert created.status_code == 201, created.json()
+    assert created.json()["options"]["auto_stamp"] is False and "credentials" not in created.json()
+    listed = client.get("/api/sync/connections/", {"kind": "wopen"}).json()
+    assert [c["id"] for c in listed["results"]] == [created.json()["id"]]
+
+    other = CompanyFactory(rfc="AAA010101AAA", legal_name="EMPRESA AJENA SA DE CV", postal_code="06000")
+    sales_entity(other, code="PACHUCA")
+    grant_membership(user=accountant, company=other, role=Role.ACCOUNTANT)
+    refused = client.post("/api/sync/connections/", {**body, "company": other.pk}, format="json")
+    assert refused.status_code == 400
+    assert URL_TAKEN in str(refused.json())
+    assert not Connection.objects.filter(company=other).exists()
+
+
+def test_the_viewer_has_a_visor_de_eventos_link_per_connection(demo):
+    with server(document("P-60", kind="pedido")) as wopen:
+        connection = wopen_connection(demo.company, wopen.url)
+        run_now(connection)
+    ops = Client()
+    assert ops.login(username="operaciones", password=DEMO_PASSWORD)
+    page = ops.get("/sync/eventos/").content.decode().replace("&amp;", "&")
+    assert f'href="{viewer_url(connection)}">Visor de eventos' in page
+    filtered = ops.get(viewer_url(connection)).content.decode()
+    assert "Pedido Wopen P-60 recibido" in filtered
+
+
+def test_the_demo_wopen_connection_shows_an_order_and_an_invoice_arriving(
+    settings, demo, django_capture_on_commit_callbacks
+):
+    settings.SYNC_DEMO_SOURCE = True
+    with django_capture_on_commit_callbacks(execute=True):
+        connection = load_wopen_demo(demo.company)
+    run = Run.objects.get(connection=connection)
+    assert (run.result, run.created, run.failed) == ("success", 2, 0), messages(run)
+    assert connection.options["base_url"] == "http://127.0.0.1:8000/sync/demo-wopen"
+    ops = Client()
+    assert ops.login(username="operaciones", password=DEMO_PASSWORD)
+    page = ops.get(viewer_url(connection)).content.decode()
+    assert "Pedido Wopen P-1001 recibido como pedido" in page
+    assert "Factura Wopen F-2001 agregada como factura" in page
+    invoice = WopenDocument.objects.get(wopen_id="F-2001").document
+    assert CfdiDocument.objects.get(source_id=invoice.pk).status == "stamped"  # stamped after commit
+    # the built-in source is also served by the project's own server, reports included
+    auth = "Basic " + base64.b64encode(f"{DEMO_USER}:{DEMO_WOPEN_PASSWORD}".encode()).decode()
+    client = Client()
+    reply = client.get("/sync/demo-wopen/api/v1/documentos", {"limite": 1}, HTTP_AUTHORIZATION=auth)
+    assert reply.json()["hay_mas"] is True and [d["id"] for d in reply.json()["documentos"]] == ["P-1001"]
+    assert client.get("/sync/demo-wopen/api/v1/documentos").status_code == 401
+    report = client.post(
+        "/sync/demo-wopen/api/v1/facturas/F-2001/timbre",
+        {"uuid": "X"},
+        "application/json",
+        HTTP_AUTHORIZATION=auth,
+    )
+    assert report.status_code == 200
+    # "Sincronizar ahora" against the demo source: the stamp is reported, nothing new comes in
+    with WopenSourceServer(WopenSource(DEMO_DOCUMENTS)) as wopen:
+        Connection.objects.filter(pk=connection.pk).update(
+            options={**connection.options, "base_url": wopen.url}
+        )
+        again = run_now(Connection.objects.get(pk=connection.pk))
+        assert wopen.source.reports["F-2001"]["uuid"]
+    assert (again.created, again.updated) == (0, 1)
+    assert load_wopen_demo(demo.company).pk == connection.pk  # loading twice is safe
+    assert WopenDocument.objects.count() == 2
