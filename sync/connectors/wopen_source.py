@@ -12,6 +12,7 @@ import base64
 import contextlib
 import json
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, unquote, urlparse
 
@@ -144,6 +145,8 @@ class _Handler(BaseHTTPRequestHandler):
         if not self._gate():
             return None
         self.server.reads += 1
+        if self.server.delay:
+            time.sleep(self.server.delay)
         try:
             since, limit, kinds = parse_documents_query(url.query)
         except ValueError:
@@ -176,7 +179,8 @@ class _Handler(BaseHTTPRequestHandler):
 
 class WopenSourceServer(ThreadingHTTPServer):
     """``with WopenSourceServer(source) as server:`` serves on 127.0.0.1 at ``server.url``.
-    ``faults``: a queue of "500" applied to the next requests."""
+    ``faults``: a queue of "500" applied to the next requests; ``delay``: seconds before a read
+    is answered."""
 
     daemon_threads = True
 
@@ -184,6 +188,7 @@ class WopenSourceServer(ThreadingHTTPServer):
         super().__init__(("127.0.0.1", 0), _Handler)
         self.source = source
         self.faults: list[str] = []
+        self.delay = 0.0  # seconds before each read is answered (a slow Wopen)
         self.reads = 0
         self._thread = threading.Thread(target=self.serve_forever, daemon=True)
 
