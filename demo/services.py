@@ -30,6 +30,7 @@ from sales.invoice_cfdi import invoice_cfdi, seal_invoice
 from sales.models import Customer, SalesEntity, Salesperson
 from sales.posting import Collection, post_invoice
 from sales.services import save_sales_entity
+from sync.connectors import wopen_source
 from sync.connectors.qr_source import DEMO_RECEIVERS, DEMO_TOKEN, QrSource, QrSourceServer
 from sync.engine import execute_run
 from sync.models import Connection, Run
@@ -519,5 +520,39 @@ def load_sync_demo(company: Company, *, source_url: str = DEMO_QR_URL) -> Connec
         save_connection(connection=connection, credentials=DEMO_TOKEN)
         run = Run.objects.create(company=company, connection=connection, trigger=Run.Trigger.MANUAL)
         execute_run(run_id=run.pk)
+    connection.options = {**connection.options, "base_url": source_url}
+    return save_connection(connection=connection)
+
+
+# --- sync (issue 15): a CONTPAQi Wopen connection with a small built-in demo source --------------
+DEMO_WOPEN_URL = "http://127.0.0.1:8000/sync/demo-wopen"  # served by runserver itself (sync.views)
+DEMO_WOPEN_NAME = "CONTPAQi Wopen (demo)"
+
+
+def load_wopen_demo(company: Company, *, source_url: str = DEMO_WOPEN_URL) -> Connection:
+    """The demo's Wopen connection (Sucursal Pachuca, automatic stamping, default SAT keys for
+    products Wopen has and the demo has not), synced once now: an order and an invoice request
+    arrive, the invoice is posted, stamped and reported back, and the viewer shows it all. As with
+    QR, the first run reads a stand-in on loopback; the connection then points at the same
+    documents served by ``make run``'s own server."""
+    connection = Connection.objects.filter(company=company, name=DEMO_WOPEN_NAME).first()
+    if connection is None:
+        connection = Connection(company=company, kind=Connection.Kind.WOPEN, name=DEMO_WOPEN_NAME)
+    connection.period_minutes = 30
+    options = {
+        "user": wopen_source.DEMO_USER,
+        "entity": "PACHUCA",
+        "orders": True,
+        "invoices": True,
+        "auto_stamp": True,
+        "clave_prod_serv": "72151500",
+        "clave_unidad": "E48",
+    }
+    with wopen_source.WopenSourceServer(wopen_source.WopenSource(wopen_source.DEMO_DOCUMENTS)) as server:
+        connection.options = {**options, "base_url": server.url}
+        save_connection(connection=connection, credentials=wopen_source.DEMO_PASSWORD)
+        run = Run.objects.create(company=company, connection=connection, trigger=Run.Trigger.MANUAL)
+        execute_run(run_id=run.pk)
+    connection.refresh_from_db()
     connection.options = {**connection.options, "base_url": source_url}
     return save_connection(connection=connection)

@@ -86,6 +86,9 @@ ROLE_TABLE[Role.OPS].update({"sales.xmlinvoice": "v", "sales.productassociation"
 ROLE_TABLE[Role.ACCOUNTANT].update({"sync.connection": "vacr", "sync.run": "v", "sync.event": "v"})
 ROLE_TABLE[Role.INTEGRATOR].update({"sync.connection": "vacr", "sync.run": "v", "sync.event": "v"})
 ROLE_TABLE[Role.OPS].update({"sync.connection": "vr", "sync.run": "v", "sync.event": "v"})
+# issue 15: the external keys of the documents Wopen sent (written by the connector only).
+for _role in (Role.ACCOUNTANT, Role.INTEGRATOR, Role.OPS):
+    ROLE_TABLE[_role].update({"sync.wopendocument": "v"})
 # --- end sync ---
 # --- sales payments (issue 17): cobros with their payment complement; header + applications.
 ROLE_TABLE[Role.ACCOUNTANT].update({"sales.customerpayment": "vac", "sales.paymentapplication": "v"})

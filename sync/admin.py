@@ -3,12 +3,25 @@ runs and events (read-only, written by the engine)."""
 
 from django import forms
 from django.contrib import admin, messages
+from django.utils.html import format_html
 
 from erp.admin import CompanyScopedAdmin
 from erp.roles import has_company_perm
 
-from . import services
-from .models import Connection, Event, Run
+from . import selectors, services
+from .models import Connection, Event, Run, WopenDocument
+
+# The seed's Wopen screen: each field is one key of a Wopen connection's options.
+WOPEN_FIELDS = {
+    "wopen_orders": "orders",
+    "wopen_invoices": "invoices",
+    "wopen_entity": "entity",
+    "wopen_auto_stamp": "auto_stamp",
+    "wopen_clave_prod_serv": "clave_prod_serv",
+    "wopen_clave_unidad": "clave_unidad",
+    "wopen_url": "base_url",
+    "wopen_user": "user",
+}
 
 
 class ConnectionForm(forms.ModelForm):
@@ -16,12 +29,49 @@ class ConnectionForm(forms.ModelForm):
         label="Credenciales nuevas",
         required=False,
         widget=forms.PasswordInput(render_value=False),
-        help_text="Se guardan cifradas y nunca se muestran. En blanco: se conservan las actuales.",
+        help_text=(
+            "Se guardan cifradas y nunca se muestran. En blanco: se conservan las actuales. Wopen: la "
+            "contraseña (no se valida al guardar; un dato incorrecto aparece como evento de la sincronización)."
+        ),
     )
+    wopen_orders = forms.BooleanField(label="Sincronización Pedidos", required=False, initial=True)
+    wopen_invoices = forms.BooleanField(label="Sincronización Facturas", required=False, initial=True)
+    wopen_entity = forms.CharField(
+        label="Sucursal", required=False, help_text="Clave de la entidad de venta que recibe los documentos."
+    )
+    wopen_auto_stamp = forms.BooleanField(label="Timbrado de factura automática", required=False)
+    wopen_clave_prod_serv = forms.CharField(
+        label="Clave Prod/Serv",
+        required=False,
+        help_text=(
+            "Opcional, con la Clave Unidad: se asigna la misma clave a todos los productos de Wopen que "
+            "no existan aquí."
+        ),
+    )
+    wopen_clave_unidad = forms.CharField(label="Clave Unidad", required=False)
+    wopen_url = forms.CharField(label="URL", required=False)
+    wopen_user = forms.CharField(label="Usuario", required=False)
 
     class Meta:
         model = Connection
         fields = ["company", "kind", "name", "enabled", "period_minutes", "options"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "options" in self.fields:
+            self.fields["options"].required = False
+        if self.instance.kind == Connection.Kind.WOPEN:
+            for name, key in WOPEN_FIELDS.items():
+                if name in self.fields and key in (self.instance.options or {}):
+                    self.fields[name].initial = self.instance.options[key]
+
+    def clean(self):
+        data = super().clean()
+        if data.get("kind") == Connection.Kind.WOPEN:
+            options = dict(data.get("options") or {})
+            options.update({key: data.get(name) for name, key in WOPEN_FIELDS.items() if name in self.fields})
+            data["options"] = self.instance.options = options
+        return data
 
 
 @admin.register(Connection)
@@ -30,8 +80,35 @@ class ConnectionAdmin(CompanyScopedAdmin):
     list_display = ["name", "company", "kind", "enabled", "period_minutes", "cursor"]
     list_filter = ["kind", "enabled"]
     search_fields = ["name"]
-    readonly_fields = ["cursor", "has_credentials"]
+    readonly_fields = ["cursor", "has_credentials", "events_button"]
     actions = ["run_now", "enable", "disable"]
+    fieldsets = [
+        (None, {"fields": ["company", "kind", "name", "enabled", "period_minutes"]}),
+        (
+            "Configuración (CONTPAQi Wopen)",
+            {
+                "fields": [
+                    "wopen_orders",
+                    "wopen_invoices",
+                    "wopen_entity",
+                    "wopen_auto_stamp",
+                    "wopen_clave_prod_serv",
+                    "wopen_clave_unidad",
+                ]  # fmt: skip
+            },
+        ),
+        ("Configuración de Wopen", {"fields": ["wopen_url", "wopen_user"]}),
+        (
+            "Opciones y credenciales",
+            {"fields": ["options", "new_credentials", "has_credentials", "cursor", "events_button"]},
+        ),
+    ]
+
+    @admin.display(description="Visor de eventos")
+    def events_button(self, obj):
+        if not (obj and obj.pk):
+            return "—"
+        return format_html('<a class="button" href="{}">Visor de eventos</a>', selectors.viewer_url(obj))
 
     @admin.display(description="Tiene credenciales", boolean=True)
     def has_credentials(self, obj):
@@ -96,3 +173,14 @@ class EventAdmin(ReadOnlyAdmin):
     list_select_related = ["connection", "run__connection"]
     search_fields = ["message", "record_key"]
     date_hierarchy = "at"
+
+
+@admin.register(WopenDocument)
+class WopenDocumentAdmin(ReadOnlyAdmin):
+    """The external keys of the documents CONTPAQi Wopen sent: which local document each became,
+    and when its stamp was reported back."""
+
+    list_display = ["wopen_id", "wopen_kind", "document", "connection", "created_at", "reported_at"]
+    list_filter = ["wopen_kind", "connection"]
+    list_select_related = ["document", "connection"]
+    search_fields = ["wopen_id"]

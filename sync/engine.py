@@ -161,6 +161,20 @@ def _write(connector, page, run: Run) -> Outcome:
     return outcome
 
 
+def _after_pages(connector, run: Run) -> None:
+    """The connector's work after its pages committed (no lock held while it calls its source),
+    recorded like a page: counts and events in one transaction."""
+    outcome = connector.after_pages()
+    if not (outcome.events or any(getattr(outcome, name) for name in Outcome.COUNTS)):
+        return
+    with transaction.atomic():
+        _heartbeat(run)
+        Run.objects.filter(pk=run.pk).update(
+            **{name: F(name) + getattr(outcome, name) for name in Outcome.COUNTS}
+        )
+        record_events(run=run, connection=run.connection, drafts=outcome.events)
+
+
 def summary(run: Run) -> str:
     return (
         f"Creados {run.created}, actualizados {run.updated}, desactivados {run.deactivated}, "
@@ -196,6 +210,7 @@ def execute_run(*, run_id: int) -> Run:
             cursor = page.cursor
             if not page.has_more:
                 break
+        _after_pages(connector, run)
     except LeaseLost:
         logger.warning("Sync run %s lost its lease; another run took the connection.", run.pk)
         return run

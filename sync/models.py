@@ -166,3 +166,47 @@ class Event(CompanyOwned):
             return reverse(f"admin:{app_label}_{model}_change", args=[self.record_id])
         except NoReverseMatch:
             return ""
+
+
+class WopenDocument(CompanyOwned):
+    """The external key of a CONTPAQi Wopen document brought in (an order or an invoice request):
+    one row per Wopen document, unique by constraint, written in the same transaction as the
+    sales document it became. A repeated run, or a page read again after a worker died, finds
+    it and creates nothing. ``reported_at``: when the stamp (number, UUID, XML and PDF links) was
+    reported back to Wopen."""
+
+    class Kind(models.TextChoices):
+        ORDER = "pedido", _("Pedido")
+        INVOICE = "factura", _("Factura")
+
+    wopen_kind = models.CharField(_("tipo en Wopen"), max_length=10, choices=Kind.choices)
+    wopen_id = models.CharField(_("id en Wopen"), max_length=60)
+    connection = models.ForeignKey(
+        Connection,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="wopen_documents",
+        verbose_name=_("conexión"),
+    )
+    document = models.OneToOneField(
+        "sales.SalesDocument",
+        on_delete=models.PROTECT,
+        related_name="wopen_link",
+        verbose_name=_("documento"),
+    )
+    created_at = models.DateTimeField(_("recibido"), auto_now_add=True)
+    reported_at = models.DateTimeField(_("timbre informado a Wopen"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("documento de Wopen")
+        verbose_name_plural = _("documentos de Wopen")
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["company", "wopen_kind", "wopen_id"], name="sync_wopen_document_once"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_wopen_kind_display()} Wopen {self.wopen_id}"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 
 from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.urls import reverse
 from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 
@@ -65,6 +66,11 @@ def filter_events(
 
 def default_since() -> date:
     return timezone.localdate() - timedelta(days=VIEWER_DEFAULT_DAYS - 1)
+
+
+def viewer_url(connection: Connection) -> str:
+    """The seed's "Visor de eventos" button: the viewer filtered to this connection, last 7 days."""
+    return f"{reverse('sync:events')}?connection={connection.pk}&since={default_since().isoformat()}"
 
 
 def last_runs(connection_ids: list[int]) -> dict[int, Run]:

@@ -8,4 +8,10 @@ urlpatterns = [
     path("conexiones/<int:pk>/sincronizar/", views.run_now, name="run-now"),
     path("conexiones/<int:pk>/activar/", views.toggle, name="toggle"),
     path("demo-qr/api/v1/receptores", views.demo_qr_source, name="demo-qr-source"),
+    path("demo-wopen/api/v1/documentos", views.demo_wopen_documents, name="demo-wopen-documents"),
+    path(
+        "demo-wopen/api/v1/facturas/<str:document_id>/timbre",
+        views.demo_wopen_report,
+        name="demo-wopen-report",
+    ),
 ]

@@ -3,6 +3,7 @@ counts, and events, last 7 days by default, newest first."""
 
 from __future__ import annotations
 
+import json
 from datetime import date
 
 from django.conf import settings
@@ -11,12 +12,14 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_POST
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_POST
 
 from erp.roles import companies_with_perm, has_company_perm
 
 from . import selectors, services
 from .connectors.qr_source import DEMO_RECEIVERS, MAX_LIMIT, QrSource
+from .connectors.wopen_source import DEMO_DOCUMENTS, WopenSource, parse_documents_query
 from .models import Event, Run
 
 
@@ -42,6 +45,7 @@ def event_viewer(request):
                 "last_run": last,
                 "next_run_at": selectors.next_run_at(connection, last),
                 "can_run": has_company_perm(request.user, connection.company_id, "sync.run_connection"),
+                "viewer_url": selectors.viewer_url(connection),
             }
         )
     params = request.GET
@@ -130,3 +134,39 @@ def demo_qr_source(request):
     except ValueError:
         return JsonResponse({"error": "parametros"}, status=400)
     return JsonResponse(source.page(since, limit))
+
+
+def _demo_wopen(request) -> WopenSource:
+    if not settings.SYNC_DEMO_SOURCE:
+        raise Http404
+    return WopenSource(DEMO_DOCUMENTS)
+
+
+@require_GET
+def demo_wopen_documents(request):
+    """The demo's CONTPAQi Wopen order and invoice request (docs/sync-contpaqi-wopen.md), served
+    by the project's own server in development so "Sincronizar ahora" works from the viewer.
+    Off unless ``SYNC_DEMO_SOURCE``."""
+    source = _demo_wopen(request)
+    if not source.authorized(request.headers.get("Authorization")):
+        return JsonResponse({"error": "usuario o contraseña incorrectos"}, status=401)
+    try:
+        since, limit, kinds = parse_documents_query(request.META.get("QUERY_STRING", ""))
+    except ValueError:
+        return JsonResponse({"error": "parametros"}, status=400)
+    return JsonResponse(source.page(since, limit, kinds))
+
+
+@csrf_exempt  # a machine-to-machine call with its own Basic credentials, no session
+@require_POST
+def demo_wopen_report(request, document_id: str):
+    """The demo Wopen's side of a stamp report: accepted for its invoice request."""
+    source = _demo_wopen(request)
+    if not source.authorized(request.headers.get("Authorization")):
+        return JsonResponse({"error": "usuario o contraseña incorrectos"}, status=401)
+    try:
+        body = json.loads(request.body or b"{}")
+    except ValueError:
+        return JsonResponse({"error": "json"}, status=400)
+    status, answer = source.report(document_id, body if isinstance(body, dict) else {})
+    return JsonResponse(answer, status=status)

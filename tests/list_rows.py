@@ -50,7 +50,7 @@ from sales.receivables.models import Receivable, ReceivableRecord
 from sales.receivables.services import apply_receivable_record
 from sales.returns.models import CreditNote
 from sales.returns.services import create_credit_note, post_credit_note
-from sync.models import Connection, Event, Run
+from sync.models import Connection, Event, Run, WopenDocument
 from tests.factories import (
     AccountFactory,
     CashBankAccountFactory,
@@ -205,6 +205,26 @@ def _events(world: World, n: int) -> None:
             run=run,
             level=Event.Level.INFO,
             message="Cliente creado.",
+        )
+
+
+def _wopen_documents(world: World, n: int) -> None:
+    """Orders brought in from Wopen, each with its external key."""
+    connection = _connection(world)
+    for _ in range(n):
+        order, _ = create_document(
+            kind="order",
+            entity=world.entity,
+            customer=world.customer,
+            date=DAY,
+            lines=[LineRequest("COLEG", Decimal(1), unit_price=Decimal("100"))],
+        )
+        WopenDocument.objects.create(
+            company=world.company,
+            connection=connection,
+            wopen_kind="pedido",
+            wopen_id=f"P-{world.next()}",
+            document=order,
         )
 
 
@@ -380,6 +400,7 @@ ROW_BUILDERS.update(
         Connection: _times(_connection),
         Run: _runs,
         Event: _events,
+        WopenDocument: _wopen_documents,
         # django-celery-beat (the admin's schedules)
         PeriodicTask: _periodic_tasks,
         IntervalSchedule: _times(lambda w: IntervalSchedule.objects.create(every=w.next(), period="hours")),

@@ -4,8 +4,12 @@ from django.core.exceptions import ValidationError
 
 from .base import Connector
 from .qr import QrCustomersConnector
+from .wopen import WopenConnector
 
-CONNECTORS: dict[str, type[Connector]] = {QrCustomersConnector.kind: QrCustomersConnector}
+CONNECTORS: dict[str, type[Connector]] = {
+    QrCustomersConnector.kind: QrCustomersConnector,
+    WopenConnector.kind: WopenConnector,
+}
 
 
 class _NotYetAvailable(Connector):

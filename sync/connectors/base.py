@@ -13,6 +13,9 @@ nothing of runs, locks, retries or schedules: ``sync.engine`` owns those.
 - ``write_page(page)`` writes the page (the engine wraps it in one transaction, so a page is
   written whole or not at all, and then advances the cursor) and returns an ``Outcome``: counts
   and events. One bad record is an event in the outcome, never an exception.
+- ``after_pages()`` (optional) runs once the last page is written, outside any transaction, for
+  what must follow the writes' commit (Wopen reports stamps back); its ``Outcome`` is recorded
+  like a page's. It must not raise for one record.
 """
 
 from __future__ import annotations
@@ -78,6 +81,10 @@ class Connector:
 
     def write_page(self, page: Page) -> Outcome:
         raise NotImplementedError
+
+    def after_pages(self) -> Outcome:
+        """Work that follows the pages' commit (calls to the source included); nothing by default."""
+        return Outcome()
 
     def close(self) -> None:
         """Release what ``read_page`` opened (connections, files)."""

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from demo.services import load_demo, load_sync_demo
+from demo.services import load_demo, load_sync_demo, load_wopen_demo
 
 
 class Command(BaseCommand):
@@ -9,6 +9,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         result = load_demo(activity=True)  # with opening stock and a few invoices
         load_sync_demo(result.company)  # issue 12: the QR connection and its first runs
+        load_wopen_demo(result.company)  # issue 15: the Wopen connection, an order and an invoice
         self.stdout.write(self.style.SUCCESS(f"Empresa de demostración lista: {result.company}"))
         self.stdout.write("Usuarios (usuario / contraseña / rol):")
         for username, password, role in result.credentials:
