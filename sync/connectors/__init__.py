@@ -4,8 +4,12 @@ from django.core.exceptions import ValidationError
 
 from .base import Connector
 from .qr import QrCustomersConnector
+from .sae import SaeConnector
 
-CONNECTORS: dict[str, type[Connector]] = {QrCustomersConnector.kind: QrCustomersConnector}
+CONNECTORS: dict[str, type[Connector]] = {
+    QrCustomersConnector.kind: QrCustomersConnector,
+    SaeConnector.kind: SaeConnector,
+}
 
 
 class _NotYetAvailable(Connector):
