@@ -407,3 +407,54 @@ def test_defaults_follow_the_seed(company, sae):
         options[k] for k in ("import_products", "import_customers", "import_currencies", "import_tax_schemes")
     )
     assert options["warehouse"] == "" and options["sync_stock"] is True
+
+
+# --- after the first import, what SAE owns is read-only in the admin ------------------------------
+
+
+def test_sae_owned_fields_are_read_only_in_the_admin_after_the_import(company, sae, accountant):
+    from django.test import Client
+
+    run_now(sae_connection(company, sae))
+    typed_here = ProductFactory(company=company, code="LOCAL1")
+    client = Client()
+    client.force_login(accountant)
+    rice = Product.objects.get(code="A001")
+    page = client.get(f"/admin/inventory/product/{rice.pk}/change/").content.decode()
+    assert "Este registro viene de Aspel SAE" in page
+    assert 'name="description"' not in page and 'name="list_price"' in page  # price is ours
+    # a post cannot change what SAE owns
+    client.post(
+        f"/admin/inventory/product/{rice.pk}/change/",
+        {"company": company.pk, "code": "A001", "description": "CAMBIADO AQUI", "list_price": "15",
+         "tax_operation": "general", "ieps_quota": "0", "retained_iva_rate": "0", "retained_isr_rate": "0",
+         "external_key": "A001"},
+    )  # fmt: skip
+    rice.refresh_from_db()
+    assert rice.description == "ARROZ SUPER EXTRA 1 KG"
+    local = client.get(f"/admin/inventory/product/{typed_here.pk}/change/").content.decode()
+    assert 'name="description"' in local and "Este registro viene de Aspel SAE" not in local
+    sae_customer = Customer.objects.get(external_key="1")
+    page = client.get(f"/admin/sales/customer/{sae_customer.pk}/change/").content.decode()
+    assert "Este registro viene de Aspel SAE" in page and 'name="rfc"' not in page
+
+
+def test_accountant_configures_a_sae_connection_through_the_api(company, sae, accountant, api_as):
+    from tests.factories import sales_entity
+
+    sales_entity(company, no_stock_movements=True, warehouse=None)
+    client = api_as(accountant)
+    body = {
+        "company": company.pk, "kind": "sae", "name": "SAE matriz", "enabled": True, "period_minutes": 60,
+        "options": {**sae.options(), "entity": "MTY", "warehouse": 2}, "credentials": sae.password,
+    }  # fmt: skip
+    response = client.post("/api/sync/connections/", body, format="json")
+    assert response.status_code == 201, response.json()
+    assert response.json()["options"]["deactivate_deleted_customers"] is True
+    assert sae.password not in response.content.decode()
+    bad = client.post(
+        "/api/sync/connections/", {**body, "name": "otra", "options": {**body["options"], "company_number": 100}},
+        format="json",
+    )  # fmt: skip
+    assert bad.status_code == 400
+    assert "El número de empresa de SAE debe estar entre 1 y 99." in bad.content.decode()

@@ -26,12 +26,14 @@ the next run reads SAE whole again (SAE keeps no deletion log: only a full read 
 
 from __future__ import annotations
 
+from django.apps import apps
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils import timezone
 from firebird.driver import DatabaseError, Isolation, TraAccessMode, connect, tpb
 
 from erp import sat_catalogs
+from erp.external import register_owned_fields
 from erp.models import Company, Currency, ExchangeRate
 from erp.services import save_catalog_row
 from inventory.models import Product, ProductLine, Warehouse
@@ -754,3 +756,36 @@ class SaeConnector(Connector):
                     customer,
                 )
             )
+
+
+# --- what SAE owns once a row came from it (the admin shows it read-only) -----------------------
+
+
+def _sae_options(company_id: int) -> list[dict]:
+    connections = apps.get_model("sync", "Connection").objects  # sync.models imports this module
+    return list(
+        connections.filter(company_id=company_id, kind=SaeConnector.kind).values_list("options", flat=True)
+    )
+
+
+def _owned_product(product) -> tuple[str, list[str]] | None:
+    if not product.external_key:
+        return None
+    options = [o for o in _sae_options(product.company_id) if o.get("import_products")]
+    if not options:
+        return None
+    taxes_owned = any(o.get("import_tax_schemes") for o in options)
+    return "Aspel SAE", L.PRODUCT_FIELDS + (L.PRODUCT_TAX_FIELDS if taxes_owned else [])
+
+
+def _owned_customer(customer) -> tuple[str, list[str]] | None:
+    if not customer.external_key:
+        return None
+    if not any(o.get("import_customers") for o in _sae_options(customer.company_id)):
+        return None
+    return "Aspel SAE", list(L.CUSTOMER_FIELDS)
+
+
+def register_owned() -> None:
+    register_owned_fields("inventory.product", _owned_product)
+    register_owned_fields("sales.customer", _owned_customer)

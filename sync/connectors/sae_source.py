@@ -14,6 +14,7 @@ import os
 import re
 import shutil
 import socket
+from datetime import datetime
 from pathlib import Path
 
 from firebird.driver import connect, create_database
@@ -75,6 +76,18 @@ def prepare_folder(path: Path) -> Path:
     return path
 
 
+def _literal(value) -> str:
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, datetime):
+        return f"'{value:%Y-%m-%d %H:%M:%S}'"
+    return "'" + str(value).replace("'", "''") + "'"
+
+
 class SaeDatabase:
     """A Firebird database file with SAE's tables for ``company_number``."""
 
@@ -115,15 +128,24 @@ class SaeDatabase:
             db.commit()
 
     def insert(self, base: str, rows: list[dict]) -> None:
-        """Rows as dicts of column → value (columns left out are NULL)."""
+        """Rows as dicts of column → value (columns left out are NULL), sent as EXECUTE BLOCKs
+        of many INSERTs (one round trip per row is what makes a large stand-in slow to build)."""
         if not rows:
             return
         columns = list(rows[0])
-        sql = (
-            f"INSERT INTO {L.table(base, self.number)} ({', '.join(columns)}) "
-            f"VALUES ({', '.join('?' * len(columns))})"
-        )
-        self.execute(sql, [[row.get(c) for c in columns] for row in rows])
+        head = f"INSERT INTO {L.table(base, self.number)} ({', '.join(columns)}) VALUES "
+        with connect(self.dsn, user=self.user, password=self.password, charset="ISO8859_1") as db:
+            block, size = [], 0
+            for row in rows:
+                statement = head + "(" + ", ".join(_literal(row.get(c)) for c in columns) + ");"
+                if size + len(statement) > 30_000 or len(block) == 200:  # 256 tables per statement
+                    db.execute_immediate("EXECUTE BLOCK AS BEGIN " + " ".join(block) + " END")
+                    block, size = [], 0
+                block.append(statement)
+                size += len(statement)
+            if block:
+                db.execute_immediate("EXECUTE BLOCK AS BEGIN " + " ".join(block) + " END")
+            db.commit()
 
     def update(self, base: str, key: str, value, **columns) -> None:
         sets = ", ".join(f"{name} = ?" for name in columns)
