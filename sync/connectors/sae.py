@@ -196,6 +196,11 @@ class SaeConnector(Connector):
         except DatabaseError as error:
             self.close()
             raise self._translate(error) from error
+        except Exception as error:  # no Firebird client library (libfbclient) on this machine
+            self.close()
+            raise SourceRefused(
+                f"No se pudo usar el cliente de Firebird en este servidor (instale libfbclient2): {error}"
+            ) from error
         return self._tx
 
     def _translate(self, error: DatabaseError) -> Exception:
