@@ -9,6 +9,7 @@ and shows those fields read-only with a notice naming the system, without import
 from collections.abc import Callable
 
 from django.contrib import messages
+from rest_framework import serializers
 
 # model label ("inventory.product") -> obj -> (system name, fields) or None
 _OWNERS: dict[str, list[Callable[[object], tuple[str, list[str]] | None]]] = {}
@@ -29,6 +30,18 @@ def owned_fields(obj) -> tuple[str, list[str]]:
         if found:
             return found
     return "", []
+
+
+def refuse_owned_changes(instance, attrs: dict) -> None:
+    """For the API: a change to a field another system owns is refused (400), naming it."""
+    system, owned = owned_fields(instance)
+    errors = {
+        name: f"Este dato lo administra {system}: edítelo en {system}; llega con la sincronización."
+        for name in owned
+        if name in attrs and attrs[name] != getattr(instance, name)
+    }
+    if errors:
+        raise serializers.ValidationError(errors)
 
 
 class ExternallyOwnedAdminMixin:

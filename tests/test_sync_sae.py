@@ -458,3 +458,21 @@ def test_accountant_configures_a_sae_connection_through_the_api(company, sae, ac
     )  # fmt: skip
     assert bad.status_code == 400
     assert "El número de empresa de SAE debe estar entre 1 y 99." in bad.content.decode()
+
+
+def test_the_api_refuses_changes_to_what_sae_owns_and_accepts_the_rest(company, sae, accountant, api_as):
+    run_now(sae_connection(company, sae))
+    rice = Product.objects.get(code="A001")
+    client = api_as(accountant)
+    refused = client.patch(
+        f"/api/inventory/products/{rice.pk}/", {"description": "CAMBIADO AQUI"}, format="json"
+    )
+    assert refused.status_code == 400
+    assert "Este dato lo administra Aspel SAE" in refused.content.decode()
+    rice.refresh_from_db()
+    assert rice.description == "ARROZ SUPER EXTRA 1 KG"
+    accepted = client.patch(f"/api/inventory/products/{rice.pk}/", {"list_price": "15.50"}, format="json")
+    assert accepted.status_code == 200, accepted.json()
+    customer_row = Customer.objects.get(external_key="2")
+    refused = client.patch(f"/api/sales/customers/{customer_row.pk}/", {"rfc": "URE180429TM6"}, format="json")
+    assert refused.status_code == 400 and "Aspel SAE" in refused.content.decode()
