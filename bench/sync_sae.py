@@ -9,6 +9,9 @@ Runs through the engine and the connector exactly as a worker runs them (pages o
 2. second run: 10% of the products (description and stock in warehouse 1) and 10% of the
    customers changed at SAE; SAE is read whole again (it keeps no change log for deletions).
 
+3. the products alone (no stock) into another company, to show what the catalog costs apart
+   from its 3 × N stock levels and movement lines.
+
 The time of each phase is the time of its pages (read from Firebird + written here). The
 machine's own reference, measured in the same run: the same N products and N customers written
 with bare ``bulk_create`` (no validation, no source, no events) — ``bare_bulk_create_per_second``.
@@ -269,6 +272,19 @@ def main(count: int) -> None:
     second, s2 = timed_run(conn)
     assert second.result == "success", (second.result, second.message)
     peak = rss_mb("VmHWM")
+    # The same products without their stock, in another company: what the catalog alone costs.
+    other = Company.objects.create(
+        rfc="AAA010101AAA", legal_name="EMPRESA DE CATALOGO", regimen_fiscal="601", postal_code="06000"
+    )
+    catalog_conn = save_connection(
+        connection=Connection(
+            company=other, kind="sae", name="SAE catálogo", enabled=False,
+            options=sae.options(page_size=1000, import_customers=False, sync_stock=False),
+        ),
+        credentials=sae.password,
+    )  # fmt: skip
+    catalog, s3 = timed_run(catalog_conn)
+    assert catalog.result == "success", (catalog.result, catalog.message)
     bare = bare_reference(company, count)
     products_s1 = s1["catalogs"] + s1["products"]
     customers_s1 = s1["customers"] + s1.get("deleted_customers", 0)
@@ -280,6 +296,10 @@ def main(count: int) -> None:
         f"warehouses as {movements} audited entry movements)"
     )
     print(f"customers_per_second_first: {count / customers_s1:.0f} ({customers_s1:.1f} s)")
+    catalog_s = s3["catalogs"] + s3["products"]
+    print(
+        f"products_per_second_first_without_stock: {count / catalog_s:.0f} ({catalog_s:.1f} s; the catalog alone)"
+    )
     print(f"first_run_total_s: {s1['total']:.1f} ({first.created} created, {first.updated} stock lines)")
     print(
         f"products_per_second_second: {count / products_s2:.0f} ({products_s2:.1f} s; {count} read, "

@@ -432,7 +432,9 @@ class SaeConnector(Connector):
 
     def _read_deleted_customers(self, after: str):
         chunk = list(
-            Customer.objects.filter(company=self.company, active=True, pk__gt=int(after or 0))
+            # the connection's entity: where its customers were created (another system's keys
+            # in another entity are not SAE's)
+            Customer.objects.filter(entity=self.entity, active=True, pk__gt=int(after or 0))
             .exclude(external_key="")
             .order_by("pk")
             .values_list("pk", "external_key")[:IN_LIST]
