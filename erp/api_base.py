@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import mixins, permissions, serializers, viewsets
 from rest_framework.exceptions import PermissionDenied
 
+from .external import refuse_owned_changes
 from .roles import companies_with_perm, has_company_perm
 from .services import save_catalog_row
 
@@ -74,6 +75,7 @@ class CompanyScopedSerializer(serializers.ModelSerializer):
             raise serializers.ValidationError(
                 {"company": "No se puede cambiar la empresa de un registro existente."}
             )
+        refuse_owned_changes(self.instance, attrs)
         plain, _ = self._split_m2m(dict(attrs))
         instance = self._build(plain)
         try:

@@ -27,6 +27,14 @@ class Company(models.Model):
         default=False,
         help_text=_("Permite trasladar IVA al 8% desde entidades con C.P. en la región fronteriza."),
     )
+    stock_change_from_sync = models.BooleanField(
+        _("cambio a existencia"),
+        default=False,
+        help_text=_(
+            "Permite que la sincronización con Aspel SAE iguale las existencias: cada diferencia se "
+            "registra como un movimiento de ajuste auditado."
+        ),
+    )
     active = models.BooleanField(_("activa"), default=True)
 
     class Meta:

@@ -7,6 +7,7 @@ from django.urls import reverse
 
 from erp.admin import CompanyScopedAdmin, LedgerAdmin
 from erp.errors import DomainError
+from erp.external import ExternallyOwnedAdminMixin
 from erp.roles import companies_with_perm
 
 from .models import (
@@ -34,7 +35,7 @@ class ProductLineAdmin(CompanyScopedAdmin):
 
 
 @admin.register(Product)
-class ProductAdmin(CompanyScopedAdmin):
+class ProductAdmin(ExternallyOwnedAdminMixin, CompanyScopedAdmin):
     list_display = [
         "code", "description", "unit", "sat_product_key", "sat_unit_key", "iva_treatment",
         "tax_operation", "ieps_rate", "ieps_quota", "list_price", "active",

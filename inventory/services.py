@@ -7,17 +7,28 @@ Stock levels change only through ``_lock_levels`` (rows locked in one query orde
 from datetime import date as Date
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError
 from django.db import connection
 
 from accounting.models import Account, JournalEntry
 from accounting.services import cancel_entries, post_journal_entry, require_variables
 from accounting.variables import Variable
+from erp import taxes
+from erp.bulk import update_columns
 from erp.errors import DomainError
 from erp.money import ZERO, quantize, to_decimal
 from erp.ownership import refuse_if_owned
 from erp.transactions import business_action
 
-from .models import Product, StockLevel, StockMovement, StockMovementEvent, StockMovementLine, Warehouse
+from .models import (
+    Product,
+    ProductLine,
+    StockLevel,
+    StockMovement,
+    StockMovementEvent,
+    StockMovementLine,
+    Warehouse,
+)
 
 QTY_PLACES = 4
 COST_PLACES = 6
@@ -352,3 +363,106 @@ def cancel_stock_movement(*, movement: StockMovement, user=None, by_owner: bool 
     movement.save(update_fields=["status"])
     _record(movement, StockMovementEvent.Action.CANCELLED, user)
     return movement
+
+
+@business_action
+def adjust_stock(
+    *, company, warehouse: Warehouse, date: Date, concept: str, origin: str, counts: list[dict], user=None
+) -> list[StockMovement]:
+    """Bring the warehouse's stock of each product to a counted quantity (a physical count, or
+    the master system a sync follows): what is short enters at ``unit_cost`` (the count's cost;
+    the current average when not given), what is over leaves at the average cost. At most two
+    movements (an entry and an exit) through ``create_stock_movement``, so the average cost, the
+    cost póliza (warehouse linked to accounting) and the history are those of any movement; both
+    are recorded as audited at once, by ``user`` or by the system: the count is the confirmation.
+
+    ``counts``: dicts with ``product``, ``quantity`` (what must be on hand) and ``unit_cost``.
+    Products already at their count produce nothing; returns the movements written."""
+    wanted = {}
+    for count in counts:
+        wanted[count["product"].pk] = (count["product"], quantize(count["quantity"], QTY_PLACES), count)
+    levels = _select_levels(warehouse, sorted(wanted))
+    entries, exits = [], []
+    for product_id, (product, target, count) in wanted.items():
+        level = levels.get(product_id)
+        on_hand = level.quantity if level else ZERO
+        difference = target - on_hand
+        if difference > 0:
+            cost = count.get("unit_cost")
+            if cost in (None, ""):
+                cost = level.average_cost if level else ZERO
+            entries.append({"product": product, "quantity": difference, "unit_cost": cost})
+        elif difference < 0:
+            exits.append({"product": product, "quantity": -difference})
+    movements = []
+    for kind, lines in ((StockMovement.Kind.ENTRY, entries), (StockMovement.Kind.EXIT, exits)):
+        if not lines:
+            continue
+        movement = create_stock_movement(
+            company=company,
+            warehouse=warehouse,
+            kind=kind,
+            date=date,
+            concept=concept,
+            lines=lines,
+            origin=origin,
+            user=user,
+        )
+        movement.status = StockMovement.Status.AUDITED
+        movement.save(update_fields=["status"])
+        _record(movement, StockMovementEvent.Action.AUDITED, user)
+        movements.append(movement)
+    return movements
+
+
+_PRODUCT_KNOWN = ["company", "line"]
+
+
+@business_action
+def save_products_batch(
+    *, company, new: list[Product], changed: list[Product], fields: list[str]
+) -> list[tuple[Product, ValidationError]]:
+    """Write many products at once (a sync page): each is validated as the product form
+    validates it (``full_clean``: SAT keys, CFDI text, rates, its line's company), the valid ones
+    are written in bulk and the rejected are returned with their error. Changed products update
+    only ``fields``. The caller sets ``line`` as an object of the company (no query per row)."""
+    rejected: list[tuple[Product, ValidationError]] = []
+    valid_new, valid_changed = [], []
+    for products, valid in ((new, valid_new), (changed, valid_changed)):
+        for product in products:
+            product.company = company
+            if product.line is not None and product.line.company_id != company.pk:
+                rejected.append((product, ValidationError({"line": "La línea es de otra empresa."})))
+                continue
+            try:
+                product.full_clean(exclude=_PRODUCT_KNOWN, validate_unique=False, validate_constraints=False)
+            except ValidationError as error:
+                rejected.append((product, error))
+                continue
+            # What Product.save keeps in step: the older applies_iva flag follows the treatment.
+            product.applies_iva = product.iva_treatment in (taxes.IVA_TAXED, taxes.IVA_ZERO)
+            valid.append(product)
+    Product.objects.bulk_create(valid_new, batch_size=1000)
+    columns = [*fields, "applies_iva"] if "iva_treatment" in fields else fields
+    for start in range(0, len(valid_changed), 1000):
+        update_columns(Product, valid_changed[start : start + 1000], columns)
+    return rejected
+
+
+@business_action
+def save_product_lines_batch(*, company, new: list[ProductLine], changed: list[ProductLine]) -> list:
+    """Product lines from a sync: validated, created in bulk, changed ones renamed."""
+    rejected = []
+    valid_new, valid_changed = [], []
+    for lines, valid in ((new, valid_new), (changed, valid_changed)):
+        for line in lines:
+            line.company = company
+            try:
+                line.full_clean(exclude=["company"], validate_unique=False, validate_constraints=False)
+            except ValidationError as error:
+                rejected.append((line, error))
+                continue
+            valid.append(line)
+    ProductLine.objects.bulk_create(valid_new)
+    update_columns(ProductLine, valid_changed, ["name"])
+    return rejected

@@ -6,6 +6,7 @@ from django.utils.html import format_html, format_html_join
 
 from erp.admin import CompanyScopedAdmin
 from erp.errors import DomainError
+from erp.external import ExternallyOwnedAdminMixin
 from erp.roles import companies_with_perm
 
 from .cancellation import cancel_invoice_and_cfdi, track_document
@@ -64,7 +65,7 @@ class SalesEntityAdmin(CompanyScopedAdmin):
 
 
 @admin.register(Customer)
-class CustomerAdmin(CompanyScopedAdmin):
+class CustomerAdmin(ExternallyOwnedAdminMixin, CompanyScopedAdmin):
     list_display = [
         "entity",
         "number",

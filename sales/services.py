@@ -1,9 +1,10 @@
 """Writes of the sales catalogs."""
 
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Max
 
+from erp.bulk import update_columns
 from erp.rfc import RFC_PUBLICO_GENERAL
 from erp.services import save_catalog_row
 
@@ -91,25 +92,4 @@ def save_customers_batch(
 
 
 def _update_columns(customers: list[Customer], fields: list[str]) -> None:
-    """One ``UPDATE … FROM (VALUES …)`` for many rows: what ``bulk_update`` does, without the
-    CASE per row and field that makes it slow for a sync page (Postgres and SQLite ≥ 3.33)."""
-    if not customers:
-        return
-    columns = [Customer._meta.get_field(name) for name in fields]
-    names = ", ".join(connection.ops.quote_name(f.column) for f in columns)
-    sets = ", ".join(
-        f"{connection.ops.quote_name(f.column)} = v.{connection.ops.quote_name(f.column)}" for f in columns
-    )
-    row = "(" + ", ".join(["%s"] * (len(columns) + 1)) + ")"
-    params = [
-        value
-        for c in customers
-        for value in (c.pk, *(f.get_db_prep_save(getattr(c, f.attname), connection) for f in columns))
-    ]
-    table = connection.ops.quote_name(Customer._meta.db_table)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"WITH v(id, {names}) AS (VALUES {', '.join([row] * len(customers))}) "
-            f"UPDATE {table} SET {sets} FROM v WHERE {table}.id = v.id",
-            params,
-        )
+    update_columns(Customer, customers, fields)

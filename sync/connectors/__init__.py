@@ -4,10 +4,12 @@ from django.core.exceptions import ValidationError
 
 from .base import Connector
 from .qr import QrCustomersConnector
+from .sae import SaeConnector
 from .wopen import WopenConnector
 
 CONNECTORS: dict[str, type[Connector]] = {
     QrCustomersConnector.kind: QrCustomersConnector,
+    SaeConnector.kind: SaeConnector,
     WopenConnector.kind: WopenConnector,
 }
 
