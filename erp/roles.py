@@ -86,6 +86,10 @@ ROLE_TABLE[Role.OPS].update({"sales.xmlinvoice": "v", "sales.productassociation"
 ROLE_TABLE[Role.ACCOUNTANT].update({"sync.connection": "vacr", "sync.run": "v", "sync.event": "v"})
 ROLE_TABLE[Role.INTEGRATOR].update({"sync.connection": "vacr", "sync.run": "v", "sync.event": "v"})
 ROLE_TABLE[Role.OPS].update({"sync.connection": "vr", "sync.run": "v", "sync.event": "v"})
+# Customer file imports (issue 13): "a" previews a file, "c" applies a preview.
+ROLE_TABLE[Role.ACCOUNTANT].update({"sync.customerimport": "vac", "sync.customerimportrow": "v"})
+ROLE_TABLE[Role.INTEGRATOR].update({"sync.customerimport": "vac", "sync.customerimportrow": "v"})
+ROLE_TABLE[Role.OPS].update({"sync.customerimport": "v", "sync.customerimportrow": "v"})
 # --- end sync ---
 # --- sales payments (issue 17): cobros with their payment complement; header + applications.
 ROLE_TABLE[Role.ACCOUNTANT].update({"sales.customerpayment": "vac", "sales.paymentapplication": "v"})

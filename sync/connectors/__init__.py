@@ -3,9 +3,13 @@
 from django.core.exceptions import ValidationError
 
 from .base import Connector
+from .customer_file import CustomerFileConnector
 from .qr import QrCustomersConnector
 
-CONNECTORS: dict[str, type[Connector]] = {QrCustomersConnector.kind: QrCustomersConnector}
+CONNECTORS: dict[str, type[Connector]] = {
+    QrCustomersConnector.kind: QrCustomersConnector,
+    CustomerFileConnector.kind: CustomerFileConnector,
+}
 
 
 class _NotYetAvailable(Connector):
