@@ -68,7 +68,9 @@ def test_new_files_are_imported_then_moved_to_procesados_and_bad_ones_to_rechaza
     rejected = CustomerImport.objects.get(status="rejected")
     assert "no es una hoja de cálculo" in rejected.message
     assert Event.objects.filter(run=run, level="error", message__contains="b-roto.xlsx").exists()
-    assert set(CustomerImport.objects.exclude(status="rejected").values_list("status", flat=True)) == {"applied"}
+    assert set(CustomerImport.objects.exclude(status="rejected").values_list("status", flat=True)) == {
+        "applied"
+    }
 
 
 def test_the_same_file_is_never_processed_twice(company, ftp_server):
