@@ -65,9 +65,15 @@ def test_api_dry_run_shows_the_preview_and_writes_nothing_then_apply_applies_it(
 
 @pytest.mark.parametrize(
     ("content", "message"),
-    [(b"", "está vac"), (b"%PDF-1.5", "no es una hoja de cálculo"), (xlsx([row(1), row(1)]), "aparece dos veces")],
+    [
+        (b"", "está vac"),
+        (b"%PDF-1.5", "no es una hoja de cálculo"),
+        (xlsx([row(1), row(1)]), "aparece dos veces"),
+    ],
 )
-def test_api_bad_file_answers_400_in_spanish_and_changes_nothing(company, integrator, api_as, content, message):
+def test_api_bad_file_answers_400_in_spanish_and_changes_nothing(
+    company, integrator, api_as, content, message
+):
     connection = file_connection(company)
     before = Customer.objects.count()
     reply = api_as(integrator).post(
@@ -94,7 +100,9 @@ def test_ops_may_see_imports_but_not_upload_and_other_companies_get_404(
     assert not CustomerImport.objects.exists()
 
 
-def test_screen_upload_shows_the_preview_then_applies_it(company, accountant, django_capture_on_commit_callbacks):
+def test_screen_upload_shows_the_preview_then_applies_it(
+    company, accountant, django_capture_on_commit_callbacks
+):
     connection = file_connection(company)
     entity = SalesEntity.objects.get(company=company)
     CustomerFactory(entity=entity, number=50, external_key="C000001", rfc=row(1)[1], email="viejo@example.mx")
