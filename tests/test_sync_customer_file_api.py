@@ -146,3 +146,14 @@ def test_admin_upload_leads_to_the_same_preview(company, accountant):
     assert preview.to_create == 1
     listing = client.get("/admin/sync/customerimport/").content.decode()
     assert "clientes.xlsx" in listing
+
+
+def test_demo_has_a_customer_file_connection_with_a_preview_ready_to_apply(settings):
+    from demo.services import load_customer_file_demo, load_demo
+
+    demo = load_demo()
+    connection = load_customer_file_demo(demo.company)
+    preview = connection.imports.get()
+    assert (preview.to_create, preview.errors, preview.status) == (2, 1, "preview")
+    assert "dígito verificador" in preview.rows.get(action="error").message
+    assert load_customer_file_demo(demo.company).imports.count() == 1

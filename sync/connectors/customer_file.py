@@ -176,6 +176,9 @@ class CustomerFileConnector(Connector):
         self.entity = SalesEntity.objects.select_related("company").get(
             company_id=connection.company_id, code=self.options["entity"]
         )
+        self.entities = {e.pk: e for e in SalesEntity.objects.filter(company_id=connection.company_id)}
+        for entity in self.entities.values():
+            entity.company = self.entity.company
         self.page_size = self.options["page_size"]
         self._current = None  # (import, last page of it?) between read_page and write_page
         self._pending_events: list[EventDraft] = []
@@ -249,13 +252,17 @@ class CustomerFileConnector(Connector):
             new.append(customer)
             origin[id(customer)] = row
         fields: set[str] = set()
-        locked = {
-            c.pk: c
-            for c in Customer.objects.select_for_update(of=("self",))
+        locked = {}
+        for customer in (
+            Customer.objects.select_for_update()
             .filter(company_id=self.entity.company_id, pk__in=[r.customer_id for r in updates])
-            .select_related("company", "entity", "salesperson")
             .order_by("pk")
-        }
+        ):
+            customer.company = self.entity.company  # loaded once, not joined per row
+            customer.entity = self.entities.get(customer.entity_id) or customer.entity
+            if customer.salesperson_id:
+                customer.salesperson = salespeople.get(customer.salesperson_id)
+            locked[customer.pk] = customer
         for row in updates:
             customer = locked.get(row.customer_id)
             stale = customer is None or any(
@@ -631,6 +638,10 @@ class _Plan:
                 "de la conexión."
             )
         self.salespeople = {s.number: s for s in Salesperson.objects.filter(company=self.company)}
+        self.salespeople_by_pk = {s.pk: s for s in self.salespeople.values()}
+        self.entities = {e.pk: e for e in SalesEntity.objects.filter(company=self.company)}
+        for entity in self.entities.values():
+            entity.company = self.company
         self.seen: dict[str, int] = {}
 
     def values(self, number: int, cells: list, errors: list) -> dict[str, str] | None:
@@ -687,13 +698,18 @@ class _Plan:
         return values.get(self.match_key, "")
 
     def existing(self, keys: list[str]) -> dict[str, Customer]:
+        """The page's customers already here, one query; their company, entity and salesperson
+        are the objects loaded once for the whole file (no join or query per row)."""
         attr = ATTR.get(self.match_key, "rfc")
-        queryset = (
-            Customer.objects.filter(company=self.company, **{f"{attr}__in": keys})
-            .select_related("company", "entity", "salesperson")
-            .order_by("-pk")
-        )
-        return {getattr(c, attr): c for c in queryset}  # the oldest customer with the key is kept
+        queryset = Customer.objects.filter(company=self.company, **{f"{attr}__in": keys}).order_by("-pk")
+        found = {}
+        for customer in queryset:
+            customer.company = self.company
+            customer.entity = self.entities.get(customer.entity_id) or customer.entity
+            if customer.salesperson_id:
+                customer.salesperson = self.salespeople_by_pk.get(customer.salesperson_id)
+            found[getattr(customer, attr)] = customer  # the oldest customer with the key is kept
+        return found
 
 
 def build_preview(*, connection, name: str, data, size: int, source: str, queue: bool = False):
@@ -787,7 +803,7 @@ def _preview_page(plan: _Plan, preview, batch: list, counts: dict) -> None:
         if customer is None:
             candidate = Customer(company=plan.company, entity=plan.entity)
             for field, value in values.items():
-                _set(candidate, field, value, _by_pk(plan))
+                _set(candidate, field, value, plan.salespeople_by_pk)
             error = customer_row_error(candidate, exclude=("number",))
             if error is None:
                 counts["to_create"] += 1
@@ -800,7 +816,7 @@ def _preview_page(plan: _Plan, preview, batch: list, counts: dict) -> None:
                 counts["unchanged"] += 1
                 continue
             for field, (_old, value) in changes.items():
-                _set(customer, field, value, _by_pk(plan))
+                _set(customer, field, value, plan.salespeople_by_pk)
             error = customer_row_error(customer)
             if error is None:
                 counts["to_update"] += 1
@@ -813,12 +829,6 @@ def _preview_page(plan: _Plan, preview, batch: list, counts: dict) -> None:
             drafts.append(CustomerImportRow(customer_import=preview, row=number, action=Action.ERROR, key=key[:60],
                                             column=column[:120], message=" ".join(messages)))  # fmt: skip
     CustomerImportRow.objects.bulk_create(drafts, batch_size=1000)
-
-
-def _by_pk(plan: _Plan) -> dict:
-    if not hasattr(plan, "_by_pk"):
-        plan._by_pk = {s.pk: s for s in plan.salespeople.values()}
-    return plan._by_pk
 
 
 def _attrs(values: dict) -> dict:
