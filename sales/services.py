@@ -64,11 +64,19 @@ def customer_row_error(customer: Customer, *, exclude: tuple[str, ...] = ()) -> 
 
 
 def save_customers_batch(
-    *, entity: SalesEntity, new: list[Customer], changed: list[Customer], fields: list[str]
+    *,
+    entity: SalesEntity,
+    new: list[Customer],
+    changed: list[Customer],
+    fields: list[str],
+    new_validated: bool = False,
 ) -> list[tuple[Customer, ValidationError]]:
     """Write many customers at once (a sync page): each is validated as the customer form
     validates it (``full_clean``: RFC, SAT catalogs, régimen and uso del CFDI against the person
     type), the valid ones are written in bulk and the rejected are returned with their error.
+    ``new_validated``: the caller already ran ``customer_row_error`` on these very new customers'
+    values (the customer file's preview, whose stored rows are created unchanged), so it is not
+    run twice; changed customers are always validated (other fields may have moved meanwhile).
 
     New customers are numbered after the entity's last one under the entity's row lock, so a
     customer typed meanwhile cannot take the same number; changed customers update only
@@ -85,7 +93,7 @@ def save_customers_batch(
                 customer.entity = entity
                 customer.company = entity.company
                 customer.number = number
-                error = customer_row_error(customer)
+                error = None if new_validated else customer_row_error(customer)
                 if error is not None:
                     rejected.append((customer, error))
                     continue

@@ -282,8 +282,14 @@ class CustomerFileConnector(Connector):
             origin[id(customer)] = row
         update_fields = [ATTR.get(f, f) for f in FIELDS if f in fields]
         update_fields = [f.removesuffix("_id") if f == "salesperson_id" else f for f in update_fields]
+        # A new customer is created with exactly the values the preview validated
+        # (``customer_row_error``); updates are validated again, as other fields may have moved.
         rejected = save_customers_batch(
-            entity=self.entity, new=new, changed=changed if update_fields else [], fields=update_fields
+            entity=self.entity,
+            new=new,
+            changed=changed if update_fields else [],
+            fields=update_fields,
+            new_validated=True,
         )
         rejected_ids = {id(c) for c, _ in rejected}
         for customer, error in rejected:
