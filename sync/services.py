@@ -4,6 +4,7 @@ requests. Runs themselves are executed, and old events purged, by ``sync.engine`
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 from django.db import transaction
 from django.utils import timezone
@@ -17,6 +18,7 @@ from .models import Connection, CustomerImport, Run
 from .tasks import SYNC_QUEUE, run_connection_task
 
 SCHEDULED_TASK = "sync.tasks.run_scheduled_connection_task"
+PREVIEW_REUSE_MINUTES = 60
 CONFIG_FIELDS = ["kind", "name", "enabled", "period_minutes", "options"]
 
 
@@ -96,14 +98,18 @@ def preview_customer_file(
     *, connection: Connection, name: str, data, size: int, source: str
 ) -> CustomerImport:
     """Vista previa: read a customer file and store what it would create, update or refuse;
-    no customer is written. A file already previewed and not applied (same SHA-256) returns that
-    preview, so applying after a dry run applies exactly what was shown."""
+    no customer is written. The same file (SHA-256) previewed and not applied within the last
+    ``PREVIEW_REUSE_MINUTES`` returns that preview, so sending it again to apply it (the API's
+    dry run, then the real call) applies exactly what was shown; an older one is read afresh."""
     if connection.kind != Connection.Kind.CUSTOMER_FILE:
         raise DomainError("no_es_archivo", "Esta conexión no importa archivos de clientes.")
     digest = file_sha256(data)
     shown = (
         CustomerImport.objects.filter(
-            connection=connection, sha256=digest, status=CustomerImport.Status.PREVIEW
+            connection=connection,
+            sha256=digest,
+            status=CustomerImport.Status.PREVIEW,
+            created_at__gte=timezone.now() - timedelta(minutes=PREVIEW_REUSE_MINUTES),
         )
         .order_by("-pk")
         .first()

@@ -319,3 +319,15 @@ def test_escape_cell_neutralises_formula_signs_on_export():
 def test_options_are_validated_for_the_customer_file_kind(company, options, message):
     with pytest.raises(ValidationError, match=message):
         file_connection(company, **options)
+
+
+def test_the_same_file_an_hour_later_is_read_afresh(company):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    connection = file_connection(company)
+    content = xlsx([row(1)])
+    shown = preview(connection, content)
+    CustomerImport.objects.filter(pk=shown.pk).update(created_at=timezone.now() - timedelta(minutes=61))
+    assert preview(connection, content).pk != shown.pk
