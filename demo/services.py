@@ -34,7 +34,7 @@ from sync.connectors import wopen_source
 from sync.connectors.qr_source import DEMO_RECEIVERS, DEMO_TOKEN, QrSource, QrSourceServer
 from sync.engine import execute_run
 from sync.models import Connection, Run
-from sync.services import save_connection
+from sync.services import preview_customer_file, save_connection
 
 D, A = Account.Nature.DEBIT, Account.Nature.CREDIT
 
@@ -556,3 +556,36 @@ def load_wopen_demo(company: Company, *, source_url: str = DEMO_WOPEN_URL) -> Co
     connection.refresh_from_db()
     connection.options = {**connection.options, "base_url": source_url}
     return save_connection(connection=connection)
+
+
+# --- customer file (issue 13): a connection with the preview of a small file, ready to apply ---
+DEMO_CUSTOMER_FILE = (
+    "Clave;RFC;Razón social;Régimen fiscal;Código postal;Uso CFDI;Forma de pago;Correo electrónico\n"
+    "EXT-001;FAB9503157H0;FABRICA DE ABARROTES DEL CENTRO;601;62661;G03;03;compras@fabrica.example.mx\n"
+    "EXT-002;MEGR8207154K5;ROSA MENDEZ GARCIA;612;36257;G03;01;rosa@example.mx\n"
+    "EXT-003;AAA010101AA0;RFC CON DIGITO EQUIVOCADO SA DE CV;601;06000;G03;03;\n"
+)
+
+
+def load_customer_file_demo(company: Company) -> Connection:
+    """A "Archivo de clientes" connection and the preview of a small CSV (Windows-1252, semicolons,
+    as Mexican Excel saves it): two customers to add and a row with a wrong RFC check digit, so
+    the preview screen shows both, ready for "Aplicar". Loading twice reuses both."""
+    connection = Connection.objects.filter(company=company, name="Archivo de clientes (demo)").first()
+    if connection is None:
+        connection = save_connection(
+            connection=Connection(
+                company=company,
+                kind=Connection.Kind.CUSTOMER_FILE,
+                name="Archivo de clientes (demo)",
+                enabled=False,  # no FTP folder in the demo: files arrive by upload
+                options={"entity": "PACHUCA", "match_key": "clave", "ignored": ["email"]},
+            )
+        )
+    content = DEMO_CUSTOMER_FILE.encode("cp1252")
+    if not connection.imports.exists():
+        preview_customer_file(
+            connection=connection, name="clientes-demo.csv", data=io.BytesIO(content), size=len(content),
+            source="upload",
+        )  # fmt: skip
+    return connection

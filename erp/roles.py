@@ -89,6 +89,10 @@ ROLE_TABLE[Role.OPS].update({"sync.connection": "vr", "sync.run": "v", "sync.eve
 # issue 15: the external keys of the documents Wopen sent (written by the connector only).
 for _role in (Role.ACCOUNTANT, Role.INTEGRATOR, Role.OPS):
     ROLE_TABLE[_role].update({"sync.wopendocument": "v"})
+# Customer file imports (issue 13): "a" previews a file, "c" applies a preview.
+ROLE_TABLE[Role.ACCOUNTANT].update({"sync.customerimport": "vac", "sync.customerimportrow": "v"})
+ROLE_TABLE[Role.INTEGRATOR].update({"sync.customerimport": "vac", "sync.customerimportrow": "v"})
+ROLE_TABLE[Role.OPS].update({"sync.customerimport": "v", "sync.customerimportrow": "v"})
 # --- end sync ---
 # --- sales payments (issue 17): cobros with their payment complement; header + applications.
 ROLE_TABLE[Role.ACCOUNTANT].update({"sales.customerpayment": "vac", "sales.paymentapplication": "v"})

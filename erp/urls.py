@@ -24,7 +24,7 @@ from sales.global_invoice.api import GlobalInvoiceViewSet
 from sales.payments.api import AdvanceViewSet, PaymentViewSet
 from sales.receivables.api import ReceivableRecordViewSet, ReceivableViewSet
 from sales.returns.api import CreditNoteViewSet  # issue 16
-from sync.api import ConnectionViewSet, EventViewSet, RunViewSet
+from sync.api import ConnectionViewSet, CustomerImportViewSet, EventViewSet, RunViewSet
 
 # --- cfdi (issue 5) ---
 from cfdi.api import CfdiDocumentViewSet, CheckView, CsdViewSet, PacAccountViewSet, SandboxCertificateView  # isort: skip
@@ -83,6 +83,7 @@ cfdi_urlpatterns = [
 router.register("sync/connections", ConnectionViewSet, basename="connection")
 router.register("sync/runs", RunViewSet, basename="run")
 router.register("sync/events", EventViewSet, basename="event")
+router.register("sync/imports", CustomerImportViewSet, basename="customerimport")  # issue 13
 # --- end sync ---
 
 urlpatterns = [

@@ -45,15 +45,39 @@ def next_customer_number(*, entity: SalesEntity) -> int:
     return (last or 0) + 1
 
 
-_KNOWN = ["company", "entity"]
+# Fields whose rows the batch caller resolves within the company itself (company and entity from
+# the locked entity, the salesperson from one lookup of the company's salespeople), so
+# ``full_clean`` does not check their existence with a query per row; ``Customer.clean`` still
+# checks that they belong to the customer's company.
+_KNOWN = ["company", "entity", "salesperson"]
+
+
+def customer_row_error(customer: Customer, *, exclude: tuple[str, ...] = ()) -> ValidationError | None:
+    """The customer form's validation of one row of a batch (RFC and its check digit, SAT
+    catalogs, régimen and uso del CFDI against the person type, postal code, ...) without a query
+    per row: the error, or None when the row is valid. Used by ``save_customers_batch`` and by
+    the customer file's preview, so both refuse exactly the same rows."""
+    try:
+        customer.full_clean(exclude=[*_KNOWN, *exclude], validate_unique=False, validate_constraints=False)
+    except ValidationError as error:
+        return error
+    return None
 
 
 def save_customers_batch(
-    *, entity: SalesEntity, new: list[Customer], changed: list[Customer], fields: list[str]
+    *,
+    entity: SalesEntity,
+    new: list[Customer],
+    changed: list[Customer],
+    fields: list[str],
+    new_validated: bool = False,
 ) -> list[tuple[Customer, ValidationError]]:
     """Write many customers at once (a sync page): each is validated as the customer form
     validates it (``full_clean``: RFC, SAT catalogs, régimen and uso del CFDI against the person
     type), the valid ones are written in bulk and the rejected are returned with their error.
+    ``new_validated``: the caller already ran ``customer_row_error`` on these very new customers'
+    values (the customer file's preview, whose stored rows are created unchanged), so it is not
+    run twice; changed customers are always validated (other fields may have moved meanwhile).
 
     New customers are numbered after the entity's last one under the entity's row lock, so a
     customer typed meanwhile cannot take the same number; changed customers update only
@@ -70,9 +94,8 @@ def save_customers_batch(
                 customer.entity = entity
                 customer.company = entity.company
                 customer.number = number
-                try:
-                    customer.full_clean(exclude=_KNOWN, validate_unique=False, validate_constraints=False)
-                except ValidationError as error:
+                error = None if new_validated else customer_row_error(customer)
+                if error is not None:
                     rejected.append((customer, error))
                     continue
                 valid_new.append(customer)
@@ -80,9 +103,8 @@ def save_customers_batch(
             Customer.objects.bulk_create(valid_new, batch_size=1000)
         valid_changed = []
         for customer in changed:
-            try:
-                customer.full_clean(exclude=_KNOWN, validate_unique=False, validate_constraints=False)
-            except ValidationError as error:
+            error = customer_row_error(customer)
+            if error is not None:
                 rejected.append((customer, error))
                 continue
             valid_changed.append(customer)

@@ -3,13 +3,16 @@ runs and events (read-only, written by the engine)."""
 
 from django import forms
 from django.contrib import admin, messages
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import path, reverse
 from django.utils.html import format_html
 
 from erp.admin import CompanyScopedAdmin
+from erp.errors import DomainError
 from erp.roles import has_company_perm
 
 from . import selectors, services
-from .models import Connection, Event, Run, WopenDocument
+from .models import Connection, CustomerImport, Event, Run, WopenDocument
 
 # The seed's Wopen screen: each field is one key of a Wopen connection's options.
 WOPEN_FIELDS = {
@@ -80,7 +83,7 @@ class ConnectionAdmin(CompanyScopedAdmin):
     list_display = ["name", "company", "kind", "enabled", "period_minutes", "cursor"]
     list_filter = ["kind", "enabled"]
     search_fields = ["name"]
-    readonly_fields = ["cursor", "has_credentials", "events_button"]
+    readonly_fields = ["cursor", "has_credentials", "events_button", "import_link"]
     actions = ["run_now", "enable", "disable"]
     fieldsets = [
         (None, {"fields": ["company", "kind", "name", "enabled", "period_minutes"]}),
@@ -100,7 +103,16 @@ class ConnectionAdmin(CompanyScopedAdmin):
         ("Configuración de Wopen", {"fields": ["wopen_url", "wopen_user"]}),
         (
             "Opciones y credenciales",
-            {"fields": ["options", "new_credentials", "has_credentials", "cursor", "events_button"]},
+            {
+                "fields": [
+                    "options",
+                    "new_credentials",
+                    "has_credentials",
+                    "cursor",
+                    "events_button",
+                    "import_link",
+                ]
+            },
         ),
     ]
 
@@ -109,6 +121,52 @@ class ConnectionAdmin(CompanyScopedAdmin):
         if not (obj and obj.pk):
             return "—"
         return format_html('<a class="button" href="{}">Visor de eventos</a>', selectors.viewer_url(obj))
+
+    @admin.display(description="Importar archivo de clientes")
+    def import_link(self, obj):
+        if not (obj and obj.pk and obj.kind == Connection.Kind.CUSTOMER_FILE):
+            return "—"
+        return format_html(
+            '<a href="{}">Subir archivo (vista previa)</a>',
+            reverse("admin:sync_connection_import", args=[obj.pk]),
+        )
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:pk>/importar/",
+                self.admin_site.admin_view(self.import_view),
+                name="sync_connection_import",
+            ),
+            *super().get_urls(),
+        ]
+
+    def import_view(self, request, pk):
+        """Upload a customer file from the admin: the same preview as the sync screen."""
+        connection = get_object_or_404(self.get_queryset(request), pk=pk, kind=Connection.Kind.CUSTOMER_FILE)
+        if not has_company_perm(request.user, connection.company_id, "sync.add_customerimport"):
+            self.message_user(request, "Su rol no puede importar archivos de clientes.", messages.ERROR)
+            return redirect("admin:sync_connection_changelist")
+        if request.method == "POST" and request.FILES.get("file"):
+            upload = request.FILES["file"]
+            try:
+                preview = services.preview_customer_file(
+                    connection=connection,
+                    name=upload.name,
+                    data=upload.file,
+                    size=upload.size,
+                    source="upload",
+                )
+            except DomainError as error:
+                self.message_user(request, f"«{upload.name}»: {error.message}", messages.ERROR)
+            else:
+                return redirect("sync:import-preview", pk=preview.pk)
+        context = {
+            **self.admin_site.each_context(request),
+            "connection": connection,
+            "title": "Importar archivo de clientes",
+        }
+        return render(request, "admin/sync/import_file.html", context)
 
     @admin.display(description="Tiene credenciales", boolean=True)
     def has_credentials(self, obj):
@@ -184,3 +242,16 @@ class WopenDocumentAdmin(ReadOnlyAdmin):
     list_filter = ["wopen_kind", "connection"]
     list_select_related = ["document", "connection"]
     search_fields = ["wopen_id"]
+
+
+@admin.register(CustomerImport)
+class CustomerImportAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "connection", "file_name", "source", "status", "to_create", "to_update",
+                    "unchanged", "errors", "preview_link"]  # fmt: skip
+    list_filter = ["status", "source", "connection"]
+    list_select_related = ["connection"]
+    search_fields = ["file_name", "sha256"]
+
+    @admin.display(description="Vista previa")
+    def preview_link(self, obj):
+        return format_html('<a href="{}">Ver</a>', reverse("sync:import-preview", args=[obj.pk]))

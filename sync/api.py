@@ -10,13 +10,14 @@ from datetime import date
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, permissions, serializers, viewsets
 from rest_framework.decorators import action
+from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
 from erp.api_actions import ActionRolePermission
 from erp.api_base import CompanyScopedSerializer, CompanyScopedViewSet
 
 from . import selectors, services
-from .models import Connection, Event, Run
+from .models import Connection, CustomerImport, CustomerImportRow, Event, Run
 
 
 class RunSerializer(serializers.ModelSerializer):
@@ -71,11 +72,92 @@ class ConnectionSerializer(CompanyScopedSerializer):
         return services.save_connection(connection=self._build(validated_data), credentials=credentials)
 
 
+class CustomerImportRowSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = CustomerImportRow
+        fields = ["row", "action", "key", "customer_id", "values", "changes", "column", "message"]
+        read_only_fields = fields
+
+
+class CustomerImportSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = CustomerImport
+        fields = [
+            "id", "company", "connection", "source", "status", "file_name", "sha256", "size", "created_at",
+            "run", "rows_read", "to_create", "to_update", "unchanged", "errors", "message",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+
+class CustomerImportDetailSerializer(CustomerImportSerializer):
+    rows = serializers.SerializerMethodField()
+
+    class Meta(CustomerImportSerializer.Meta):
+        fields = [*CustomerImportSerializer.Meta.fields, "rows"]
+        read_only_fields = fields
+
+    def get_rows(self, obj) -> list[dict]:
+        """The first ``PREVIEW_ROWS`` rows that change something or fail, in file order."""
+        rows = obj.rows.order_by("pk")[:PREVIEW_ROWS]
+        return CustomerImportRowSerializer(rows, many=True).data
+
+
+class ImportFileSerializer(serializers.Serializer):
+    file = serializers.FileField(
+        help_text="XLSX o CSV (UTF-8 o Windows-1252, coma o punto y coma), hasta 50 MB."
+    )
+
+
+class ImportResultSerializer(serializers.Serializer):
+    preview = CustomerImportDetailSerializer()
+    run = RunSerializer(allow_null=True)
+
+
+PREVIEW_ROWS = 1000
+
+
+def _preview_from_upload(request, connection, source: str) -> CustomerImport:
+    body = ImportFileSerializer(data=request.data)
+    body.is_valid(raise_exception=True)
+    upload = body.validated_data["file"]
+    return services.preview_customer_file(
+        connection=connection, name=upload.name, data=upload.file, size=upload.size, source=source
+    )
+
+
+class ConnectionImportMixin:
+    @extend_schema(
+        request={"multipart/form-data": ImportFileSerializer},
+        parameters=[
+            OpenApiParameter("dry_run", bool, description="1: solo la vista previa, no escribe clientes")
+        ],
+        responses={200: ImportResultSerializer, 202: ImportResultSerializer},
+    )
+    @action(detail=True, methods=["post"], url_path="import", parser_classes=[MultiPartParser])
+    def import_file(self, request, pk=None):
+        """Importar un archivo de clientes (conexión «Archivo de clientes»). ``?dry_run=1``: la vista
+        previa (200), nada se escribe. Sin ``dry_run``: la vista previa de ese archivo (la ya mostrada,
+        si es el mismo archivo) se aplica en una ejecución de la conexión (202)."""
+        connection = self.get_object()
+        dry_run = request.query_params.get("dry_run", "") in ("1", "true", "si", "sí")
+        preview = _preview_from_upload(request, connection, CustomerImport.Source.API)
+        run = None
+        if not dry_run:
+            run = services.apply_customer_import(customer_import=preview, trigger=Run.Trigger.API)
+            preview.refresh_from_db()
+            run.refresh_from_db()
+        data = {
+            "preview": CustomerImportDetailSerializer(preview).data,
+            "run": run and RunSerializer(run).data,
+        }
+        return Response(data, status=200 if dry_run else 202)
+
+
 class EnabledSerializer(serializers.Serializer):
     enabled = serializers.BooleanField()
 
 
-class ConnectionViewSet(mixins.DestroyModelMixin, CompanyScopedViewSet):
+class ConnectionViewSet(ConnectionImportMixin, mixins.DestroyModelMixin, CompanyScopedViewSet):
     queryset = Connection.objects.select_related("company")
     serializer_class = ConnectionSerializer
     permission_classes = [permissions.IsAuthenticated, ActionRolePermission]
@@ -83,6 +165,7 @@ class ConnectionViewSet(mixins.DestroyModelMixin, CompanyScopedViewSet):
         "destroy": "sync.change_connection",
         "run": "sync.run_connection",
         "set_enabled": "sync.run_connection",
+        "import_file": "sync.add_customerimport",
     }
     filterset_fields = {"company": ["exact"], "kind": ["exact"], "enabled": ["exact"]}
     search_fields = ["name"]
@@ -163,4 +246,39 @@ class EventViewSet(_ReadOnly):
             since=since,
             until=until,
             text=params.get("q", "").strip(),
+        )
+
+
+class CustomerImportViewSet(_ReadOnly):
+    queryset = CustomerImport.objects.all()
+    serializer_class = CustomerImportSerializer
+    action_permissions = {"apply": "sync.change_customerimport"}
+    filterset_fields = {
+        "company": ["exact"],
+        "connection": ["exact"],
+        "status": ["exact"],
+        "source": ["exact"],
+    }
+
+    def get_queryset(self):
+        return selectors.imports_for(self.request.user)
+
+    def get_serializer_class(self):
+        return (
+            CustomerImportDetailSerializer
+            if self.action in ("retrieve", "apply")
+            else CustomerImportSerializer
+        )
+
+    @extend_schema(request=None, responses={202: ImportResultSerializer})
+    @action(detail=True, methods=["post"])
+    def apply(self, request, pk=None):
+        """Aplicar una vista previa tal como se mostró (202, con la ejecución)."""
+        preview = self.get_object()
+        run = services.apply_customer_import(customer_import=preview, trigger=Run.Trigger.API)
+        preview.refresh_from_db()
+        run.refresh_from_db()
+        return Response(
+            {"preview": CustomerImportDetailSerializer(preview).data, "run": RunSerializer(run).data},
+            status=202,
         )

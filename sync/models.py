@@ -210,3 +210,80 @@ class WopenDocument(CompanyOwned):
 
     def __str__(self) -> str:
         return f"{self.get_wopen_kind_display()} Wopen {self.wopen_id}"
+
+
+class CustomerImport(CompanyOwned):
+    """One customer file read by a ``customer_file`` connection: its preview ("Vista previa"),
+    kept with the file's SHA-256 so applying it writes exactly the rows that were shown.
+
+    ``preview`` → ``queued`` (apply requested: a run will write it) → ``applied``; a file that
+    could not be read at all is ``rejected`` with its message and has no rows."""
+
+    class Source(models.TextChoices):
+        UPLOAD = "upload", _("Carga en pantalla")
+        API = "api", _("API")
+        FTP = "ftp", _("FTP")
+
+    class Status(models.TextChoices):
+        PREVIEW = "preview", _("Vista previa")
+        QUEUED = "queued", _("Por aplicar")
+        APPLIED = "applied", _("Aplicada")
+        REJECTED = "rejected", _("Rechazada")
+
+    connection = models.ForeignKey(
+        Connection, on_delete=models.CASCADE, related_name="imports", verbose_name=_("conexión")
+    )
+    source = models.CharField(_("origen"), max_length=10, choices=Source.choices)
+    status = models.CharField(_("estado"), max_length=10, choices=Status.choices, default=Status.PREVIEW)
+    file_name = models.CharField(_("archivo"), max_length=255)
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    size = models.PositiveBigIntegerField(_("tamaño (bytes)"), default=0)
+    created_at = models.DateTimeField(_("leído"), auto_now_add=True)
+    run = models.ForeignKey(
+        Run, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("ejecución")
+    )
+    rows_read = models.PositiveIntegerField(_("filas leídas"), default=0)
+    to_create = models.PositiveIntegerField(_("por crear"), default=0)
+    to_update = models.PositiveIntegerField(_("por actualizar"), default=0)
+    unchanged = models.PositiveIntegerField(_("sin cambios"), default=0)
+    errors = models.PositiveIntegerField(_("con error"), default=0)
+    message = models.CharField(_("mensaje"), max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = _("importación de clientes")
+        verbose_name_plural = _("importaciones de clientes")
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["connection", "sha256"], name="sync_import_conn_sha")]
+
+    def __str__(self) -> str:
+        return f"{self.file_name} ({self.get_status_display()})"
+
+
+class CustomerImportRow(models.Model):
+    """One row of a preview that changes something or fails: what will be created (``values``),
+    updated (``changes``: field → [old, new]) or why it cannot be (``message``, ``column``).
+    Unchanged rows are only counted."""
+
+    class Action(models.TextChoices):
+        CREATE = "create", _("Alta")
+        UPDATE = "update", _("Actualización")
+        ERROR = "error", _("Error")
+
+    customer_import = models.ForeignKey(CustomerImport, on_delete=models.CASCADE, related_name="rows")
+    row = models.PositiveIntegerField(_("fila"))
+    action = models.CharField(_("acción"), max_length=10, choices=Action.choices)
+    key = models.CharField(_("clave o RFC"), max_length=60, blank=True)
+    customer_id = models.BigIntegerField(null=True, blank=True)
+    values = models.JSONField(default=dict, blank=True)
+    changes = models.JSONField(default=dict, blank=True)
+    column = models.CharField(_("columna"), max_length=120, blank=True)
+    message = models.TextField(_("mensaje"), blank=True)
+
+    class Meta:
+        verbose_name = _("fila de importación")
+        verbose_name_plural = _("filas de importación")
+        ordering = ["customer_import", "row"]
+        indexes = [models.Index(fields=["customer_import", "action", "row"], name="sync_import_row_action")]
+
+    def __str__(self) -> str:
+        return f"Fila {self.row}: {self.get_action_display()}"

@@ -11,7 +11,7 @@ from django_celery_beat.models import PeriodicTask
 
 from erp.roles import companies_with_perm
 
-from .models import Connection, Event, Run
+from .models import Connection, CustomerImport, Event, Run
 
 VIEWER_DEFAULT_DAYS = 7
 
@@ -93,3 +93,9 @@ def next_run_at(connection: Connection, last_run: Run | None) -> datetime | None
         return None
     base = task.last_run_at or (last_run.queued_at if last_run else None) or task.date_changed
     return base + timedelta(minutes=connection.period_minutes)
+
+
+def imports_for(user) -> QuerySet[CustomerImport]:
+    return CustomerImport.objects.filter(
+        company__in=companies_with_perm(user, "sync.view_customerimport")
+    ).select_related("connection")

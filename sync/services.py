@@ -4,6 +4,7 @@ requests. Runs themselves are executed, and old events purged, by ``sync.engine`
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 from django.db import transaction
 from django.utils import timezone
@@ -12,10 +13,12 @@ from django_celery_beat.models import IntervalSchedule, PeriodicTask
 from erp.errors import DomainError
 from erp.transactions import business_action
 
-from .models import Connection, Run
+from .connectors.customer_file import build_preview, file_sha256
+from .models import Connection, CustomerImport, Run
 from .tasks import SYNC_QUEUE, run_connection_task
 
 SCHEDULED_TASK = "sync.tasks.run_scheduled_connection_task"
+PREVIEW_REUSE_MINUTES = 60
 CONFIG_FIELDS = ["kind", "name", "enabled", "period_minutes", "options"]
 
 
@@ -89,3 +92,46 @@ def request_run(*, connection: Connection, trigger: str) -> Run:
     run = Run.objects.create(company_id=connection.company_id, connection=connection, trigger=trigger)
     transaction.on_commit(lambda: run_connection_task.delay(run.pk))
     return run
+
+
+def preview_customer_file(
+    *, connection: Connection, name: str, data, size: int, source: str
+) -> CustomerImport:
+    """Vista previa: read a customer file and store what it would create, update or refuse;
+    no customer is written. The same file (SHA-256) previewed and not applied within the last
+    ``PREVIEW_REUSE_MINUTES`` returns that preview, so sending it again to apply it (the API's
+    dry run, then the real call) applies exactly what was shown; an older one is read afresh."""
+    if connection.kind != Connection.Kind.CUSTOMER_FILE:
+        raise DomainError("no_es_archivo", "Esta conexión no importa archivos de clientes.")
+    digest = file_sha256(data)
+    shown = (
+        CustomerImport.objects.filter(
+            connection=connection,
+            sha256=digest,
+            status=CustomerImport.Status.PREVIEW,
+            created_at__gte=timezone.now() - timedelta(minutes=PREVIEW_REUSE_MINUTES),
+        )
+        .order_by("-pk")
+        .first()
+    )
+    if shown is not None:
+        return shown
+    return build_preview(connection=connection, name=name, data=data, size=size, source=source)
+
+
+@business_action
+def apply_customer_import(*, customer_import: CustomerImport, trigger: str) -> Run:
+    """Aplicar: queue the preview's rows, exactly as shown, for a run of the engine (written page
+    by page through ``save_customers_batch``); its task is sent after the commit."""
+    locked = CustomerImport.objects.select_for_update().get(pk=customer_import.pk)
+    if locked.status != CustomerImport.Status.PREVIEW:
+        raise DomainError(
+            "importacion_no_aplicable",
+            f"La importación «{locked.file_name}» ya está {locked.get_status_display().lower()}; "
+            "no se aplica dos veces.",
+            status=409,
+        )
+    locked.status = CustomerImport.Status.QUEUED
+    locked.save(update_fields=["status"])
+    customer_import.status = locked.status
+    return request_run(connection=locked.connection, trigger=trigger)

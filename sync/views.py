@@ -12,15 +12,17 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
+from erp.errors import DomainError
 from erp.roles import companies_with_perm, has_company_perm
 
 from . import selectors, services
 from .connectors.qr_source import DEMO_RECEIVERS, MAX_LIMIT, QrSource
 from .connectors.wopen_source import DEMO_DOCUMENTS, WopenSource, parse_documents_query
-from .models import Event, Run
+from .models import Connection, CustomerImport, Event, Run
 
 
 def _date(value: str | None) -> date | None:
@@ -46,6 +48,8 @@ def event_viewer(request):
                 "next_run_at": selectors.next_run_at(connection, last),
                 "can_run": has_company_perm(request.user, connection.company_id, "sync.run_connection"),
                 "viewer_url": selectors.viewer_url(connection),
+                "can_import": connection.kind == Connection.Kind.CUSTOMER_FILE
+                and has_company_perm(request.user, connection.company_id, "sync.add_customerimport"),
             }
         )
     params = request.GET
@@ -170,3 +174,57 @@ def demo_wopen_report(request, document_id: str):
         return JsonResponse({"error": "json"}, status=400)
     status, answer = source.report(document_id, body if isinstance(body, dict) else {})
     return JsonResponse(answer, status=status)
+
+
+@login_required
+@require_POST
+def import_file(request, pk: int):
+    """Upload a customer file: its preview ("Vista previa") is shown before anything is written."""
+    connection = get_object_or_404(
+        selectors.connections_for(request.user), pk=pk, kind=Connection.Kind.CUSTOMER_FILE
+    )
+    if not has_company_perm(request.user, connection.company_id, "sync.add_customerimport"):
+        raise Http404("Su rol no puede importar archivos de clientes.")
+    upload = request.FILES.get("file")
+    if upload is None:
+        messages.error(request, "Elija el archivo de clientes (XLSX o CSV).")
+        return redirect("sync:events")
+    try:
+        preview = services.preview_customer_file(
+            connection=connection, name=upload.name, data=upload.file, size=upload.size, source="upload"
+        )
+    except DomainError as error:
+        messages.error(request, f"«{upload.name}»: {error.message}")
+        return redirect("sync:events")
+    return redirect("sync:import-preview", pk=preview.pk)
+
+
+@login_required
+def import_preview(request, pk: int):
+    preview = get_object_or_404(selectors.imports_for(request.user), pk=pk)
+    rows = Paginator(preview.rows.order_by("pk"), 200).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "sync/import_preview.html",
+        {
+            "preview": preview,
+            "page": rows,
+            "can_apply": preview.status == CustomerImport.Status.PREVIEW
+            and has_company_perm(request.user, preview.company_id, "sync.change_customerimport"),
+        },
+    )
+
+
+@login_required
+@require_POST
+def import_apply(request, pk: int):
+    preview = get_object_or_404(selectors.imports_for(request.user), pk=pk)
+    if not has_company_perm(request.user, preview.company_id, "sync.change_customerimport"):
+        raise Http404("Su rol no puede aplicar importaciones.")
+    try:
+        run = services.apply_customer_import(customer_import=preview, trigger=Run.Trigger.MANUAL)
+    except DomainError as error:
+        messages.error(request, error.message)
+        return redirect("sync:import-preview", pk=preview.pk)
+    messages.info(request, f"Importación de «{preview.file_name}» en curso (ejecución #{run.pk}).")
+    return redirect(f"{reverse('sync:events')}?run={run.pk}&connection={preview.connection_id}")

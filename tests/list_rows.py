@@ -50,7 +50,7 @@ from sales.receivables.models import Receivable, ReceivableRecord
 from sales.receivables.services import apply_receivable_record
 from sales.returns.models import CreditNote
 from sales.returns.services import create_credit_note, post_credit_note
-from sync.models import Connection, Event, Run, WopenDocument
+from sync.models import Connection, CustomerImport, Event, Run, WopenDocument
 from tests.factories import (
     AccountFactory,
     CashBankAccountFactory,
@@ -228,6 +228,16 @@ def _wopen_documents(world: World, n: int) -> None:
         )
 
 
+def _customer_imports(world: World, n: int) -> None:
+    """Customer file previews (issue 13), each with the connection it belongs to."""
+    connection = _connection(world)
+    for i in range(n):
+        CustomerImport.objects.create(
+            company=world.company, connection=connection, source=CustomerImport.Source.UPLOAD,
+            file_name=f"clientes-{i}.xlsx", sha256=f"{i:064d}", to_create=1,
+        )  # fmt: skip
+
+
 def _credit_notes(world: World, n: int) -> None:
     """Returns of whole crédito invoices, posted (receivable record, pólizas, stock entry)."""
     for _ in range(n):
@@ -401,6 +411,7 @@ ROW_BUILDERS.update(
         Run: _runs,
         Event: _events,
         WopenDocument: _wopen_documents,
+        CustomerImport: _customer_imports,
         # django-celery-beat (the admin's schedules)
         PeriodicTask: _periodic_tasks,
         IntervalSchedule: _times(lambda w: IntervalSchedule.objects.create(every=w.next(), period="hours")),

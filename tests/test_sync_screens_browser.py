@@ -57,3 +57,37 @@ def test_ops_user_watches_the_demo_sync_and_runs_it_now(page, live_server, setti
     page.click(f"#connections tr[data-connection='{connection.pk}'] button.toggle")
     page.wait_for_selector("[role=status]")
     assert "Inactiva" in page.locator(f"#connections tr[data-connection='{connection.pk}']").inner_text()
+
+
+def test_accountant_previews_a_customer_file_in_the_viewer_and_applies_it(page, live_server, tmp_path):  # noqa: F811
+    """Issue 13: upload → "Vista previa" (nothing written) → "Aplicar" → the customers are there."""
+    from demo.services import DEMO_CUSTOMER_FILE, load_customer_file_demo
+
+    demo = load_demo()
+    connection = load_customer_file_demo(demo.company)
+    connection.imports.all().delete()
+    path = tmp_path / "clientes.csv"
+    path.write_bytes(DEMO_CUSTOMER_FILE.encode("cp1252"))
+    before = Customer.objects.filter(company=demo.company).count()
+
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("input[name=username]", "contador")
+    page.fill("input[name=password]", DEMO_PASSWORD)
+    page.click("button[type=submit]")
+    page.goto(f"{live_server.url}/sync/eventos/")
+    row = page.locator(f"#connections tr[data-connection='{connection.pk}']")
+    row.locator("input[type=file]").set_input_files(str(path))
+    row.locator("button.preview").click()
+    page.wait_for_url("**/sync/importaciones/**")
+
+    summary = page.locator("#summary").inner_text()
+    assert "2 altas" in " ".join(summary.split())
+    table = page.locator("#preview-rows").inner_text()
+    assert "FABRICA DE ABARROTES DEL CENTRO" in table and "dígito verificador" in table
+    assert Customer.objects.filter(company=demo.company).count() == before
+
+    page.click("#apply")
+    page.wait_for_url("**/sync/eventos/**")
+    assert "en curso" in page.locator("[role=status]").inner_text()
+    assert Customer.objects.filter(company=demo.company).count() == before + 2
+    assert Customer.objects.filter(company=demo.company, external_key="EXT-002", rfc="MEGR8207154K5").exists()

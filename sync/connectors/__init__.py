@@ -3,12 +3,14 @@
 from django.core.exceptions import ValidationError
 
 from .base import Connector
+from .customer_file import CustomerFileConnector
 from .qr import QrCustomersConnector
 from .sae import SaeConnector
 from .wopen import WopenConnector
 
 CONNECTORS: dict[str, type[Connector]] = {
     QrCustomersConnector.kind: QrCustomersConnector,
+    CustomerFileConnector.kind: CustomerFileConnector,
     SaeConnector.kind: SaeConnector,
     WopenConnector.kind: WopenConnector,
 }
