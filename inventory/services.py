@@ -12,6 +12,7 @@ from django.db import connection
 from accounting.models import Account, JournalEntry
 from accounting.services import cancel_entries, post_journal_entry, require_variables
 from accounting.variables import Variable
+from erp.db import insert_family
 from erp.errors import DomainError
 from erp.money import ZERO, quantize, to_decimal
 from erp.ownership import refuse_if_owned
@@ -218,7 +219,7 @@ def create_stock_movement(
                 total_cost=line_total,
             )
         )
-    movement = StockMovement.objects.create(
+    movement = StockMovement(
         company=company,
         warehouse=warehouse,
         kind=kind,
@@ -229,9 +230,16 @@ def create_stock_movement(
     )
     for line in built:
         line.movement = movement
-    StockMovementLine.objects.bulk_create(built)
+    created = StockMovementEvent(movement=movement, action=StockMovementEvent.Action.CREATED, user=user)
+    # Postgres: the movement, its lines and its event in one statement (erp.db).
+    if insert_family(movement, [("movement_id", built), ("movement_id", [created])]) is None:
+        movement.save(force_insert=True)
+        for line in built:
+            line.movement = movement
+        StockMovementLine.objects.bulk_create(built)
+        created.movement = movement
+        created.save(force_insert=True)
     _save_levels(levels.values())
-    _record(movement, StockMovementEvent.Action.CREATED, user)
     if warehouse.linked_to_accounting:
         movement.journal_entry = _post_cost_entry(
             movement=movement, counterpart=counterpart_account, user=user
