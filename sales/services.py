@@ -47,18 +47,48 @@ def next_customer_number(*, entity: SalesEntity) -> int:
 _KNOWN = ["company", "entity"]
 
 
+def _checker(checked: list[str] | None):
+    """How each row of a batch is validated: as the customer form validates it (``full_clean``),
+    or, with ``checked``, the rules of those fields (their validators: RFC, SAT catalogs, C.P.,
+    CFDI text...) and the customer's own ``clean`` (RFC check digit, régimen and uso del CFDI
+    against the person type, the generic RFC): the same rules without walking the fields a sync
+    never sets."""
+    if checked is None:
+        return lambda customer: customer.full_clean(
+            exclude=_KNOWN, validate_unique=False, validate_constraints=False
+        )
+    exclude = [f.name for f in Customer._meta.concrete_fields if f.name not in checked]
+
+    def check(customer):
+        customer.clean_fields(exclude=exclude)
+        customer.clean()
+
+    return check
+
+
 def save_customers_batch(
-    *, entity: SalesEntity, new: list[Customer], changed: list[Customer], fields: list[str]
+    *,
+    entity: SalesEntity,
+    new: list[Customer],
+    changed: list[Customer],
+    fields: list[str],
+    checked: list[str] | None = None,
 ) -> list[tuple[Customer, ValidationError]]:
     """Write many customers at once (a sync page): each is validated as the customer form
     validates it (``full_clean``: RFC, SAT catalogs, régimen and uso del CFDI against the person
     type), the valid ones are written in bulk and the rejected are returned with their error.
+    ``checked``: the fields the caller set (the others keep their defaults or their stored
+    values): only their validators run, with the customer's ``clean`` — what a sync that sets a
+    handful of fields passes to validate 100,000 rows quickly.
 
     New customers are numbered after the entity's last one under the entity's row lock, so a
     customer typed meanwhile cannot take the same number; changed customers update only
     ``fields``. No per-row query: numbers are assigned here under the lock (uniqueness), and
-    company and entity come from the locked entity (no existence check per row).
+    company and entity come from the locked entity (no existence check per row); a changed
+    customer's ``entity`` and ``company`` should be set from objects in memory (the caller's
+    cache), or ``clean`` reads them.
     """
+    check = _checker(checked)
     rejected: list[tuple[Customer, ValidationError]] = []
     with transaction.atomic():
         if new:
@@ -70,7 +100,7 @@ def save_customers_batch(
                 customer.company = entity.company
                 customer.number = number
                 try:
-                    customer.full_clean(exclude=_KNOWN, validate_unique=False, validate_constraints=False)
+                    check(customer)
                 except ValidationError as error:
                     rejected.append((customer, error))
                     continue
@@ -80,7 +110,7 @@ def save_customers_batch(
         valid_changed = []
         for customer in changed:
             try:
-                customer.full_clean(exclude=_KNOWN, validate_unique=False, validate_constraints=False)
+                check(customer)
             except ValidationError as error:
                 rejected.append((customer, error))
                 continue
