@@ -180,6 +180,16 @@ def _build_lines(*, entity, customer, requests: list[LineRequest], decimals: int
     return lines, totals
 
 
+def blank_uso_cfdi(rfc: str) -> DomainError:
+    """A customer synced from CONTPAQi QR by a company still on Anexo 20 3.3 has no uso del CFDI
+    until the user assigns one; an invoice cannot be made (nor sealed) without it."""
+    return DomainError(
+        "uso_cfdi_sin_asignar",
+        f"El cliente {rfc} no tiene asignado el uso del CFDI: asígnelo en el catálogo de clientes "
+        "antes de facturarle.",
+    )
+
+
 def _check_header(*, entity, customer, payment, currency, exchange_rate):
     if customer.entity_id != entity.pk:
         raise DomainError("cliente_de_otra_entidad", "El cliente no pertenece a esta entidad de venta.")
@@ -250,6 +260,8 @@ def prepare_document(
         currency=currency,
         exchange_rate=exchange_rate,
     )
+    if kind == DocumentKind.INVOICE and not customer.uso_cfdi:
+        raise blank_uso_cfdi(customer.rfc)
     if number is not None and not entity.allow_number_change:
         raise DomainError(
             "consecutivo_no_editable",
