@@ -10,7 +10,11 @@ Only inserts of plain rows: no signals, no ``save()`` overrides (callers use it 
 have none), field values prepared by each field as ``Model.save()`` would.
 """
 
+import re
+
 from django.db import connection
+
+_SIZED_TEXT = re.compile(r"^varchar\(\d+\)$")
 
 
 def _insertable(model):
@@ -18,7 +22,10 @@ def _insertable(model):
 
 
 def _casted(field) -> str:
-    return f"CAST(%s AS {field.cast_db_type(connection)})"
+    # The column's type, so that Postgres need not guess it from a VALUES list; without a length
+    # for text (an explicit CAST to varchar(n) truncates, where the INSERT must refuse).
+    db_type = _SIZED_TEXT.sub("varchar", field.cast_db_type(connection))
+    return f"CAST(%s AS {db_type})"
 
 
 def _values(obj, fields) -> list:
