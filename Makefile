@@ -35,8 +35,9 @@ lint: install
 	$(VENV)/bin/lint-imports
 	$(PY) manage.py makemigrations --check --dry-run
 
+# Every queue the tasks go to: celery (default), stamping (CFDI), documents (PDF, mail), sync.
 worker: install
-	$(VENV)/bin/celery -A erp worker -l info
+	$(VENV)/bin/celery -A erp worker -l info -Q celery,stamping,documents,sync
 
 beat: install
 	$(VENV)/bin/celery -A erp beat -l info

@@ -41,6 +41,7 @@ from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 
 from erp.models import Company  # noqa: E402
+from erp.rfc import check_digit  # noqa: E402
 from erp.services import ensure_currencies  # noqa: E402
 from sales.models import Customer, SalesEntity  # noqa: E402
 from sales.services import save_sales_entity  # noqa: E402
@@ -53,12 +54,15 @@ from sync.services import save_connection  # noqa: E402
 TOKEN = "bench-token"
 POSTAL_CODES = ["06000", "01160", "36257", "62661", "42501"]
 LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+HOMOCLAVE = "0123456789" + LETTERS
 
 
 def rfc(i: int) -> str:
     """A structurally valid, unique RFC of a persona moral for each i < 17,576,000."""
     a, b, c = (i // 1000) // 676, (i // 1000) // 26 % 26, (i // 1000) % 26
-    return f"{LETTERS[a]}{LETTERS[b]}{LETTERS[c]}010101{i % 1000:03d}"
+    h = i % 1000  # the homoclave's two characters in base 36, then the check digit SAT computes
+    body = f"{LETTERS[a]}{LETTERS[b]}{LETTERS[c]}010101{HOMOCLAVE[h // 36]}{HOMOCLAVE[h % 36]}"
+    return body + check_digit(body + "0")
 
 
 def receiver(i: int, changed: bool = False) -> dict:

@@ -61,8 +61,9 @@ def choices(catalog: str) -> tuple[tuple[str, str], ...]:
     return tuple((code, f"{code} - {desc}") for code, desc in sorted(select_all(catalog).items()))
 
 
-# The small catalogs the rule checker reads for every CFDI are kept per process (satcfdi reads its
-# SQLite file on every call); they change only with a new satcfdi release.
+# The catalogs the rule checker reads for every CFDI, and the customer and product validators for
+# every row a sync writes, are kept per process (satcfdi reads its SQLite file on every call);
+# they change only with a new satcfdi release. Bounded: a few MB at most.
 @lru_cache(maxsize=64)
 def regimen_fiscal_name(code: str) -> str | None:
     return select("C756_c_RegimenFiscal", code) if code in REGIMEN_APPLIES else None
@@ -73,18 +74,22 @@ def uso_cfdi_name(code: str) -> str | None:
     return select("C756_c_UsoCFDI", code) if code in USO_CFDI_RULES else None
 
 
+@lru_cache(maxsize=64)
 def forma_pago_name(code: str) -> str | None:
     return select("C756_c_FormaPago", code)
 
 
+@lru_cache(maxsize=4096)
 def clave_prod_serv_name(code: str) -> str | None:
     return select("C756_c_ClaveProdServ", code)
 
 
+@lru_cache(maxsize=1024)
 def clave_unidad_name(code: str) -> str | None:
     return select("C756_c_ClaveUnidad", code)
 
 
+@lru_cache(maxsize=16384)
 def postal_code_exists(code: str) -> bool:
     return select("C756_c_CodigoPostal", code) is not None
 

@@ -15,6 +15,7 @@ from accounting.services import cancel_entries, post_journal_entry, require_vari
 from accounting.variables import Variable
 from erp import taxes
 from erp.bulk import update_columns
+from erp.db import insert_family
 from erp.errors import DomainError
 from erp.money import ZERO, quantize, to_decimal
 from erp.ownership import refuse_if_owned
@@ -229,7 +230,7 @@ def create_stock_movement(
                 total_cost=line_total,
             )
         )
-    movement = StockMovement.objects.create(
+    movement = StockMovement(
         company=company,
         warehouse=warehouse,
         kind=kind,
@@ -240,9 +241,16 @@ def create_stock_movement(
     )
     for line in built:
         line.movement = movement
-    StockMovementLine.objects.bulk_create(built)
+    created = StockMovementEvent(movement=movement, action=StockMovementEvent.Action.CREATED, user=user)
+    # Postgres: the movement, its lines and its event in one statement (erp.db).
+    if insert_family(movement, [("movement_id", built), ("movement_id", [created])]) is None:
+        movement.save(force_insert=True)
+        for line in built:
+            line.movement = movement
+        StockMovementLine.objects.bulk_create(built)
+        created.movement = movement
+        created.save(force_insert=True)
     _save_levels(levels.values())
-    _record(movement, StockMovementEvent.Action.CREATED, user)
     if warehouse.linked_to_accounting:
         movement.journal_entry = _post_cost_entry(
             movement=movement, counterpart=counterpart_account, user=user

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import date as date_type
 from decimal import Decimal
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
@@ -180,6 +180,16 @@ def _build_lines(*, entity, customer, requests: list[LineRequest], decimals: int
     return lines, totals
 
 
+def blank_uso_cfdi(rfc: str) -> DomainError:
+    """A customer synced from CONTPAQi QR by a company still on Anexo 20 3.3 has no uso del CFDI
+    until the user assigns one; an invoice cannot be made (nor sealed) without it."""
+    return DomainError(
+        "uso_cfdi_sin_asignar",
+        f"El cliente {rfc} no tiene asignado el uso del CFDI: asígnelo en el catálogo de clientes "
+        "antes de facturarle.",
+    )
+
+
 def _check_header(*, entity, customer, payment, currency, exchange_rate):
     if customer.entity_id != entity.pk:
         raise DomainError("cliente_de_otra_entidad", "El cliente no pertenece a esta entidad de venta.")
@@ -250,6 +260,8 @@ def prepare_document(
         currency=currency,
         exchange_rate=exchange_rate,
     )
+    if kind == DocumentKind.INVOICE and not customer.uso_cfdi:
+        raise blank_uso_cfdi(customer.rfc)
     if number is not None and not entity.allow_number_change:
         raise DomainError(
             "consecutivo_no_editable",
@@ -445,9 +457,36 @@ def _take_counter_number(*, entity, kind, requested) -> int:
     return number
 
 
+_TAKE_FREE_SQL = """
+    UPDATE {entities} SET next_number = next_number + 1
+    WHERE id = %s AND NOT EXISTS (
+        SELECT 1 FROM {documents} d
+        WHERE d.entity_id = {entities}.id AND d.kind = %s AND d.number = {entities}.next_number
+    )
+    RETURNING next_number - 1
+"""
+
+
+def _take_next_free(*, entity_id: int) -> int | None:
+    """The usual case in one statement (Postgres and SQLite 3.35+): bump the entity's consecutive
+    under its row lock unless a draft reserved it; None when one did (read the reserved ones)."""
+    sql = _TAKE_FREE_SQL.format(
+        entities=connection.ops.quote_name(SalesEntity._meta.db_table),
+        documents=connection.ops.quote_name(SalesDocument._meta.db_table),
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [entity_id, DocumentKind.INVOICE])
+        row = cursor.fetchone()
+    return row[0] if row else None
+
+
 def take_invoice_number(*, document: SalesDocument) -> int:
     """Number an invoice at posting: the entity's consecutive, taken under the entity's row lock
     so concurrent postings get consecutive numbers with no gap and no duplicate."""
+    if document.number is None:
+        number = _take_next_free(entity_id=document.entity_id)
+        if number is not None:
+            return number
     invoices = SalesDocument.objects.filter(entity=document.entity_id, kind=DocumentKind.INVOICE)
     # One query locks the entity and tells whether a draft reserved its next number (entities
     # that allow typing the number); only then are the reserved numbers read.

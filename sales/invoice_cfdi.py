@@ -26,6 +26,7 @@ from erp.errors import DomainError
 
 from .cfdi_mapping import SOURCE_MODEL, fiscal_document_for, substitute_uuid_for
 from .document_models import DocumentKind, DocumentStatus, SalesDocument
+from .documents import blank_uso_cfdi
 from .external_models import ExternalCfdi
 
 logger = logging.getLogger(__name__)
@@ -96,6 +97,8 @@ def seal_invoice(*, invoice: SalesDocument) -> CfdiDocument:
     try:
         if existing is not None:
             document = stamp_cfdi(document=existing)
+        elif not invoice.customer_uso_cfdi:
+            raise blank_uso_cfdi(invoice.customer_rfc)
         else:
             document = issue_cfdi(
                 company=invoice.company,

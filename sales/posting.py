@@ -43,9 +43,9 @@ from erp.transactions import business_action
 from inventory.services import create_stock_movement
 
 from .document_models import DocumentKind, DocumentStatus, Payment, SalesDocument
-from .documents import can_post, exit_goods, take_invoice_number
+from .documents import blank_uso_cfdi, can_post, exit_goods, take_invoice_number
 from .invoice_cfdi import check_invoice_for_sat, sealing_csds
-from .models import COUNTER_CUSTOMER_NUMBER
+from .models import COUNTER_CUSTOMER_NUMBER, Customer
 from .receivables.services import open_receivable
 from .tasks import request_seal
 
@@ -340,6 +340,14 @@ def post_invoice(
             f"La factura está {document.get_status_display().lower()}: solo se contabiliza un borrador.",
             status=409,
         )
+    refreshed = []
+    if not document.customer_uso_cfdi:
+        # Copied blank from a customer synced without it (QR, Anexo 20 3.3), or from a remission or
+        # order: the customer's uso del CFDI if it has been assigned since, else refused.
+        uso = Customer.objects.filter(pk=document.customer_id).values_list("uso_cfdi", flat=True).first()
+        if not uso:
+            raise blank_uso_cfdi(document.customer_rfc)
+        document.customer_uso_cfdi, refreshed = uso, ["customer_uso_cfdi"]
     # The seed: every sales variable is checked, used or not, linked entity or not.
     accounts = require_variables(company=document.company, names=SALES_VARIABLES)
     if document.payment == Payment.CASH:
@@ -384,7 +392,7 @@ def post_invoice(
     # Generada while its exit awaits the warehouse's audit; with nothing to audit, Emitida.
     document.status = DocumentStatus.GENERATED if document.stock_movement else DocumentStatus.EMITTED
     document.posted_at = timezone.now()
-    document.save(update_fields=["number", "status", "posted_at", "stock_movement", "ticket"])
+    document.save(update_fields=["number", "status", "posted_at", "stock_movement", "ticket", *refreshed])
     if can_seal and not document.ticket:
         # E) the CFDI is sealed after commit, never while this transaction holds its locks; a
         # failure there is recorded on the invoice and does not undo the posting.

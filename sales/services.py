@@ -64,6 +64,27 @@ def customer_row_error(customer: Customer, *, exclude: tuple[str, ...] = ()) -> 
     return None
 
 
+def _checker(checked: list[str] | None):
+    """How each row of a batch is validated: as the customer form validates it (``full_clean``),
+    or, with ``checked``, the rules of those fields (their validators: RFC, SAT catalogs, C.P.,
+    CFDI text...) and the customer's own ``clean`` (RFC check digit, régimen and uso del CFDI
+    against the person type, the generic RFC): the same rules without walking the fields a sync
+    never sets."""
+    if checked is None:
+        return customer_row_error
+    exclude = [f.name for f in Customer._meta.concrete_fields if f.name not in checked]
+
+    def check(customer) -> ValidationError | None:
+        try:
+            customer.clean_fields(exclude=exclude)
+            customer.clean()
+        except ValidationError as error:
+            return error
+        return None
+
+    return check
+
+
 def save_customers_batch(
     *,
     entity: SalesEntity,
@@ -71,6 +92,7 @@ def save_customers_batch(
     changed: list[Customer],
     fields: list[str],
     new_validated: bool = False,
+    checked: list[str] | None = None,
 ) -> list[tuple[Customer, ValidationError]]:
     """Write many customers at once (a sync page): each is validated as the customer form
     validates it (``full_clean``: RFC, SAT catalogs, régimen and uso del CFDI against the person
@@ -78,12 +100,18 @@ def save_customers_batch(
     ``new_validated``: the caller already ran ``customer_row_error`` on these very new customers'
     values (the customer file's preview, whose stored rows are created unchanged), so it is not
     run twice; changed customers are always validated (other fields may have moved meanwhile).
+    ``checked``: the fields the caller set (the others keep their defaults or their stored
+    values): only their validators run, with the customer's ``clean`` — what a sync that sets a
+    handful of fields passes to validate 100,000 rows quickly.
 
     New customers are numbered after the entity's last one under the entity's row lock, so a
     customer typed meanwhile cannot take the same number; changed customers update only
     ``fields``. No per-row query: numbers are assigned here under the lock (uniqueness), and
-    company and entity come from the locked entity (no existence check per row).
+    company and entity come from the locked entity (no existence check per row); a changed
+    customer's ``entity`` and ``company`` should be set from objects in memory (the caller's
+    cache), or ``clean`` reads them.
     """
+    check = _checker(checked)
     rejected: list[tuple[Customer, ValidationError]] = []
     with transaction.atomic():
         if new:
@@ -94,7 +122,7 @@ def save_customers_batch(
                 customer.entity = entity
                 customer.company = entity.company
                 customer.number = number
-                error = None if new_validated else customer_row_error(customer)
+                error = None if new_validated else check(customer)
                 if error is not None:
                     rejected.append((customer, error))
                     continue
@@ -103,7 +131,7 @@ def save_customers_batch(
             Customer.objects.bulk_create(valid_new, batch_size=1000)
         valid_changed = []
         for customer in changed:
-            error = customer_row_error(customer)
+            error = check(customer)
             if error is not None:
                 rejected.append((customer, error))
                 continue

@@ -24,6 +24,7 @@ import time
 from datetime import timedelta
 
 from django.conf import settings
+from django.db import connection as db_connection
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -50,7 +51,36 @@ def _lease_seconds() -> float:
     return float(getattr(settings, "SYNC_LEASE_SECONDS", 120))
 
 
+_EVENT_COLUMNS = "company_id, connection_id, run_id, at, level, message, record_key, record_model, record_id"
+
+
 def record_events(*, run: Run | None, connection: Connection, drafts: list[EventDraft]) -> None:
+    """Write a page's events at once. On Postgres one ``INSERT … SELECT FROM UNNEST`` whatever
+    their number (five arrays, no row objects: a page of 1,000 created customers writes 1,000
+    events); elsewhere ``bulk_create``. Connectors never call it: they return the drafts in their
+    ``Outcome`` and the engine writes them with the page."""
+    if not drafts:
+        return
+    now = timezone.now()
+    if db_connection.vendor == "postgresql":
+        with db_connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {Event._meta.db_table} ({_EVENT_COLUMNS}) "
+                "SELECT %s, %s, %s, %s, * FROM UNNEST("
+                "%s::varchar[], %s::text[], %s::varchar[], %s::varchar[], %s::bigint[])",
+                [
+                    connection.company_id,
+                    connection.pk,
+                    run.pk if run is not None else None,
+                    now,
+                    [d.level for d in drafts],
+                    [d.message for d in drafts],
+                    [d.record_key[:60] for d in drafts],
+                    [d.record_model for d in drafts],
+                    [d.record_id for d in drafts],
+                ],
+            )
+        return
     Event.objects.bulk_create(
         [
             Event(
@@ -62,6 +92,7 @@ def record_events(*, run: Run | None, connection: Connection, drafts: list[Event
                 record_key=d.record_key[:60],
                 record_model=d.record_model,
                 record_id=d.record_id,
+                at=now,
             )
             for d in drafts
         ],

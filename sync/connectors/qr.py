@@ -30,6 +30,7 @@ from sales.services import save_customers_batch
 from .base import Connector, EventDraft, Outcome, Page, SourceRefused, SourceUnavailable
 
 UPDATED_FIELDS = ["regimen_fiscal", "email", "postal_code", "uso_cfdi", "forma_pago"]
+CHECKED_FIELDS = ["rfc", "name", *UPDATED_FIELDS]  # what the connector sets: their rules run
 MAX_REPLY_BYTES = 50 * 1024 * 1024
 
 
@@ -87,6 +88,7 @@ class QrCustomersConnector(Connector):
             company_id=connection.company_id, code=options["entity"]
         )
         self.blank_uso = self.entity.company.cfdi_version == "3.3"
+        self._entities = {self.entity.pk: self.entity}  # the company's sales entities, read once
 
     # --- reading ------------------------------------------------------------------------------
     def read_page(self, cursor: str) -> Page:
@@ -172,7 +174,9 @@ class QrCustomersConnector(Connector):
             for name, value in values.items():
                 setattr(customer, name, value)
             changed.append(customer)
-        rejected = save_customers_batch(entity=self.entity, new=new, changed=changed, fields=UPDATED_FIELDS)
+        rejected = save_customers_batch(
+            entity=self.entity, new=new, changed=changed, fields=UPDATED_FIELDS, checked=CHECKED_FIELDS
+        )
         rejected_ids = {id(customer) for customer, _ in rejected}
         for customer, error in rejected:
             outcome.error(f"Cliente {customer.rfc} no sincronizado: {_error_text(error)}", key=customer.rfc)
@@ -194,13 +198,23 @@ class QrCustomersConnector(Connector):
         found: dict[str, Customer] = {}
         if not rfcs:
             return found
-        queryset = (
-            Customer.objects.filter(company_id=self.connection.company_id, rfc__in=rfcs)
-            .select_related("company", "entity")
-            .order_by("-pk")
+        queryset = Customer.objects.filter(company_id=self.connection.company_id, rfc__in=rfcs).order_by(
+            "-pk"
         )
         for customer in queryset:
             found[customer.rfc] = customer  # the oldest customer with the RFC is the one kept
+        # What ``clean`` reads of each customer comes from memory: one query per page, not per row.
+        entities = self._entities
+        for customer in found.values():
+            if customer.entity_id not in entities:
+                entities.update(
+                    (e.pk, e)
+                    for e in SalesEntity.objects.filter(company_id=customer.company_id).select_related(
+                        "company"
+                    )
+                )
+            customer.entity = entities[customer.entity_id]
+            customer.company = customer.entity.company
         return found
 
 
