@@ -16,6 +16,7 @@ from inventory.services import cancel_stock_movement
 from .cfdi_mapping import SOURCE_MODEL
 from .document_models import DocumentKind, DocumentStatus, SalesDocument
 from .external_cfdi import free_external_cfdis
+from .global_invoice.services import refuse_if_in_global_invoice
 from .invoice_cfdi import cancel_invoice_cfdi, invoice_cfdi
 from .receivables.models import Receivable
 from .receivables.services import CANCEL_WITH_RECORDS_MESSAGE, can_cancel_receivable, cancel_receivable
@@ -27,7 +28,9 @@ def can_cancel(document: SalesDocument) -> bool:
 
 
 def _refuse_with_credit_note(document: SalesDocument) -> None:
-    """An invoice with a return or rebate standing cannot be cancelled until it is."""
+    """An invoice with a return or rebate standing cannot be cancelled until it is; nor a ticket
+    in a sealed or stamped global invoice."""
+    refuse_if_in_global_invoice(document)
     note = live_credit_note(document)
     if note is not None:
         raise DomainError(

@@ -1,7 +1,8 @@
 """Issue 21: every write endpoint documents its request body in the OpenAPI schema, so clients
 can be generated and fuzzers can build bodies. Only the state actions that take no body (cancel,
 audit, revert, seal, generate-invoice, cancellation-status, build-invoice, a sync run, a payment's
-post, preview, complement and substitute, a customer import's apply) go without one."""
+post, preview, complement and substitute, a customer import's apply, a global invoice's issue) go
+without one."""
 
 import pytest
 from drf_spectacular.generators import SchemaGenerator
@@ -9,7 +10,7 @@ from drf_spectacular.generators import SchemaGenerator
 BODYLESS = (
     "/cancel/", "/audit/", "/revert/", "/seal/", "/generate-invoice/", "/cancellation-status/",
     "/build-invoice/", "/run/", "/complement/", "/substitute/", "/payments/{id}/post/", "/payments/{id}/preview/",
-    "/imports/{id}/apply/",
+    "/imports/{id}/apply/", "/global-invoices/{id}/issue/",
 )  # fmt: skip
 LEDGERS = {
     "/api/accounting/entries/": "JournalEntryInput",

@@ -177,6 +177,10 @@ def test_a_day_of_tickets_becomes_one_global_invoice(demo, client, django_captur
     assert "ya está en la factura global" in refused.json()["message"]
     assert SalesDocument.objects.get(pk=tickets[0]["id"]).customer_number == 0
     assert not own_cfdi(tickets[0]["id"]).exists()
+    # Nor can it be cancelled alone: SAT holds the sale in the global invoice.
+    cancel = client.post(f"/api/sales/invoices/{tickets[0]['id']}/cancel/")
+    assert cancel.status_code == 409 and cancel.json()["code"] == "ticket_en_factura_global"
+    assert SalesDocument.objects.get(pk=tickets[0]["id"]).status != "cancelled"
 
     # No ticket is left for the day: a second global invoice is refused in Spanish.
     again = create_global(client, demo)

@@ -554,3 +554,20 @@ def issue_current_global_invoice(
     if company_can_seal(entity.company):
         issue_global_invoice(global_invoice=global_invoice, user=user)
     return global_invoice
+
+
+def refuse_if_in_global_invoice(document: SalesDocument) -> None:
+    """A ticket in a sealed or stamped global invoice cannot be cancelled alone: SAT holds the sale
+    in that CFDI. (A draft global invoice drops cancelled tickets when it is sealed.)"""
+    if not document.ticket:
+        return
+    for line in GlobalInvoiceTicket.objects.filter(ticket=document, active=True).select_related(
+        "global_invoice"
+    ):
+        if global_cfdi(line.global_invoice) is not None:
+            raise DomainError(
+                "ticket_en_factura_global",
+                f"El ticket {ticket_number(document)} está en la factura global {SERIES}{line.global_invoice_id}: "
+                "cancele primero la factura global.",
+                status=409,
+            )
