@@ -9,6 +9,7 @@ urlpatterns = [
     path("facturas/", views.invoice_list, name="invoice-list"),
     path("facturas/<int:entity_id>/", views.invoice_list, name="invoice-list-entity"),
     path("facturas/<int:entity_id>/nueva/", views.invoice_entry, name="invoice-entry"),
+    path("facturas/<int:entity_id>/borrador/<int:document_id>/", views.invoice_draft, name="invoice-draft"),
     # -- invoices built from an XML (issue 18) --
     path("facturas/<int:entity_id>/xml/", xml_views.external_list, name="xml-list"),
     path(

@@ -9,6 +9,7 @@ from drf_spectacular.generators import SchemaGenerator
 BODYLESS = (
     "/cancel/", "/audit/", "/revert/", "/seal/", "/generate-invoice/", "/cancellation-status/",
     "/build-invoice/", "/run/", "/complement/", "/substitute/", "/payments/{id}/post/", "/payments/{id}/preview/",
+    "/discard/",
 )  # fmt: skip
 LEDGERS = {
     "/api/accounting/entries/": "JournalEntryInput",

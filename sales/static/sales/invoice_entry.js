@@ -42,9 +42,9 @@
     return data;
   }
 
-  async function api(url, body, extraHeaders) {
+  async function api(url, body, extraHeaders, method) {
     const response = await fetch(url, {
-      method: "POST", credentials: "same-origin",
+      method: method || "POST", credentials: "same-origin",
       headers: Object.assign({ "Content-Type": "application/json", "X-CSRFToken": csrf }, extraHeaders || {}),
       body: JSON.stringify(body),
     });
@@ -125,11 +125,18 @@
     accept.disabled = true;
     try {
       const key = { "Idempotency-Key": form.dataset.idempotencyKey };
-      const created = await api("/api/sales/invoices/", payload(), key);
+      const created = draft
+        ? await api(`/api/sales/invoices/${draft.id}/`, payload(), {}, "PUT")
+        : await api("/api/sales/invoices/", payload(), key);
       if (!created.ok) { show(created.data.message || "No se pudo agregar la factura.", "error"); return; }
       const posted = await api(`/api/sales/invoices/${created.data.id}/post/`,
                                { collections: collections(created.data.total) });
-      if (!posted.ok) { show(posted.data.message || "La factura quedó en borrador.", "error"); return; }
+      if (!posted.ok) {
+        show(posted.data.message || "La factura quedó en borrador.", "error");
+        // The draft exists now: correcting it again updates it instead of creating another one.
+        if (!draft) draft = { id: created.data.id };
+        return;
+      }
       show(`Factura ${posted.data.series}${posted.data.number} agregada por ${posted.data.total}.`, "ok");
       window.location.assign(`${form.dataset.listUrl}?tab=todas&period=hoy`);
     } finally {
@@ -137,6 +144,31 @@
     }
   });
 
+  // A draft being corrected: its fields and lines, as typed when it was created.
+  const draftData = document.getElementById("draft-data");
+  let draft = draftData ? JSON.parse(draftData.textContent) : null;
+  if (draft) {
+    for (const name of ["customer", "date", "delivery_date", "payment", "currency", "exchange_rate", "reference",
+                        "salesperson", "observations", "substitutes"]) {
+      if (form[name] && draft[name] !== undefined) form[name].value = draft[name];
+    }
+    lastCustomer = form.customer.value;
+    for (const line of draft.lines) {
+      const row = addLine();
+      for (const key of ["quantity", "product", "unit_price", "discount_rate", "iva_rate"]) {
+        row.querySelector(`[data-field=${key}]`).value = line[key];
+      }
+    }
+    document.getElementById("discard").addEventListener("click", async () => {
+      if (!window.confirm("¿Descartar este borrador? Se borra y no se puede recuperar.")) return;
+      const discarded = await fetch(`/api/sales/invoices/${draft.id}/discard/`, {
+        method: "POST", credentials: "same-origin", headers: { "X-CSRFToken": csrf } });
+      if (discarded.ok) { window.location.assign(`${form.dataset.listUrl}?tab=borradores&period=hoy`); return; }
+      const data = await discarded.json().catch(() => ({}));
+      show(data.message || "No se pudo descartar el borrador.", "error");
+    });
+  }
   addLine();
   showCollection();
+  if (draft) preview();
 })();
