@@ -70,7 +70,7 @@ def table(report: Report) -> dict:
             {
                 "cells": [(cell_text(value, kind), kind) for value, kind in zip(row, kinds, strict=True)],
                 "link": report.links[index] if index < len(report.links) else None,
-                "level": report.levels[index] if index < len(report.levels) else 1,
+                "level": report.levels[index] if index < len(report.levels) else 0,
             }
         )
     totals = (

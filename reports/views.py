@@ -3,9 +3,11 @@
 import calendar
 from datetime import date as Date
 
+from django.contrib import admin
 from django.contrib.admin.views.decorators import staff_member_required
 from django.http import Http404, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404
+from django.shortcuts import render as _render
 from django.utils import timezone
 
 from accounting.models import Account
@@ -53,6 +55,11 @@ def _company(request, perm: str):
     if company is None:
         raise Http404("Su rol no tiene acceso a este reporte.")
     return company, companies
+
+
+def render(request, template, context, status=200):
+    """The admin's page frame (its header, the user's links) around a report."""
+    return _render(request, template, {**admin.site.each_context(request), **context}, status=status)
 
 
 def _respond(request, report, companies, form: dict):

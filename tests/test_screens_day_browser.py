@@ -1,0 +1,144 @@
+"""A working day in a real browser (issue 19): the cashier's refused credit sale and the draft
+that failed and is fixed, the accountant's cancellation and balanza, the operations user's landing.
+Each test leaves a screenshot of its final page in var/screenshots/ (git-ignored)."""
+
+import os
+from decimal import Decimal
+
+import pytest
+
+from demo.services import load_demo
+from sales.models import SalesDocument
+from tests import test_screens_browser as screens
+from tests.test_screens_browser import CHROMIUM, SCREENSHOTS, login, put_in_stock, type_line
+
+page = screens.page  # the same Chromium fixture as the other screen tests
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(
+        not os.path.exists(CHROMIUM), reason="Chromium no está instalado (apt-get install chromium)."
+    ),
+]
+
+
+def shot(page, name):
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+def login_as(page, base_url, username, lands_on):
+    page.goto(f"{base_url}/accounts/login/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", "demo-2026")
+    page.click("button[type=submit]")
+    page.wait_for_url(lands_on)
+
+
+def test_a_credit_sale_to_the_counter_customer_is_refused_with_the_seeds_message(page, live_server):
+    demo = load_demo()
+    put_in_stock(demo.company)
+    login(page, live_server.url, "cajero")
+    page.click("text=Pachuca (contable)")
+    page.click("#new-invoice")
+    page.fill("input[name=customer]", "0")
+    page.select_option("select[name=payment]", "credit")
+    type_line(page, 0, "1", "A")
+    page.click("#accept")
+    page.wait_for_selector("#message.error")
+    assert (
+        "no se pueden generar si el cliente es el genérico (cliente con el número cero)"
+        in page.text_content("#message")
+    )
+    shot(page, "day_credit_to_counter_refused")
+    assert not SalesDocument.objects.filter(company=demo.company).exists()
+
+
+def test_a_draft_that_failed_is_fixed_and_posted(page, live_server):
+    from tests.factories import ProductFactory
+
+    demo = load_demo()
+    put_in_stock(demo.company)
+    ProductFactory(company=demo.company, code="SINEXIS", list_price=Decimal("10.00"))
+    login(page, live_server.url, "cajero")
+    page.click("text=Pachuca (contable)")
+    page.click("#new-invoice")
+    page.fill("input[name=customer]", "1")
+    page.select_option("select[name=payment]", "credit")
+    type_line(page, 0, "3", "SINEXIS")
+    page.click("#accept")
+    page.wait_for_selector("#message.error")
+    assert "existencia" in page.text_content("#message")
+    draft = SalesDocument.objects.get(company=demo.company)
+    assert draft.status == "draft"
+
+    # Later, from the list: Borradores › Abrir borrador, correct the line and accept.
+    page.goto(f"{live_server.url}/caja/facturas/{draft.entity_id}/?tab=borradores&period=hoy")
+    page.click("text=Abrir borrador")
+    page.wait_for_url(f"**/borrador/{draft.pk}/")
+    assert page.input_value("#lines tr >> nth=0 >> [data-field=product]") == "SINEXIS"
+    page.fill("#lines tr >> nth=0 >> [data-field=product]", "A")
+    page.wait_for_function("document.querySelector('[data-total=total]').textContent !== '0.00'")
+    page.click("#accept")
+    page.wait_for_url("**/caja/facturas/*/?tab=todas&period=hoy")
+    row = page.locator("#invoices tbody tr").first
+    assert "Generada" in row.text_content()
+    shot(page, "day_draft_fixed_and_posted")
+    invoice = SalesDocument.objects.get(company=demo.company)  # the same document, not a second one
+    assert (invoice.pk, invoice.status, invoice.number) == (draft.pk, "generated", 1)
+    assert list(invoice.lines.values_list("code", flat=True)) == ["A"]
+
+
+def test_the_accountant_cancels_an_invoice_and_sees_it_red_under_canceladas(page, live_server):
+    demo = load_demo(activity=True)
+    invoice = (
+        SalesDocument.objects.filter(
+            company=demo.company, kind="invoice", status="generated", payment="credit"
+        )
+        .order_by("pk")
+        .first()
+    )
+    login_as(page, live_server.url, "contador", "**/caja/facturas/")
+    page.goto(f"{live_server.url}/admin/sales/salesdocument/?q={invoice.customer_name[:10]}")
+    page.check(f"input[name=_selected_action][value='{invoice.pk}']")
+    page.select_option("select[name=action]", "cancel_not_carried_out")
+    page.click("button[name=index]")
+    page.wait_for_selector(".messagelist")
+    invoice.refresh_from_db()
+    assert invoice.status == "cancelled", page.text_content(".messagelist")
+
+    page.goto(f"{live_server.url}/caja/facturas/{invoice.entity_id}/?tab=canceladas&period=hoy")
+    row = page.locator("#invoices tbody tr", has_text=invoice.customer_name).first
+    assert "Cancelada" in row.text_content()
+    colour = row.locator("td").first.evaluate("cell => getComputedStyle(cell).color")
+    assert colour == "rgb(192, 57, 43)"  # the list's red
+    shot(page, "day_cancelled_in_red")
+
+
+def test_the_trial_balance_balances_and_exports(page, live_server):
+    load_demo(activity=True)
+    login_as(page, live_server.url, "contador", "**/caja/facturas/")
+    page.goto(f"{live_server.url}/admin/")
+    page.click("text=Balanza de comprobación")
+    page.wait_for_url("**/reportes/balanza/")
+    assert "La balanza cuadra" in page.text_content("#report-note")
+    debits, credits = (page.text_content(f"#report tfoot td:nth-child({n})") for n in (4, 5))
+    assert debits == credits and debits not in ("", "0.00")
+    with page.expect_download() as xlsx:
+        page.click("text=Exportar a Excel (XLSX)")
+    assert xlsx.value.suggested_filename.endswith(".xlsx")
+    with page.expect_download() as pdf:
+        page.click("text=Exportar a PDF")
+    assert pdf.value.suggested_filename.endswith(".pdf")
+    shot(page, "day_trial_balance")
+    page.locator("#report tbody tr", has_text="Caja general").locator("a").first.click()
+    page.wait_for_url("**/reportes/balanza/cuenta/**")
+    assert page.locator("#report tbody tr a").count() > 0
+    shot(page, "day_trial_balance_drill_down")
+
+
+def test_the_operations_user_lands_on_the_sync_viewer(page, live_server):
+    load_demo(activity=True)
+    login_as(page, live_server.url, "operaciones", "**/sync/eventos/**")
+    assert page.url.split(live_server.url)[1].startswith("/sync/eventos/")
+    shot(page, "day_operations_sync_viewer")
