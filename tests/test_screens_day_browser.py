@@ -35,6 +35,59 @@ def login_as(page, base_url, username, lands_on):
     page.wait_for_url(lands_on)
 
 
+def test_cashier_sells_contado_three_lines_with_ieps_into_two_accounts(page, live_server):
+    from cashbank.models import CashMovement
+    from tests.factories_ledgers import opening_stock
+
+    demo = load_demo()
+    put_in_stock(demo.company)
+    from inventory.models import Product
+
+    opening_stock(demo.company, [(Product.objects.get(company=demo.company, code="CERV"), 50, "12")])
+    login(page, live_server.url, "cajero")
+    page.click("text=Pachuca (contable)")
+    page.click("#new-invoice")
+    type_line(page, 0, "2", "A")
+    page.locator("#lines tr").nth(0).locator("[data-field=iva_rate]").press("Enter")
+    type_line(page, 1, "3", "B")
+    page.locator("#lines tr").nth(1).locator("[data-field=iva_rate]").press("Enter")
+    type_line(page, 2, "6", "CERV")
+    # 2 × 11.50 + 3 × 10.00 + 6 × 22.00; IEPS 26.5% of 132.00; IVA 16% of 53.00 and of 166.98.
+    page.wait_for_function("document.querySelector('[data-total=total]').textContent === '255.18'")
+    assert [page.text_content(f"[data-total={k}]") for k in ("subtotal", "ieps", "iva")] == [
+        "185.00",
+        "34.98",
+        "35.20",
+    ]
+
+    page.select_option("select[name=collection_account]", label="CAJA — Caja general (MXN)")
+    page.click("#add-collection")
+    other = page.locator("#more-collections .extra-collection").first
+    other.locator("[data-c=account]").select_option(label="BBVA-MXN — BBVA pesos (MXN)")
+    other.locator("[data-c=amount]").fill("100.00")
+    other.locator("[data-c=method]").select_option("03")
+    other.locator("[data-c=counterparty_bank]").fill("002")
+    other.locator("[data-c=counterparty_account]").fill("002180012345678901")
+    page.fill("input[name=received]", "200")
+    assert page.text_content("#change") == "44.82"  # the cash box takes 255.18 − 100.00 = 155.18
+    shot(page, "day_contado_two_accounts_entry")
+    page.click("#accept")
+    page.wait_for_function(
+        "location.search.includes('tab=todas') || document.querySelector('#message.error')"
+    )
+    assert "tab=todas" in page.url, page.text_content("#message")
+
+    invoice = SalesDocument.objects.get(company=demo.company)
+    row = page.locator("#invoices tbody tr").first
+    assert f"{invoice.series}1" in row.text_content() and "255.18" in row.text_content()
+    assert row.locator("a[title='Archivo PDF']").count() == 1
+    shot(page, "day_contado_two_accounts_list")
+    collected = sorted(
+        CashMovement.objects.filter(company=demo.company).values_list("account__code", "amount", "method")
+    )
+    assert collected == [("BBVA-MXN", Decimal("100.00"), "03"), ("CAJA", Decimal("155.18"), "01")]
+
+
 def test_a_credit_sale_to_the_counter_customer_is_refused_with_the_seeds_message(page, live_server):
     demo = load_demo()
     put_in_stock(demo.company)
