@@ -103,7 +103,7 @@ class SalesDocumentAdmin(CompanyScopedAdmin):
 
     # Status and total first after the number, so that at 1366 px they are never cut off; the
     # long texts (customer, references) come last and are shortened.
-    list_display = ["folio", "date", "st", "total_shown", "customer", "kind", "entity", "refs", "cfdi"]
+    list_display = ["folio", "date", "st", "total_shown", "customer_shown", "kind", "entity", "refs", "cfdi"]
     list_display_links = ["folio"]
     list_filter = ["kind", "status", "entity", "payment"]
     search_fields = ["customer_name", "customer_rfc", "reference", "origin_ref"]
@@ -164,7 +164,7 @@ class SalesDocumentAdmin(CompanyScopedAdmin):
         )
 
     @admin.display(description="Cliente", ordering="customer_name")
-    def customer(self, obj):
+    def customer_shown(self, obj):
         name = obj.customer_name
         return format_html('<span title="{}">{}</span>', name, name if len(name) <= 40 else name[:39] + "…")
 
