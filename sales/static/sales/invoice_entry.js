@@ -150,6 +150,9 @@
 
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
+    // A preview still on its way must not overwrite (clear) what the accept answers.
+    clearTimeout(previewTimer);
+    previewSeq++;
     const accept = document.getElementById("accept");
     accept.disabled = true;
     try {
