@@ -188,6 +188,10 @@ def test_the_trial_balance_balances_and_exports(page, live_server):
     page.wait_for_url("**/reportes/balanza/cuenta/**")
     assert page.locator("#report tbody tr a").count() > 0
     shot(page, "day_trial_balance_drill_down")
+    for report in ("ventas-por-dia", "antiguedad", "existencias"):
+        page.goto(f"{live_server.url}/reportes/{report}/")
+        assert page.locator("#report tbody tr").count() > 0 and page.locator("svg.chart rect").count() > 0
+        shot(page, f"day_report_{report}")
 
 
 def test_the_operations_user_lands_on_the_sync_viewer(page, live_server):
