@@ -5,7 +5,7 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 
-from erp.admin import CompanyScopedAdmin, LedgerAdmin
+from erp.admin import CompanyScopedAdmin, LedgerAdmin, ReadOnlyPageMixin
 from erp.errors import DomainError
 from erp.models import Company
 from erp.roles import companies_with_perm
@@ -25,11 +25,15 @@ class AccountAdmin(CompanyScopedAdmin):
 
 @admin.register(AccountingVariable)
 class AccountingVariableAdmin(CompanyScopedAdmin):
-    list_display = ["name", "description", "account", "company"]
+    list_display = ["name", "meaning", "account", "company"]
     list_filter = ["company"]
     search_fields = ["name", "account__code", "account__name"]
     autocomplete_fields = ["account"]
     list_select_related = ["account", "company"]
+
+    @admin.display(description="Descripción")
+    def meaning(self, obj):
+        return obj.description
 
 
 class PaymentRecordInline(admin.TabularInline):
@@ -151,7 +155,7 @@ class JournalEntryAdmin(LedgerAdmin):
 
 
 @admin.register(JournalLine)
-class JournalLineAdmin(admin.ModelAdmin):
+class JournalLineAdmin(ReadOnlyPageMixin, admin.ModelAdmin):
     """E-accounting records under a line (checks, transfers, other methods), read-only."""
 
     list_display = ["entry", "position", "account", "debit", "credit"]

@@ -3,6 +3,8 @@ from datetime import date
 import django_filters
 from django.db.models import Prefetch
 from django.http import HttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -168,8 +170,20 @@ class JournalEntryViewSet(LedgerViewSet):
     def cancel(self, request, pk=None):
         return self.run_action(cancel_journal_entry, "entry")
 
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("company", OpenApiTypes.INT, required=True, description="Empresa (id)."),
+            OpenApiParameter(
+                "date_from", OpenApiTypes.DATE, required=True, description="Primer día (AAAA-MM-DD)."
+            ),
+            OpenApiParameter(
+                "date_to", OpenApiTypes.DATE, required=True, description="Último día (AAAA-MM-DD)."
+            ),
+        ]
+    )
     @action(detail=False, methods=["get"], url_path="trial-balance")
     def trial_balance(self, request):
+        """Balanza de comprobación: saldo inicial, cargos, abonos y saldo final por cuenta en el periodo."""
         company = self.company_param()
         try:
             date_from = date.fromisoformat(request.query_params.get("date_from", ""))

@@ -1,4 +1,5 @@
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 
 from .errors import DomainError
 from .models import Company, Currency, ExchangeRate, Membership
@@ -10,7 +11,41 @@ admin.site.site_title = "ERP"
 admin.site.index_title = "Contabilidad, ventas, inventario y CFDI"
 
 
-class CompanyScopedAdmin(admin.ModelAdmin):
+class ReadOnlyPageMixin:
+    """A change page with nothing to edit (every field read-only, no editable inline) offers no
+    "Guardar" buttons and refuses a POST, while the change permission stays: the list's actions
+    (post, cancel…) are guarded by it and must keep working."""
+
+    def change_page_is_read_only(self, request, obj) -> bool:
+        if obj is None:
+            return False
+        if self.get_form(request, obj, change=True).base_fields:
+            return False
+        for inline in self.get_inline_instances(request, obj):
+            formset = inline.get_formset(request, obj)
+            if formset.form.base_fields or (inline.can_delete and inline.has_delete_permission(request, obj)):
+                return False
+        return True
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if change and self.change_page_is_read_only(request, obj):
+            context.update(
+                show_save=False,
+                show_save_and_continue=False,
+                show_save_and_add_another=False,
+                show_save_as_new=False,
+            )
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        if request.method == "POST" and object_id and "_popup" not in request.POST:
+            obj = self.get_object(request, object_id)
+            if obj is not None and self.change_page_is_read_only(request, obj):
+                raise PermissionDenied
+        return super().changeform_view(request, object_id, form_url, extra_context)
+
+
+class CompanyScopedAdmin(ReadOnlyPageMixin, admin.ModelAdmin):
     """Shows only rows of the companies where the user's role can see this model, and offers
     only those companies (and their rows) in the form's choices."""
 

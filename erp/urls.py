@@ -92,6 +92,7 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("caja/", include("sales.urls")),
     path("sync/", include("sync.urls")),  # issue 12
+    path("reportes/", include("reports.urls")),  # issue 19: the accountant's reports
     path("inicio/", home, name="home"),  # issue 12: where login lands, by role
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/auth/token/", obtain_auth_token, name="api-token"),

@@ -1,7 +1,9 @@
+from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect
 from django.template.response import TemplateResponse
-from django.urls import path
+from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
 from erp.admin import CompanyScopedAdmin
@@ -12,6 +14,7 @@ from erp.roles import companies_with_perm
 from .cancellation import cancel_invoice_and_cfdi, track_document
 from .cfdi_import.admin import ExternalCfdiFilesAdmin, invoice_cfdi_files
 from .document_models import DocumentStatus
+from .external_cfdi import load_external_cfdi
 from .global_invoice import admin as global_invoice_admin  # noqa: F401  (registers «Facturas globales»)
 from .global_invoice.services import issue_current_global_invoice
 from .integrity import verify_books
@@ -22,6 +25,9 @@ from .posting import post_invoice
 from .receivables import admin as receivables_admin  # noqa: F401  (registers the receivables screens)
 from .returns import admin as returns_admin  # noqa: F401  (registers "Devoluciones sobre ventas")
 from .services import save_sales_entity
+
+# The cashier's colours: black generated or emitted, blue reverted, red cancelled, grey drafts.
+STATUS_COLOURS = {"reverted": "#1f5fbf", "cancelled": "#c0392b", "draft": "#777"}
 
 
 @admin.register(Salesperson)
@@ -117,19 +123,10 @@ class SalesDocumentAdmin(CompanyScopedAdmin):
     """The seed's list: Núm., Fecha, Ref, ST, Total, Cliente, origin reference, CFDI. Documents are
     made and changed only through their services (screens and API), so here they are read-only."""
 
-    list_display = [
-        "kind",
-        "entity",
-        "folio",
-        "date",
-        "reference",
-        "st",
-        "total",
-        "currency",
-        "customer_name",
-        "origin_ref",
-        "cfdi",
-    ]
+    # Status and total first after the number, so that at 1366 px they are never cut off; the
+    # long texts (customer, references) come last and are shortened.
+    list_display = ["folio", "date", "st", "total_shown", "customer_shown", "kind", "entity", "refs", "cfdi"]
+    list_display_links = ["folio"]
     list_filter = ["kind", "status", "entity", "payment"]
     search_fields = ["customer_name", "customer_rfc", "reference", "origin_ref"]
     date_hierarchy = "date"
@@ -174,7 +171,28 @@ class SalesDocumentAdmin(CompanyScopedAdmin):
 
     @admin.display(description="ST", ordering="status")
     def st(self, obj):
-        return DocumentStatus(obj.effective_status).label
+        status = obj.effective_status
+        return format_html(
+            '<span class="st st-{}" style="color: {}; white-space: nowrap">{}</span>',
+            status,
+            STATUS_COLOURS.get(status, "inherit"),
+            DocumentStatus(status).label,
+        )
+
+    @admin.display(description="Total", ordering="total")
+    def total_shown(self, obj):
+        return format_html(
+            '<span style="white-space: nowrap">{} {}</span>', f"{obj.total:,.2f}", obj.currency.code
+        )
+
+    @admin.display(description="Cliente", ordering="customer_name")
+    def customer_shown(self, obj):
+        name = obj.customer_name
+        return format_html('<span title="{}">{}</span>', name, name if len(name) <= 40 else name[:39] + "…")
+
+    @admin.display(description="Referencias")
+    def refs(self, obj):
+        return " / ".join(ref for ref in (obj.reference, obj.origin_ref) if ref) or "—"
 
     actions = ["post_selected", "cancel_selected", "cancel_not_carried_out"]
 
@@ -212,9 +230,29 @@ class SalesDocumentAdmin(CompanyScopedAdmin):
     )
     def post_selected(self, request, queryset):
         posted = 0
-        # Cash invoices need their collection accounts: those are posted from the cashier screen.
-        drafts = queryset.filter(kind="invoice", status="draft").exclude(payment="cash")
-        for document in drafts.order_by("date", "pk"):
+        drafts = queryset.filter(kind="invoice", status="draft")
+        # A contado invoice needs the cash or bank accounts it is collected into: the admin does
+        # not ask for them, so it says where to post it instead of skipping it silently.
+        for document in drafts.filter(payment="cash").select_related("entity").order_by("pk"):
+            url = reverse("sales:invoice-list-entity", args=[document.entity_id])
+            self.message_user(
+                request,
+                format_html(
+                    '{}: es de contado; contabilícela desde la <a href="{}">caja</a>, donde se indican '
+                    "las cuentas de efectivo o banco en que se cobra.",
+                    document,
+                    url,
+                ),
+                messages.WARNING,
+            )
+        skipped = queryset.exclude(pk__in=drafts.values("pk")).count()
+        if skipped:
+            self.message_user(
+                request,
+                f"{skipped} documento(s) no son facturas en borrador y no se contabilizaron.",
+                messages.WARNING,
+            )
+        for document in drafts.exclude(payment="cash").order_by("date", "pk"):
             try:
                 post_invoice(document=document, user=request.user)
                 posted += 1
@@ -277,4 +315,43 @@ class ExternalCfdiAdmin(ExternalCfdiFilesAdmin, CompanyScopedAdmin):
         return [f.name for f in ExternalCfdi._meta.fields if f.name != "xml"]
 
     def has_add_permission(self, request):
-        return False
+        return companies_with_perm(request.user, "sales.add_externalcfdi").exists()
+
+    def add_view(self, request, form_url="", extra_context=None):
+        """«Cargar XML y/o PDF»: the same service as the API and the cashier's screen."""
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        form = ExternalCfdiUploadForm(request.POST or None, request.FILES or None)
+        form.fields["entity"].queryset = SalesEntity.objects.filter(
+            company__in=companies_with_perm(request.user, "sales.add_externalcfdi"), active=True
+        ).order_by("company__legal_name", "code")
+        if request.method == "POST" and form.is_valid():
+            data = form.cleaned_data
+            try:
+                external = load_external_cfdi(
+                    entity=data["entity"], xml=data["xml"].read(), pdf=data.get("pdf"), user=request.user
+                )
+            except DomainError as error:
+                form.add_error(None, error.message)
+            else:
+                self.message_user(request, f"CFDI {external.uuid} cargado.", level=messages.SUCCESS)
+                return redirect(reverse("admin:sales_externalcfdi_change", args=[external.pk]))
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": "Cargar XML y/o PDF de un CFDI externo",
+            "form_id": "upload-external-cfdi",
+            "submit_label": "Cargar",
+            "form": form,
+            "multipart": True,
+            **(extra_context or {}),
+        }
+        return TemplateResponse(request, "admin/header_lines_form.html", context)
+
+
+class ExternalCfdiUploadForm(forms.Form):
+    entity = forms.ModelChoiceField(queryset=SalesEntity.objects.none(), label="Entidad de venta")
+    xml = forms.FileField(label="Archivo XML", help_text="El XML timbrado, tal como lo entregó el PAC.")
+    pdf = forms.FileField(
+        label="Archivo PDF", required=False, help_text="Su representación impresa (opcional)."
+    )

@@ -13,6 +13,7 @@ from cashbank.models import CashBankAccount, PaymentMethod
 from cfdi.api import SendSerializer, pdf_response, xml_response
 from cfdi.models import CfdiDocument
 from erp.api_base import CompanyRolePermission
+from erp.errors import DomainError
 from erp.models import Currency
 from erp.roles import companies_with_perm
 
@@ -22,6 +23,7 @@ from .cfdi_import.services import linked_external, send_external_cfdi
 from .document_models import DocumentKind, DocumentStatus, Payment, SalesDocument, SalesDocumentLine
 from .document_selectors import PERIODS, STATUS_TABS, documents_for_list
 from .documents import UNSET, LineRequest, create_document, generate_invoice_from, prepare_document
+from .drafts import discard_draft, update_draft
 from .external_cfdi import link_external_cfdi
 from .external_models import ExternalCfdi
 from .invoice_cfdi import cfdi_column, seal_and_deliver, send_invoice_cfdi, stamped_cfdi
@@ -375,6 +377,24 @@ class InvoiceViewSet(SalesDocumentViewSet):
         collections = [Collection(**c) for c in payload.validated_data.get("collections", [])]
         document = post_invoice(document=document, collections=collections, user=request.user)
         return Response(DocumentSerializer(self.get_queryset().get(pk=document.pk)).data)
+
+    @extend_schema(request=DocumentInputSerializer, responses={200: DocumentSerializer})
+    def update(self, request, pk=None):
+        """Corrige un borrador (una factura que no se pudo agregar): encabezado y partidas completos,
+        como al crearla; la entidad de venta no cambia."""
+        document = self.get_object()
+        data = self._parse(request)
+        if data.pop("entity") != document.entity:
+            raise DomainError("entidad_distinta", "El borrador no puede cambiar de entidad de venta.")
+        document = update_draft(document=document, user=request.user, **data)
+        return Response(DocumentSerializer(self.get_queryset().get(pk=document.pk)).data)
+
+    @extend_schema(request=None, responses={204: None})
+    @action(detail=True, methods=["post"])
+    def discard(self, request, pk=None):
+        """Descarta (borra) un borrador que no se va a agregar: no tiene número, pólizas ni CFDI."""
+        discard_draft(document=self.get_object(), user=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(request=LinkCfdiSerializer, responses={200: DocumentSerializer})
     @action(detail=True, methods=["post"], url_path="link-cfdi")

@@ -144,14 +144,19 @@ class SalesDocument(CompanyOwned):
         blank=True,
         help_text=_("Código y mensaje del último intento fallido."),
     )
-    idempotency_key = models.CharField(max_length=80, null=True, blank=True)
-    idempotency_fingerprint = models.CharField(max_length=64, blank=True)
+    idempotency_key = models.CharField(_("clave de idempotencia"), max_length=80, null=True, blank=True)
+    idempotency_fingerprint = models.CharField(_("huella de la solicitud"), max_length=64, blank=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("capturado por"),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    posted_at = models.DateTimeField(null=True, blank=True)
-    cancelled_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(_("capturado el"), auto_now_add=True)
+    posted_at = models.DateTimeField(_("contabilizado el"), null=True, blank=True)
+    cancelled_at = models.DateTimeField(_("cancelado el"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("documento de venta")

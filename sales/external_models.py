@@ -43,7 +43,11 @@ class ExternalCfdi(CompanyOwned):
         verbose_name=_("devolución o rebaja enlazada"),
     )  # an egreso stamped elsewhere, linked instead of stamping one
     uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        related_name="+",
+        verbose_name=_("cargado por"),
     )
     uploaded_at = models.DateTimeField(_("cargado"), auto_now_add=True)
 

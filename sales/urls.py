@@ -12,6 +12,7 @@ urlpatterns = [
     path("facturas/<int:entity_id>/nueva/", views.invoice_entry, name="invoice-entry"),
     path("facturas/<int:entity_id>/global/", views.global_invoice_issue, name="global-invoice"),
     path("cobros/<int:entity_id>/", payment_views.payment_entry, name="payment-entry"),
+    path("facturas/<int:entity_id>/borrador/<int:document_id>/", views.invoice_draft, name="invoice-draft"),
     # -- invoices built from an XML (issue 18) --
     path("facturas/<int:entity_id>/xml/", xml_views.external_list, name="xml-list"),
     path(

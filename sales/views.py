@@ -121,8 +121,51 @@ def global_invoice_issue(request, entity_id: int):
     return redirect(f"{reverse('sales:invoice-list-entity', args=[entity.pk])}?global={global_invoice.pk}")
 
 
+def _draft_data(draft: SalesDocument) -> dict:
+    """The draft as the entry form's fields, so that the cashier corrects what was typed."""
+    return {
+        "id": draft.pk,
+        "customer": draft.customer_number,
+        "date": draft.date.isoformat(),
+        "delivery_date": draft.delivery_date.isoformat() if draft.delivery_date else "",
+        "payment": draft.payment,
+        "currency": draft.currency.code,
+        "exchange_rate": "" if draft.currency.is_national else str(draft.exchange_rate),
+        "reference": draft.reference,
+        "salesperson": draft.salesperson.number if draft.salesperson else "",
+        "observations": draft.observations,
+        "substitutes": draft.substitutes_id or "",
+        "lines": [
+            {
+                "product": line.code,
+                "quantity": f"{line.quantity.normalize():f}",
+                "unit_price": f"{line.unit_price.normalize():f}",
+                "discount_rate": f"{line.discount_rate.normalize():f}" if line.discount_rate else "",
+                "iva_rate": "" if line.iva_rate is None else f"{line.iva_rate.normalize():f}",
+            }
+            for line in draft.lines.all()
+        ],
+    }
+
+
 @login_required
-def invoice_entry(request, entity_id: int):
+def invoice_draft(request, entity_id: int, document_id: int):
+    """A draft that was not posted (a posting that failed leaves it so): the entry form filled
+    with it, to correct and accept it again, or to discard it."""
+    entity = get_object_or_404(_entities(request.user, "sales.change_salesdocument"), pk=entity_id)
+    draft = get_object_or_404(
+        SalesDocument.objects.select_related("currency", "salesperson").prefetch_related("lines"),
+        pk=document_id,
+        entity=entity,
+        kind=DocumentKind.INVOICE,
+    )
+    if draft.status != DocumentStatus.DRAFT:
+        raise Http404("La factura ya no es un borrador.")
+    return invoice_entry(request, entity_id, draft=draft)
+
+
+@login_required
+def invoice_entry(request, entity_id: int, draft: SalesDocument | None = None):
     entity = get_object_or_404(_entities(request.user, "sales.add_salesdocument"), pk=entity_id)
     return render(
         request,
@@ -136,5 +179,6 @@ def invoice_entry(request, entity_id: int):
             "methods": PaymentMethod.choices,
             "idempotency_key": uuid.uuid4().hex,
             "substitutable": substitutable_invoices(entity),
+            "draft": _draft_data(draft) if draft else None,
         },
     )

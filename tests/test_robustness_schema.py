@@ -10,7 +10,7 @@ from drf_spectacular.generators import SchemaGenerator
 BODYLESS = (
     "/cancel/", "/audit/", "/revert/", "/seal/", "/generate-invoice/", "/cancellation-status/",
     "/build-invoice/", "/run/", "/complement/", "/substitute/", "/payments/{id}/post/", "/payments/{id}/preview/",
-    "/imports/{id}/apply/", "/global-invoices/{id}/issue/",
+    "/imports/{id}/apply/", "/global-invoices/{id}/issue/", "/discard/",
 )  # fmt: skip
 LEDGERS = {
     "/api/accounting/entries/": "JournalEntryInput",

@@ -86,11 +86,16 @@ class CreditNote(CompanyOwned):
     )
     cfdi_error = models.CharField(_("error al sellar"), max_length=1000, blank=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("capturado por"),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    posted_at = models.DateTimeField(null=True, blank=True)
-    cancelled_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(_("capturado el"), auto_now_add=True)
+    posted_at = models.DateTimeField(_("contabilizado el"), null=True, blank=True)
+    cancelled_at = models.DateTimeField(_("cancelado el"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("devolución o rebaja sobre venta")

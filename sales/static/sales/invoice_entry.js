@@ -42,9 +42,9 @@
     return data;
   }
 
-  async function api(url, body, extraHeaders) {
+  async function api(url, body, extraHeaders, method) {
     const response = await fetch(url, {
-      method: "POST", credentials: "same-origin",
+      method: method || "POST", credentials: "same-origin",
       headers: Object.assign({ "Content-Type": "application/json", "X-CSRFToken": csrf }, extraHeaders || {}),
       body: JSON.stringify(body),
     });
@@ -65,6 +65,7 @@
       for (const cell of row.querySelectorAll("[data-show]")) cell.textContent = line[cell.dataset.show] ?? "";
     });
     for (const cell of document.querySelectorAll("[data-total]")) cell.textContent = doc[cell.dataset.total];
+    showChange();
     info.textContent = `${doc.customer_rfc} — ${doc.customer_name}. ${doc.customer_address} ${doc.customer_colonia} ` +
       `${doc.customer_poblacion} C.P. ${doc.customer_postal_code} ${doc.customer_phones}`.replace(/\s+/g, " ");
   }
@@ -87,12 +88,40 @@
     document.getElementById("collection").hidden = form.payment.value !== "cash";
   }
 
+  // Contado: collected into one account, or several (each with its amount; the first account
+  // takes what the others leave). The server checks that they add up to the total.
+  const cents = (value) => Math.round(parseFloat(value || "0") * 100);
+  const money = (value) => (value / 100).toFixed(2);
+
   function collections(total) {
     if (form.payment.value !== "cash") return [];
-    return [{ account: Number(form.collection_account.value), amount: total, method: form.collection_method.value,
+    const extra = Array.from(document.querySelectorAll("#more-collections .extra-collection")).map((row) => {
+      const get = (name) => row.querySelector(`[data-c=${name}]`).value;
+      return { account: Number(get("account")), amount: money(cents(get("amount"))), method: get("method"),
+               check_number: get("check_number"), counterparty_bank: get("counterparty_bank"),
+               counterparty_account: get("counterparty_account") };
+    }).filter((c) => cents(c.amount) > 0);
+    const rest = cents(total) - extra.reduce((sum, c) => sum + cents(c.amount), 0);
+    const first = form.collection_amount.value ? money(cents(form.collection_amount.value)) : money(rest);
+    return [{ account: Number(form.collection_account.value), amount: first, method: form.collection_method.value,
               check_number: form.check_number.value, counterparty_bank: form.counterparty_bank.value,
-              counterparty_account: form.counterparty_account.value }];
+              counterparty_account: form.counterparty_account.value }, ...extra];
   }
+
+  function showChange() {
+    // Change is due on the cash handed over for what the first account (the cash box) collects.
+    const total = document.querySelector("[data-total=total]").textContent;
+    const due = form.payment.value === "cash" ? cents(collections(total)[0].amount) : 0;
+    const received = cents(form.received.value);
+    document.getElementById("change").textContent = received ? money(Math.max(received - due, 0)) : "0.00";
+  }
+
+  document.getElementById("add-collection").addEventListener("click", () => {
+    const template = document.getElementById("collection-template");
+    document.getElementById("more-collections").appendChild(template.content.cloneNode(true));
+    document.querySelector("#more-collections .extra-collection:last-child select").focus();
+  });
+  form.addEventListener("input", showChange);
 
   form.payment.addEventListener("change", showCollection);
   form.addEventListener("input", schedulePreview);
@@ -121,15 +150,25 @@
 
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
+    // A preview still on its way must not overwrite (clear) what the accept answers.
+    clearTimeout(previewTimer);
+    previewSeq++;
     const accept = document.getElementById("accept");
     accept.disabled = true;
     try {
       const key = { "Idempotency-Key": form.dataset.idempotencyKey };
-      const created = await api("/api/sales/invoices/", payload(), key);
+      const created = draft
+        ? await api(`/api/sales/invoices/${draft.id}/`, payload(), {}, "PUT")
+        : await api("/api/sales/invoices/", payload(), key);
       if (!created.ok) { show(created.data.message || "No se pudo agregar la factura.", "error"); return; }
       const posted = await api(`/api/sales/invoices/${created.data.id}/post/`,
                                { collections: collections(created.data.total) });
-      if (!posted.ok) { show(posted.data.message || "La factura quedó en borrador.", "error"); return; }
+      if (!posted.ok) {
+        show(posted.data.message || "La factura quedó en borrador.", "error");
+        // The draft exists now: correcting it again updates it instead of creating another one.
+        if (!draft) draft = { id: created.data.id };
+        return;
+      }
       show(`Factura ${posted.data.series}${posted.data.number} agregada por ${posted.data.total}.`, "ok");
       window.location.assign(`${form.dataset.listUrl}?tab=todas&period=hoy`);
     } finally {
@@ -137,6 +176,31 @@
     }
   });
 
+  // A draft being corrected: its fields and lines, as typed when it was created.
+  const draftData = document.getElementById("draft-data");
+  let draft = draftData ? JSON.parse(draftData.textContent) : null;
+  if (draft) {
+    for (const name of ["customer", "date", "delivery_date", "payment", "currency", "exchange_rate", "reference",
+                        "salesperson", "observations", "substitutes"]) {
+      if (form[name] && draft[name] !== undefined) form[name].value = draft[name];
+    }
+    lastCustomer = form.customer.value;
+    for (const line of draft.lines) {
+      const row = addLine();
+      for (const key of ["quantity", "product", "unit_price", "discount_rate", "iva_rate"]) {
+        row.querySelector(`[data-field=${key}]`).value = line[key];
+      }
+    }
+    document.getElementById("discard").addEventListener("click", async () => {
+      if (!window.confirm("¿Descartar este borrador? Se borra y no se puede recuperar.")) return;
+      const discarded = await fetch(`/api/sales/invoices/${draft.id}/discard/`, {
+        method: "POST", credentials: "same-origin", headers: { "X-CSRFToken": csrf } });
+      if (discarded.ok) { window.location.assign(`${form.dataset.listUrl}?tab=borradores&period=hoy`); return; }
+      const data = await discarded.json().catch(() => ({}));
+      show(data.message || "No se pudo descartar el borrador.", "error");
+    });
+  }
   addLine();
   showCollection();
+  if (draft) preview();
 })();
