@@ -73,7 +73,7 @@ class GlobalInvoiceInput(serializers.Serializer):
     date_to = serializers.DateField(required=False, help_text="Vacía: la misma fecha inicial (un día).")
 
 
-class CancelInput(serializers.Serializer):
+class GlobalInvoiceCancelInput(serializers.Serializer):
     motive = serializers.ChoiceField(choices=CfdiDocument.Motive.choices, required=False, default="02")
     substitute_uuid = serializers.CharField(max_length=36, required=False, allow_blank=True, default="")
 
@@ -108,11 +108,11 @@ class GlobalInvoiceViewSet(LedgerViewSet):
         issue_global_invoice(global_invoice=global_invoice, user=request.user)
         return Response(self.get_serializer(self._reload(global_invoice)).data)
 
-    @extend_schema(request=CancelInput, responses={200: GlobalInvoiceSerializer})
+    @extend_schema(request=GlobalInvoiceCancelInput, responses={200: GlobalInvoiceSerializer})
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
         """Cancelar: primero el CFDI ante el SAT; sus tickets quedan libres."""
-        payload = CancelInput(data=request.data)
+        payload = GlobalInvoiceCancelInput(data=request.data)
         payload.is_valid(raise_exception=True)
         return self.run_action(cancel_global_invoice, "global_invoice", **payload.validated_data)
 

@@ -699,8 +699,13 @@ class SaeConnector(Connector):
                 for name, value in v.items():
                     setattr(customer, name, value)
                 changed.append(customer)
+        # Only the fields SAE sets are validated (with the customer's own ``clean``), as QR does.
         rejected = save_customers_batch(
-            entity=self.entity, new=new, changed=changed + deactivated, fields=L.CUSTOMER_FIELDS
+            entity=self.entity,
+            new=new,
+            changed=changed + deactivated,
+            fields=L.CUSTOMER_FIELDS,
+            checked=[*L.CUSTOMER_FIELDS, "external_key"],
         )
         bad = {id(c) for c, _ in rejected}
         for customer, error in rejected:
