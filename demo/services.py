@@ -16,7 +16,7 @@ from PIL import Image, ImageDraw
 from accounting.models import Account, AccountingVariable
 from accounting.variables import Variable
 from cashbank.models import CashBankAccount
-from cfdi.models import CfdiSettings, Csd
+from cfdi.models import CfdiDocument, CfdiSettings, Csd
 from cfdi.services import install_csd
 from cfdi.testing_csd import generate_test_csd
 from erp.models import Company, Currency, Role
@@ -27,8 +27,15 @@ from sales.cancellation import cancel_invoice
 from sales.document_models import DocumentStatus
 from sales.documents import LineRequest, create_document
 from sales.invoice_cfdi import invoice_cfdi, seal_invoice
-from sales.models import Customer, SalesEntity, Salesperson
+from sales.models import Customer, SalesDocument, SalesEntity, Salesperson
+from sales.payments.complement import issue_complement
+from sales.payments.models import CustomerPayment
+from sales.payments.services import create_payment, post_payment
 from sales.posting import Collection, post_invoice
+from sales.receivables.models import Receivable
+from sales.returns.cfdi import seal_credit_note
+from sales.returns.models import CreditNote
+from sales.returns.services import CreditLineRequest, create_credit_note, post_credit_note
 from sales.services import save_sales_entity
 from sync.connectors import wopen_source
 from sync.connectors.qr_source import DEMO_RECEIVERS, DEMO_TOKEN, QrSource, QrSourceServer
@@ -477,6 +484,74 @@ def _invoices(company, cashier):
             seal_invoice(invoice=document)
         elif outcome == "cancelled" and document.status != DocumentStatus.CANCELLED:
             cancel_invoice(document=document, user=cashier)
+
+
+DEMO_REBATE_REFERENCE = "demo-rebaja-1"
+DEMO_PAYMENT_OPERATION = "DEMO-PAGO-1"
+DEMO_PAYMENT_AMOUNT = Decimal("1000.00")
+
+
+def load_documents_demo(company: Company) -> tuple[CreditNote, CustomerPayment]:
+    """What ``make run`` adds to the demo invoices: on the crédito invoice demo-factura-2 (stamped
+    now with the sandbox PAC, as PPD) a 10% rebate on product B with its egreso CFDI, and a transfer
+    (forma de pago 03) into BBVA pesos for part of what is left, with its Pagos 2.0 complement. All
+    through the sales services; once: the note is found by its reference, the payment by its
+    operation number."""
+    User = get_user_model()
+    contador, cajero = User.objects.get(username="contador"), User.objects.get(username="cajero")
+    invoice = SalesDocument.objects.get(company=company, kind="invoice", idempotency_key="demo-factura-2")
+    stamped = invoice_cfdi(invoice)
+    if stamped is None or stamped.status != CfdiDocument.Status.STAMPED:
+        seal_invoice(invoice=invoice)
+
+    note = CreditNote.objects.filter(
+        company=company, invoice=invoice, reference=DEMO_REBATE_REFERENCE
+    ).first()
+    if note is None:
+        price_b = invoice.lines.get(code="B")
+        note = create_credit_note(
+            invoice=invoice,
+            kind=CreditNote.Kind.REBATE,
+            date=max(timezone.localdate(), invoice.date),
+            lines=[
+                CreditLineRequest(
+                    invoice_position=price_b.position,
+                    unit_price=(price_b.unit_price / 10).quantize(Decimal("0.01")),
+                    observations="Rebaja del 10% por volumen",
+                )
+            ],
+            reference=DEMO_REBATE_REFERENCE,
+            observations="Rebaja de demostración",
+            user=contador,
+        )
+    if note.status == CreditNote.Status.DRAFT:
+        note = post_credit_note(credit_note=note, user=contador)
+    seal_credit_note(credit_note=note)  # as the stamping task would; a stamped egreso is kept as is
+
+    payment = CustomerPayment.objects.filter(company=company, operation_number=DEMO_PAYMENT_OPERATION).first()
+    if payment is None:
+        balance = Receivable.objects.get(
+            company=company, origin=invoice.origin_reference, status=Receivable.Status.ACTIVE
+        ).balance
+        payment = create_payment(
+            company=company,
+            entity=invoice.entity,
+            customer=invoice.customer,
+            date=max(timezone.localdate(), invoice.date),
+            account=CashBankAccount.objects.get(company=company, code="BBVA-MXN"),
+            amount=min(DEMO_PAYMENT_AMOUNT, balance),
+            payment_form="03",
+            applications=[{"invoice": invoice, "amount": min(DEMO_PAYMENT_AMOUNT, balance)}],
+            operation_number=DEMO_PAYMENT_OPERATION,
+            payer_bank_code="002",  # Banamex, in SAT's c_Banco; the customer's CLABE
+            payer_bank_rfc="BNM840515VB1",
+            payer_account="002180700123456789",
+            user=cajero,
+        )
+    if payment.status == CustomerPayment.Status.DRAFT:
+        payment = post_payment(payment=payment, user=cajero)
+    issue_complement(payment=payment)  # as the complement task would; a stamped one is kept as is
+    return note, payment
 
 
 def _csd(company):
