@@ -16,7 +16,7 @@ class CompanySerializer(serializers.ModelSerializer):
         model = Company
         fields = [
             "id", "rfc", "legal_name", "regimen_fiscal", "postal_code", "cfdi_version",
-            "frontier_stimulus", "active", "person_type",
+            "frontier_stimulus", "cashiers_cancel_invoices", "active", "person_type",
         ]  # fmt: skip
         read_only_fields = ["rfc"]
 

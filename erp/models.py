@@ -27,6 +27,14 @@ class Company(models.Model):
         default=False,
         help_text=_("Permite trasladar IVA al 8% desde entidades con C.P. en la región fronteriza."),
     )
+    cashiers_cancel_invoices = models.BooleanField(
+        _("los cajeros cancelan documentos agregados"),
+        default=False,
+        help_text=_(
+            "Permite a los cajeros cancelar facturas, devoluciones y pagos agregados (con su CFDI ante "
+            "el SAT). Sin marcar, solo el contador."
+        ),
+    )
     active = models.BooleanField(_("activa"), default=True)
 
     class Meta:

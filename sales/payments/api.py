@@ -14,6 +14,7 @@ from cfdi.models import CfdiDocument
 from cfdi.services import send_cfdi
 from erp.api_actions import LedgerViewSet
 from erp.models import Company
+from erp.roles import CANCEL_POSTED
 
 from ..document_models import SalesDocument
 from ..models import Customer, SalesEntity
@@ -97,7 +98,8 @@ class PaymentViewSet(LedgerViewSet):
     actions_with_body = ("send",)
     input_serializer_class = PaymentInput
     filterset_fields = ["company", "customer", "entity", "status"]
-    change_actions = ("post", "cancel", "send", "complement", "substitute")
+    change_actions = ("post", "send", "complement", "substitute")
+    action_permissions = {"preview": "add", "cancel": CANCEL_POSTED}
 
     def perform_service(self, *, company, data, user):
         return create_payment(company=company, user=user, **data)

@@ -11,7 +11,7 @@ from rest_framework.response import Response
 from cfdi.api import SendSerializer, pdf_response, xml_response
 from cfdi.selectors import cfdi_columns
 from erp.api_base import CompanyRolePermission
-from erp.roles import companies_with_perm
+from erp.roles import CANCEL_POSTED, companies_with_perm
 
 from ..document_api import CancelInputSerializer, PostInputSerializer
 from ..document_models import DocumentKind, SalesDocument
@@ -163,6 +163,13 @@ class CreditNoteViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
 
     serializer_class = CreditNoteSerializer
     permission_classes = [CompanyRolePermission]
+    action_permissions = {
+        "preview": "add",
+        "post": "add",
+        "cancel": CANCEL_POSTED,
+        "seal": "change",
+        "send": "change",
+    }
     queryset = CreditNote.objects.all()
     filterset_fields = {
         "entity": ["exact"],
