@@ -64,7 +64,7 @@ from tests.factories import (
     user_with_role,
 )
 from tests.factories_cfdi import install_test_csd
-from tests.factories_external_cfdi import stamped_elsewhere
+from tests.factories_external_cfdi import seal_by_hand, stamped_elsewhere
 from tests.factories_ledgers import opening_stock
 
 DAY = date(2026, 11, 20)
@@ -152,7 +152,7 @@ def _cfdis(world: World, n: int) -> None:
 
 
 def _external_cfdi_xml(n: int) -> bytes:
-    return (
+    unsealed = (
         '<?xml version="1.0" encoding="UTF-8"?>'
         '<cfdi:Comprobante xmlns:cfdi="http://www.sat.gob.mx/cfd/4" Version="4.0" Serie="EXT" '
         f'Folio="{n}" Fecha="2026-11-20T09:00:00" SubTotal="1000.00" Moneda="MXN" Total="1160.00" '
@@ -160,10 +160,9 @@ def _external_cfdi_xml(n: int) -> bytes:
         '<cfdi:Emisor Rfc="EKU9003173C9" Nombre="ESCUELA KEMPER URGATE" RegimenFiscal="601"/>'
         '<cfdi:Receptor Rfc="URE180429TM6" Nombre="UNIVERSIDAD ROBOTICA ESPAÑOLA" '
         'DomicilioFiscalReceptor="86991" RegimenFiscalReceptor="601" UsoCFDI="G03"/>'
-        '<cfdi:Complemento><tfd:TimbreFiscalDigital xmlns:tfd="http://www.sat.gob.mx/TimbreFiscalDigital" '
-        f'Version="1.1" UUID="00000000-0000-4000-8000-{n:012d}" FechaTimbrado="2026-11-20T10:00:00"/>'
-        "</cfdi:Complemento></cfdi:Comprobante>"
+        "</cfdi:Comprobante>"
     ).encode()
+    return seal_by_hand(unsealed, uuid_=f"00000000-0000-4000-8000-{n:012d}")
 
 
 def _external_cfdis(world: World, n: int) -> None:
