@@ -1,5 +1,6 @@
 import threading
 
+from drf_spectacular.utils import extend_schema
 from drf_spectacular.views import SpectacularAPIView
 from rest_framework import mixins, permissions, serializers, viewsets
 
@@ -81,6 +82,7 @@ class SchemaView(SpectacularAPIView):
 
     _lock = threading.Lock()
 
+    @extend_schema(exclude=True)  # the schema does not describe itself (SERVE_INCLUDE_SCHEMA)
     def get(self, request, *args, **kwargs):
         with self._lock:
             return super().get(request, *args, **kwargs)

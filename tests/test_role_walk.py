@@ -21,7 +21,6 @@ ROLES = {"A": Role.ACCOUNTANT, "C": Role.CASHIER, "I": Role.INTEGRATOR, "O": Rol
 # method  path                                                    roles allowed
 ROUTES = """
 POST   /api/auth/token/                                          ACIO
-GET    /api/schema/                                              ACIO
 GET    /api/companies/                                           ACIO
 GET    /api/companies/{id}/                                      ACIO
 PUT    /api/companies/{id}/                                      A

@@ -81,7 +81,7 @@ class PaymentInput(serializers.Serializer):
     applications = ApplicationInput(many=True)
 
 
-class CancelInput(serializers.Serializer):
+class PaymentCancelInput(serializers.Serializer):
     motive = serializers.ChoiceField(choices=CfdiDocument.Motive.choices, required=False, default="02")
     substitute_uuid = serializers.CharField(max_length=36, required=False, allow_blank=True, default="")
 
@@ -116,11 +116,11 @@ class PaymentViewSet(LedgerViewSet):
         """Aplicar el pago: depósito, registros de cuentas por cobrar, póliza y complemento."""
         return self.run_action(post_payment, "payment")
 
-    @extend_schema(request=CancelInput, responses={200: PaymentSerializer})
+    @extend_schema(request=PaymentCancelInput, responses={200: PaymentSerializer})
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
         """Cancelar el pago: primero su complemento ante el SAT, luego los registros."""
-        payload = CancelInput(data=request.data)
+        payload = PaymentCancelInput(data=request.data)
         payload.is_valid(raise_exception=True)
         return self.run_action(cancel_payment, "payment", **payload.validated_data)
 
