@@ -62,8 +62,8 @@ class CompanyRolePermission(permissions.BasePermission):
         return model_perm(view.get_queryset().model, perm)
 
     def has_permission(self, request, view):
-        if getattr(view, "action", None) is None:
-            return True  # a method the view does not route: the view answers 405
+        if isinstance(view, viewsets.ViewSetMixin) and view.action is None:
+            return True  # a method the viewset does not route: it answers 405
         perm = self._perm(request, view)
         if perm is None:
             return False

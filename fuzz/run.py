@@ -96,8 +96,8 @@ def token(base: str) -> str:
 
 def wait_for(base: str) -> None:
     for _ in range(120):
-        try:
-            urllib.request.urlopen(f"{base}/api/schema/", timeout=5).read()
+        try:  # the schema takes seconds to build on a loaded machine: wait for it, do not re-ask
+            urllib.request.urlopen(f"{base}/api/schema/", timeout=120).read()
             return
         except OSError:
             time.sleep(0.5)
