@@ -301,3 +301,18 @@ def test_an_integrator_cannot_delete_a_pac_account_and_an_accountant_can(company
     accountant = api_as(user_with_role(company, Role.ACCOUNTANT))
     assert accountant.delete(f"/api/cfdi/pac-accounts/{account.pk}/").status_code == 204
     assert not PacAccount.objects.filter(pk=account.pk).exists()
+
+
+def test_an_undeclared_write_action_needs_a_permission_no_role_has():
+    from erp.api_base import declared_permission
+
+    class Undeclared:
+        action_permissions = {"pdf:post": "add", "cancel": "sales.cancel_salesdocument"}
+
+    assert declared_permission(Undeclared, "archive", "POST") is None  # fail closed: 403
+    assert declared_permission(Undeclared, "destroy", "DELETE") is None
+    assert declared_permission(Undeclared, "archive", "GET") == "view"
+    assert declared_permission(Undeclared, "pdf", "POST") == "add"
+    assert declared_permission(Undeclared, "pdf", "GET") == "view"
+    assert declared_permission(Undeclared, "cancel", "POST") == "sales.cancel_salesdocument"
+    assert declared_permission(Undeclared, "partial_update", "PATCH") == "change"
