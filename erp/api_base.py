@@ -6,7 +6,7 @@ for an action gets 403; bad input gets 400 with the model's Spanish message and 
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import mixins, permissions, serializers, viewsets
-from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import MethodNotAllowed, PermissionDenied
 
 from .roles import companies_with_perm, has_company_perm
 from .services import save_catalog_row
@@ -63,7 +63,9 @@ class CompanyRolePermission(permissions.BasePermission):
 
     def has_permission(self, request, view):
         if isinstance(view, viewsets.ViewSetMixin) and view.action is None:
-            return True  # a method the viewset does not route: it answers 405
+            # A method this route does not take. Answer 405 here: DRF would otherwise call the
+            # viewset's attribute of that name, and an action called "post" is one.
+            raise MethodNotAllowed(request.method)
         perm = self._perm(request, view)
         if perm is None:
             return False

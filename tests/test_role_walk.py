@@ -316,3 +316,17 @@ def test_an_undeclared_write_action_needs_a_permission_no_role_has():
     assert declared_permission(Undeclared, "pdf", "GET") == "view"
     assert declared_permission(Undeclared, "cancel", "POST") == "sales.cancel_salesdocument"
     assert declared_permission(Undeclared, "partial_update", "PATCH") == "change"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "path",
+    ["/api/sales/payments/missing/", "/api/sales/invoices/999999/track/", "/api/sales/credit-notes/1/xml/"],
+)
+def test_post_to_a_get_only_action_answers_405_not_the_post_action(company, api_as, path):
+    """Invoices, credit notes and payments have an action called "post": DRF used to run it as
+    the POST handler of their GET-only routes (found by the fuzz: 500)."""
+    client = api_as(user_with_role(company, Role.ACCOUNTANT))
+    response = client.post(path, {}, format="json")
+    assert response.status_code == 405, response.content
+    assert set(response.json()) == {"code", "message", "details"}
