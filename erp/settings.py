@@ -122,6 +122,10 @@ DATABASES = {
         conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "60")),
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Embedded mode serves several threads and workers: a writer waits up to 30 s for another
+    # instead of SQLite's 5 (on a loaded machine the fuzz saw "database is locked" as 500s).
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("timeout", 30)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
