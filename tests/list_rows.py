@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django_celery_beat.models import (
@@ -327,5 +328,25 @@ ROW_BUILDERS.update(
         ClockedSchedule: _times(
             lambda w: ClockedSchedule.objects.create(clocked_time=f"2026-12-{w.next() % 28 + 1:02d}T10:00Z")
         ),
+    }
+)
+
+
+# -- login lockouts (django-axes, issue 10): the admin's lists of attempts and logins -----------
+def _access(model, **fields):
+    def make(world: World):
+        return model.objects.create(
+            username=f"lq{world.next()}", ip_address="10.0.0.1", user_agent="lq", http_accept="*/*",
+            path_info="/accounts/login/", **fields,
+        )  # fmt: skip
+
+    return _times(make)
+
+
+ROW_BUILDERS.update(
+    {
+        AccessAttempt: _access(AccessAttempt, get_data="", post_data="", failures_since_start=1),
+        AccessLog: _access(AccessLog),
+        AccessFailureLog: _access(AccessFailureLog, locked_out=False),
     }
 )
