@@ -1,7 +1,9 @@
 """Loading CFDIs stamped elsewhere and linking them to invoices, by the seed's rules.
 
-The XML is parsed with entity resolution and network access off and its size bounded; only the
-attributes needed to check the link are read, and the file is kept exactly as uploaded.
+The XML is parsed with entity resolution and network access off and its size bounded (a DOCTYPE or
+ENTITY declaration is refused before parsing); a loaded CFDI must prove itself by its sello
+(``cfdi.verification``); only the attributes needed to check the link are read, and the file is
+kept exactly as uploaded.
 """
 
 from decimal import Decimal, InvalidOperation
