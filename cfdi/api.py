@@ -15,7 +15,7 @@ from rest_framework.views import APIView
 from erp.api_base import CompanyRolePermission, model_perm
 from erp.api_parsers import FiniteJSONParser
 from erp.models import Company
-from erp.roles import companies_with_perm, has_company_perm
+from erp.roles import CANCEL_POSTED, companies_with_perm, has_company_perm
 
 from . import selectors, services
 from .certificates import certificate_number, read_certificate
@@ -157,25 +157,15 @@ def xml_response(document: CfdiDocument) -> HttpResponse:
     return response
 
 
-class ChangeDocumentPermission(permissions.BasePermission):
-    """Sending and cancelling a stored CFDI: the role's "change" permission in its company."""
-
-    message = "Su rol no permite enviar ni cancelar CFDI en esta empresa."
-    perm = "cfdi.change_cfdidocument"
-
-    def has_permission(self, request, view):
-        return companies_with_perm(request.user, self.perm).exists()
-
-    def has_object_permission(self, request, view, obj):
-        return has_company_perm(request.user, obj.company_id, self.perm)
-
-
 class CfdiDocumentViewSet(viewsets.ReadOnlyModelViewSet):
     """Stored CFDIs of the user's companies; ``xml/`` downloads the XML exactly as stamped."""
 
     queryset = CfdiDocument.objects.all()
     serializer_class = CfdiDocumentSerializer
     permission_classes = [permissions.IsAuthenticated, CompanyRolePermission]
+    # Sending is "change"; cancelling with SAT is the accountant's (or the cashier's where the
+    # company allows it), as for the document the CFDI belongs to.
+    action_permissions = {"send": "change", "cancel": CANCEL_POSTED, "cancellation_status": "change"}
     filterset_fields = ["status", "kind", "source_model", "source_id", "receiver_rfc"]
     search_fields = ["uuid", "receiver_rfc", "receiver_name", "folio"]
     ordering_fields = ["issued_at", "total"]
@@ -192,11 +182,6 @@ class CfdiDocumentViewSet(viewsets.ReadOnlyModelViewSet):
     @action(detail=True, methods=["get"])
     def pdf(self, request, pk=None):
         return pdf_response(self.get_object())
-
-    def get_permissions(self):
-        if self.action in ("send", "cancel", "cancellation_status"):
-            return [permissions.IsAuthenticated(), ChangeDocumentPermission()]
-        return super().get_permissions()
 
     @extend_schema(request=SendSerializer, responses={200: CfdiDocumentSerializer})
     @action(detail=True, methods=["post"])
@@ -261,6 +246,7 @@ class PacAccountViewSet(viewsets.ModelViewSet):
     queryset = PacAccount.objects.all()
     serializer_class = PacAccountSerializer
     permission_classes = [permissions.IsAuthenticated, CompanyRolePermission]
+    action_permissions = {"destroy": "change"}
 
     def get_queryset(self):
         return PacAccount.objects.filter(

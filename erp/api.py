@@ -1,5 +1,6 @@
 import threading
 
+from drf_spectacular.utils import extend_schema
 from drf_spectacular.views import SpectacularAPIView
 from rest_framework import mixins, permissions, serializers, viewsets
 
@@ -16,7 +17,8 @@ class CompanySerializer(serializers.ModelSerializer):
         model = Company
         fields = [
             "id", "rfc", "legal_name", "regimen_fiscal", "postal_code", "cfdi_version",
-            "frontier_stimulus", "stock_change_from_sync", "active", "person_type",
+            "frontier_stimulus", "stock_change_from_sync", "cashiers_cancel_invoices", "active",
+            "person_type",
         ]  # fmt: skip
         read_only_fields = ["rfc"]
 
@@ -81,6 +83,7 @@ class SchemaView(SpectacularAPIView):
 
     _lock = threading.Lock()
 
+    @extend_schema(exclude=True)  # the schema does not describe itself (SERVE_INCLUDE_SCHEMA)
     def get(self, request, *args, **kwargs):
         with self._lock:
             return super().get(request, *args, **kwargs)

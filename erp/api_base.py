@@ -6,33 +6,77 @@ for an action gets 403; bad input gets 400 with the model's Spanish message and 
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import mixins, permissions, serializers, viewsets
-from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import MethodNotAllowed, PermissionDenied
 
 from .external import refuse_owned_changes
 from .roles import companies_with_perm, has_company_perm
 from .services import save_catalog_row
 
-_ACTION_BY_METHOD = {"POST": "add", "PUT": "change", "PATCH": "change"}
+# The permission each standard action needs ("view", "add", "change" of the viewset's model).
+# ``destroy`` is not here: a viewset that deletes declares who may (``action_permissions``).
+STANDARD_ACTIONS = {
+    "list": "view",
+    "retrieve": "view",
+    "metadata": "view",
+    "create": "add",
+    "update": "change",
+    "partial_update": "change",
+}
+SAFE_METHODS = ("get", "head", "options")
 
 
 def model_perm(model, action: str) -> str:
     return f"{model._meta.app_label}.{action}_{model._meta.model_name}"
 
 
+def declared_permission(view_class, action: str | None, method: str) -> str | None:
+    """What ``action`` answered to ``method`` needs: "view"/"add"/"change" of the model, or a full
+    "app.perm_model". Fail closed: a write action nobody declared needs a permission no role has
+    (``None``), so a new endpoint answers 403 until its viewset says who may use it.
+
+    Order: ``action_permissions["name:method"]`` (one method of a multi-method action), then
+    ``action_permissions["name"]``, the ledgers' ``change_actions``, the standard actions, and
+    "view" for a read (GET, HEAD, OPTIONS)."""
+    method = method.lower()
+    declared = getattr(view_class, "action_permissions", {}) or {}
+    perm = declared.get(f"{action}:{method}", declared.get(action))
+    if perm is None and action in getattr(view_class, "change_actions", ()):
+        perm = "change"
+    if perm is None:
+        perm = STANDARD_ACTIONS.get(action)
+    if perm is None and method in SAFE_METHODS:
+        perm = "view"
+    return perm
+
+
 class CompanyRolePermission(permissions.BasePermission):
-    """The user's role must grant the model permission in at least one company (then per row)."""
+    """The user's role must grant the action's permission in at least one company (then per row).
+
+    Every HTTP method and every custom action maps to a permission (``declared_permission``)."""
 
     message = "Su rol no tiene permiso para esta acción."
 
-    def _perm(self, request, view) -> str:
-        action = _ACTION_BY_METHOD.get(request.method, "view")
-        return model_perm(view.get_queryset().model, action)
+    def _perm(self, request, view) -> str | None:
+        perm = declared_permission(type(view), getattr(view, "action", None), request.method)
+        if perm is None or "." in perm:
+            return perm
+        return model_perm(view.get_queryset().model, perm)
 
     def has_permission(self, request, view):
-        return companies_with_perm(request.user, self._perm(request, view)).exists()
+        if isinstance(view, viewsets.ViewSetMixin) and view.action is None:
+            # A method this route does not take. Answer 405 here: DRF would otherwise call the
+            # viewset's attribute of that name, and an action called "post" is one.
+            raise MethodNotAllowed(request.method)
+        perm = self._perm(request, view)
+        if perm is None:
+            return False
+        return companies_with_perm(request.user, perm).exists()
 
     def has_object_permission(self, request, view, obj):
-        return has_company_perm(request.user, obj.company_id, self._perm(request, view))
+        perm = self._perm(request, view)
+        if perm is None:
+            return False
+        return has_company_perm(request.user, obj.company_id, perm)
 
 
 class CompanyScopedSerializer(serializers.ModelSerializer):

@@ -35,6 +35,14 @@ class Company(models.Model):
             "registra como un movimiento de ajuste auditado."
         ),
     )
+    cashiers_cancel_invoices = models.BooleanField(
+        _("los cajeros cancelan documentos agregados"),
+        default=False,
+        help_text=_(
+            "Permite a los cajeros cancelar facturas, devoluciones y pagos agregados (con su CFDI ante "
+            "el SAT). Sin marcar, solo el contador."
+        ),
+    )
     active = models.BooleanField(_("activa"), default=True)
 
     class Meta:

@@ -4,7 +4,7 @@ A user's role is per company (Membership), so every check names the company. Lat
 their models here; the Django groups the admin uses are rebuilt from this table on migrate.
 """
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from .models import Company, Membership, Role
 
@@ -121,7 +121,17 @@ for _role, _actions in (
     ROLE_TABLE[_role]["sales.creditnoteline"] = "v"
 # --- end returns ---
 
-_ACTIONS = {"v": "view", "a": "add", "c": "change", "r": "run"}
+# --- hardening (issue 10): cancelling a posted invoice, credit note or payment (and its CFDI with
+# SAT) is the accountant's; a company lets its cashiers do it with ``cashiers_cancel_invoices``.
+CANCEL_POSTED = "sales.cancel_salesdocument"
+ROLE_TABLE[Role.ACCOUNTANT]["sales.salesdocument"] += "x"
+# Permissions a role gains only in the companies that switch a flag on: perm -> [(role, field)].
+COMPANY_GRANTS: dict[str, list[tuple[str, str]]] = {
+    CANCEL_POSTED: [(Role.CASHIER, "cashiers_cancel_invoices")],
+}
+# --- end hardening ---
+
+_ACTIONS = {"v": "view", "a": "add", "c": "change", "r": "run", "x": "cancel"}
 
 
 def role_permissions(role: str) -> set[str]:
@@ -146,12 +156,20 @@ def companies_with_perm(user, perm: str) -> QuerySet:
         return Company.objects.none()
     if user.is_superuser:
         return Company.objects.all()
-    return Company.objects.filter(memberships__user=user, memberships__role__in=roles_with_perm(perm))
+    return Company.objects.filter(_company_grant(perm, "memberships__", "", user=user))
+
+
+def _company_grant(perm: str, membership: str, company: str, **where) -> Q:
+    """The roles that hold ``perm``, or hold it because the company switched a flag on."""
+    granted = Q(**{f"{membership}role__in": roles_with_perm(perm)})
+    for role, flag in COMPANY_GRANTS.get(perm, ()):
+        granted |= Q(**{f"{membership}role": role, f"{company}{flag}": True})
+    return Q(**{f"{membership}{k}": v for k, v in where.items()}) & granted
 
 
 def has_company_perm(user, company_id: int, perm: str) -> bool:
     if user.is_superuser:
         return True
     return Membership.objects.filter(
-        user=user, company_id=company_id, role__in=roles_with_perm(perm)
+        _company_grant(perm, "", "company__", user=user, company_id=company_id)
     ).exists()

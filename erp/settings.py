@@ -32,6 +32,31 @@ if not SECRET_KEY:
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
 
+# HTTPS (issue 10). In production (DEBUG off) everything is served over HTTPS by default: HTTP is
+# redirected, cookies are secure-only and browsers are told to keep to HTTPS (HSTS). Each can be
+# set from the environment; `manage.py check --deploy` is clean with the defaults. A reverse
+# proxy that terminates TLS says so with a header: SECURE_PROXY_SSL_HEADER="X-Forwarded-Proto,https"
+# (set it only behind a proxy that sets that header itself, or anyone can claim HTTPS).
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG)
+CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", not DEBUG)
+SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", 0 if DEBUG else 31536000))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", not DEBUG)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+# Asking browsers to preload HSTS is a decision per domain (every subdomain must then have HTTPS,
+# for good): off unless SECURE_HSTS_PRELOAD says so, and check --deploy does not nag about it.
+SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
+SECURE_REDIRECT_EXEMPT = env_list("SECURE_REDIRECT_EXEMPT", "")
+SESSION_COOKIE_HTTPONLY = True
+if os.environ.get("SECURE_PROXY_SSL_HEADER"):
+    _header, _, _value = os.environ["SECURE_PROXY_SSL_HEADER"].partition(",")
+    if not _value.strip():
+        raise ImproperlyConfigured(
+            'SECURE_PROXY_SSL_HEADER va como "Encabezado,valor", p. ej. "X-Forwarded-Proto,https".'
+        )
+    _header = _header.strip().upper().replace("-", "_")
+    SECURE_PROXY_SSL_HEADER = (_header if _header.startswith("HTTP_") else f"HTTP_{_header}", _value.strip())
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
@@ -45,6 +70,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_celery_beat",
+    "axes",  # login forms: failed attempts per account and address (issue 10)
     "erp",
     "accounting",
     "cashbank",
@@ -57,6 +83,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "erp.middleware.ApiErrorShapeMiddleware",  # Django's own errors under /api/ in the API's shape
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -64,6 +91,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",  # last, as django-axes asks
 ]
 
 if not DEBUG:  # runserver serves static files in development; whitenoise does in production
@@ -94,6 +122,10 @@ DATABASES = {
         conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "60")),
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Embedded mode serves several threads and workers: a writer waits up to 30 s for another
+    # instead of SQLite's 5 (on a loaded machine the fuzz saw "database is locked" as 500s).
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("timeout", 30)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -107,6 +139,34 @@ LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = os.environ.get("TIME_ZONE", "America/Mexico_City")
 USE_I18N = True
 USE_TZ = True
+
+# Logins (issue 10). The login forms go through django-axes first; API tokens are throttled by DRF
+# (REST_FRAMEWORK's login_* rates). Either way an account (or a client address) with too many wrong
+# passwords inside the window is refused, the right password included, until the window passes.
+AUTHENTICATION_BACKENDS = [
+    "erp.login.LoginFormAxesBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# The throttles' counters live in the cache: per process unless CACHE_URL names a shared Redis
+# (docker-compose does), e.g. redis://127.0.0.1:6379/2.
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": os.environ["CACHE_URL"]}
+        if os.environ.get("CACHE_URL")
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
+LOGIN_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", 10))
+LOGIN_LOCKOUT_MINUTES = int(os.environ.get("LOGIN_LOCKOUT_MINUTES", 15))
+AXES_FAILURE_LIMIT = LOGIN_FAILURE_LIMIT
+AXES_COOLOFF_TIME = LOGIN_LOCKOUT_MINUTES / 60  # hours
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # either one locks
+AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_CLIENT_IP_CALLABLE = "erp.login.client_address"
+# Behind a reverse proxy set TRUSTED_PROXIES=1: the client is then the last X-Forwarded-For hop.
+TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", 0))
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "/inicio/"  # by role: erp.views.home
@@ -184,6 +244,10 @@ SYNC_DEMO_SOURCE = env_bool("SYNC_DEMO_SOURCE", DEBUG)  # the demo's QR receiver
 CFDI_RETRY_BASE_SECONDS = float(os.environ.get("CFDI_RETRY_BASE_SECONDS", "2"))
 CFDI_RETRY_MAX_SECONDS = float(os.environ.get("CFDI_RETRY_MAX_SECONDS", "600"))
 
+# A request body under /api/ may have DATA_UPLOAD_MAX_MEMORY_SIZE (2.5 MB) of JSON or form data,
+# or this much as multipart files (an external CFDI's XML, 2 MB, and PDF, 10 MB); more is 413.
+API_MAX_UPLOAD_BYTES = int(os.environ.get("API_MAX_UPLOAD_BYTES", 16 * 1024 * 1024))
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.TokenAuthentication",
@@ -197,6 +261,11 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PAGINATION_CLASS": "erp.pagination.ErpPagination",
     "PAGE_SIZE": 50,
+    "NUM_PROXIES": TRUSTED_PROXIES,
+    "DEFAULT_THROTTLE_RATES": {
+        "login_account": f"{LOGIN_FAILURE_LIMIT}/{LOGIN_LOCKOUT_MINUTES}m",
+        "login_address": f"{LOGIN_FAILURE_LIMIT * 5}/{LOGIN_LOCKOUT_MINUTES}m",
+    },
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "erp.api_errors.exception_handler",
     "COERCE_DECIMAL_TO_STRING": True,
@@ -235,6 +304,9 @@ SPECTACULAR_SETTINGS = {
         "ReceivableRecordStatusEnum": "sales.receivables.models.ReceivableRecord.Status",
         "SalesDocumentKindEnum": "sales.document_models.DocumentKind",
         "SalesDocumentStatusEnum": "sales.document_models.DocumentStatus",
+        "CreditNoteKindEnum": "sales.returns.models.CreditNote.Kind",
+        "CreditNoteStatusEnum": "sales.returns.models.CreditNote.Status",
+        "CustomerPaymentStatusEnum": "sales.payments.models.CustomerPayment.Status",
     },
 }
 

@@ -2,12 +2,12 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularRedocView, SpectacularSwaggerView
-from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import DefaultRouter
 
 from accounting.api import AccountingVariableViewSet, AccountViewSet, JournalEntryViewSet
 from cashbank.api import CashBankAccountViewSet, CashMovementViewSet
 from erp.api import CompanyViewSet, CurrencyViewSet, ExchangeRateViewSet, SchemaView
+from erp.login import ThrottledObtainAuthToken
 from erp.views import home
 from inventory.api import (
     ProductLineViewSet,
@@ -95,7 +95,7 @@ urlpatterns = [
     path("reportes/", include("reports.urls")),  # issue 19: the accountant's reports
     path("inicio/", home, name="home"),  # issue 12: where login lands, by role
     path("i18n/", include("django.conf.urls.i18n")),
-    path("api/auth/token/", obtain_auth_token, name="api-token"),
+    path("api/auth/token/", ThrottledObtainAuthToken.as_view(), name="api-token"),
     path("api/schema/", SchemaView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),

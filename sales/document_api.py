@@ -15,7 +15,7 @@ from cfdi.models import CfdiDocument
 from erp.api_base import CompanyRolePermission
 from erp.errors import DomainError
 from erp.models import Currency
-from erp.roles import companies_with_perm
+from erp.roles import CANCEL_POSTED, companies_with_perm
 
 from .cancellation import cancel_document, cancel_invoice_and_cfdi, track_document
 from .cfdi_import.responses import pdf_download, xml_download
@@ -213,6 +213,8 @@ class SalesDocumentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vie
     kind: str = ""
     serializer_class = DocumentSerializer
     permission_classes = [CompanyRolePermission]
+    # Who may use each action (erp.api_base.declared_permission; reads need "view").
+    action_permissions = {"preview": "add", "cancel": "change", "generate_invoice": "add"}
     filterset_fields = {
         "entity": ["exact"],
         "customer": ["exact"],
@@ -365,6 +367,16 @@ class RemissionViewSet(GenerateInvoiceMixin, SalesDocumentViewSet):
 class InvoiceViewSet(SalesDocumentViewSet):
     kind = DocumentKind.INVOICE
     queryset = SalesDocument.objects.filter(kind=DocumentKind.INVOICE)
+    # Cancelling an invoice cancels its CFDI with SAT: the accountant's, or the cashier's where
+    # the company allows it (Company.cashiers_cancel_invoices).
+    action_permissions = {
+        "preview": "add",
+        "post": "add",
+        "cancel": CANCEL_POSTED,
+        "link_cfdi": "change",
+        "seal": "change",
+        "send": "change",
+    }
 
     @extend_schema(request=PostInputSerializer, responses={200: DocumentSerializer})
     @action(detail=True, methods=["post"])

@@ -328,12 +328,13 @@ def create_document(
     numbered at once. The same ``idempotency_key`` twice returns the first document; with a
     different request (``idempotency_fingerprint``) it is refused.
     """
+    check_idempotency_key(idempotency_key)
     if idempotency_key:
         existing = SalesDocument.objects.filter(
             company=entity.company, idempotency_key=idempotency_key
         ).first()
         if existing:
-            return _replay(existing, idempotency_fingerprint), False
+            return _replay(existing, idempotency_fingerprint, kind), False
     document, line_rows = prepare_document(
         kind=kind,
         entity=entity,
@@ -374,7 +375,7 @@ def create_document(
             company=entity.company, idempotency_key=idempotency_key
         ).first()
         if idempotency_key and existing:
-            return _replay(existing, idempotency_fingerprint), False
+            return _replay(existing, idempotency_fingerprint, kind), False
         if source is not None:
             raise _already_invoiced(source) from exc
         raise
@@ -400,7 +401,25 @@ def check_substitutable(*, invoice: SalesDocument, kind: str, entity: SalesEntit
         )
 
 
-def _replay(existing: SalesDocument, fingerprint: str) -> SalesDocument:
+IDEMPOTENCY_KEY_MAX = 80  # SalesDocument.idempotency_key
+
+
+def check_idempotency_key(key: str | None) -> None:
+    if key and len(key) > IDEMPOTENCY_KEY_MAX:
+        raise DomainError(
+            "idempotencia_clave_larga",
+            f"La clave de idempotencia admite hasta {IDEMPOTENCY_KEY_MAX} caracteres; esta tiene {len(key)}.",
+        )
+
+
+def _replay(existing: SalesDocument, fingerprint: str, kind: str) -> SalesDocument:
+    """The document a repeated key made, if the request is the same one (same kind and data)."""
+    if existing.kind != kind:
+        raise DomainError(
+            "idempotencia_conflicto",
+            f"La clave de idempotencia ya se usó en {existing}; use una clave nueva para cada documento.",
+            status=409,
+        )
     if fingerprint and existing.idempotency_fingerprint and fingerprint != existing.idempotency_fingerprint:
         raise DomainError(
             "idempotencia_conflicto",
@@ -526,12 +545,13 @@ def generate_invoice_from(
     """A draft invoice with the source's header and lines, linked to it (invoiced only once)."""
     if source.kind == DocumentKind.INVOICE:
         raise DomainError("origen_invalido", "Solo se facturan cotizaciones, pedidos o remisiones.")
+    check_idempotency_key(idempotency_key)
     if idempotency_key:  # a repeated request answers the invoice the first one generated
         existing = SalesDocument.objects.filter(
             company=source.company, idempotency_key=idempotency_key
         ).first()
         if existing is not None:
-            return _replay(existing, f"generate-invoice:{source.pk}")
+            return _replay(existing, f"generate-invoice:{source.pk}", DocumentKind.INVOICE)
     if source.status == DocumentStatus.CANCELLED:
         raise DomainError("origen_cancelado", f"{source} está cancelado.", status=409)
     if (

@@ -46,6 +46,7 @@ class ExternalCfdiViewSet(
     queryset = ExternalCfdi.objects.select_related("entity")
     serializer_class = ExternalCfdiSerializer
     permission_classes = [CompanyRolePermission]
+    action_permissions = {"build_invoice": "sales.add_xmlinvoice", "pdf:post": "add"}
     parser_classes = [MultiPartParser, FormParser]
     filterset_fields = ["entity", "doc_type", "receiver_rfc", "invoice"]
     search_fields = ["uuid", "receiver_rfc", "receiver_name", "folio"]

@@ -1,7 +1,9 @@
 """Loading CFDIs stamped elsewhere and linking them to invoices, by the seed's rules.
 
-The XML is parsed with entity resolution and network access off and its size bounded; only the
-attributes needed to check the link are read, and the file is kept exactly as uploaded.
+The XML is parsed with entity resolution and network access off and its size bounded (a DOCTYPE or
+ENTITY declaration is refused before parsing); a loaded CFDI must prove itself by its sello
+(``cfdi.verification``); only the attributes needed to check the link are read, and the file is
+kept exactly as uploaded.
 """
 
 from decimal import Decimal, InvalidOperation
@@ -9,6 +11,7 @@ from decimal import Decimal, InvalidOperation
 from lxml import etree
 
 from cfdi.models import CfdiDocument
+from cfdi.verification import refuse_declarations, refuse_parsed_declarations, verify_seal
 from erp.errors import DomainError
 from erp.money import AMOUNT_LIMIT
 from erp.transactions import business_action
@@ -40,14 +43,17 @@ def _invalid(detail: str) -> DomainError:
     return DomainError("cfdi_invalido", f"El archivo no es un CFDI válido: {detail}.")
 
 
-def parse_cfdi(xml: bytes) -> dict:
-    """The attributes of a stamped CFDI 3.3 or 4.0 that loading and linking need."""
+def parse_cfdi(xml: bytes, *, verify: bool = False) -> dict:
+    """The attributes of a stamped CFDI 3.3 or 4.0 that loading and linking need; with ``verify``,
+    only of a CFDI whose sello proves it (``cfdi.verification``)."""
     if len(xml) > MAX_XML_BYTES:
         raise _invalid(f"pesa más de {MAX_XML_BYTES // 1024 // 1024} MB")
+    refuse_declarations(xml)
     try:
         root = etree.fromstring(xml, parser=_PARSER)
     except etree.XMLSyntaxError as exc:
         raise _invalid("no es XML bien formado") from exc
+    refuse_parsed_declarations(root)
     namespace = etree.QName(root).namespace
     if etree.QName(root).localname != "Comprobante" or namespace not in CFDI_NAMESPACES:
         raise _invalid("no es un Comprobante del SAT versión 3.3 o 4.0")
@@ -58,6 +64,8 @@ def parse_cfdi(xml: bytes) -> dict:
         raise _invalid("le falta el Emisor o el Receptor")
     if stamp is None or not stamp.get("UUID"):
         raise DomainError("cfdi_sin_timbre", "El CFDI no está timbrado: no tiene TimbreFiscalDigital.")
+    if verify:
+        verify_seal(root)
     if root.get("version") == "3.2":
         _names_of_32(root, issuer, receiver)
     try:
@@ -96,7 +104,7 @@ def load_external_cfdi(*, entity: SalesEntity, xml: bytes, pdf=None, user=None) 
     """Cargar XML y/o PDF: keep a CFDI stamped by another PAC in the entity, ready to link."""
     if not entity.is_contable:
         raise DomainError("entidad_fija", FIJA_MESSAGE)
-    data = parse_cfdi(xml)
+    data = parse_cfdi(xml, verify=True)
     if data["issuer_rfc"] != entity.company.rfc:
         raise DomainError(
             "cfdi_de_otro_emisor",

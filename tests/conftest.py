@@ -80,6 +80,18 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
 
 
 @pytest.fixture(autouse=True)
+def _fresh_login_counters():
+    """Wrong-password counters (DRF throttles, in the cache) start empty in every test, so tests
+    that log in many times are never throttled by an earlier one. django-axes keeps its attempts
+    in the database, which every test gets fresh."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _media_in_tmp(settings, tmp_path):
     # PDFs and logos that tests store go to a throwaway folder, not var/media.
     settings.MEDIA_ROOT = str(tmp_path / "media")

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django_celery_beat.models import (
@@ -66,7 +67,7 @@ from tests.factories import (
     user_with_role,
 )
 from tests.factories_cfdi import install_test_csd
-from tests.factories_external_cfdi import stamped_elsewhere
+from tests.factories_external_cfdi import seal_by_hand, stamped_elsewhere
 from tests.factories_ledgers import opening_stock
 
 DAY = date(2026, 11, 20)
@@ -154,7 +155,7 @@ def _cfdis(world: World, n: int) -> None:
 
 
 def _external_cfdi_xml(n: int) -> bytes:
-    return (
+    unsealed = (
         '<?xml version="1.0" encoding="UTF-8"?>'
         '<cfdi:Comprobante xmlns:cfdi="http://www.sat.gob.mx/cfd/4" Version="4.0" Serie="EXT" '
         f'Folio="{n}" Fecha="2026-11-20T09:00:00" SubTotal="1000.00" Moneda="MXN" Total="1160.00" '
@@ -162,10 +163,9 @@ def _external_cfdi_xml(n: int) -> bytes:
         '<cfdi:Emisor Rfc="EKU9003173C9" Nombre="ESCUELA KEMPER URGATE" RegimenFiscal="601"/>'
         '<cfdi:Receptor Rfc="URE180429TM6" Nombre="UNIVERSIDAD ROBOTICA ESPAÑOLA" '
         'DomicilioFiscalReceptor="86991" RegimenFiscalReceptor="601" UsoCFDI="G03"/>'
-        '<cfdi:Complemento><tfd:TimbreFiscalDigital xmlns:tfd="http://www.sat.gob.mx/TimbreFiscalDigital" '
-        f'Version="1.1" UUID="00000000-0000-4000-8000-{n:012d}" FechaTimbrado="2026-11-20T10:00:00"/>'
-        "</cfdi:Complemento></cfdi:Comprobante>"
+        "</cfdi:Comprobante>"
     ).encode()
+    return seal_by_hand(unsealed, uuid_=f"00000000-0000-4000-8000-{n:012d}")
 
 
 def _external_cfdis(world: World, n: int) -> None:
@@ -422,5 +422,25 @@ ROW_BUILDERS.update(
         ClockedSchedule: _times(
             lambda w: ClockedSchedule.objects.create(clocked_time=f"2026-12-{w.next() % 28 + 1:02d}T10:00Z")
         ),
+    }
+)
+
+
+# -- login lockouts (django-axes, issue 10): the admin's lists of attempts and logins -----------
+def _access(model, **fields):
+    def make(world: World):
+        return model.objects.create(
+            username=f"lq{world.next()}", ip_address="10.0.0.1", user_agent="lq", http_accept="*/*",
+            path_info="/accounts/login/", **fields,
+        )  # fmt: skip
+
+    return _times(make)
+
+
+ROW_BUILDERS.update(
+    {
+        AccessAttempt: _access(AccessAttempt, get_data="", post_data="", failures_since_start=1),
+        AccessLog: _access(AccessLog),
+        AccessFailureLog: _access(AccessFailureLog, locked_out=False),
     }
 )

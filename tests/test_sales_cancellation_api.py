@@ -246,3 +246,25 @@ def test_the_admin_page_shows_the_tracking_tree(demo, client):
     browser.force_login(get_user_model().objects.get(username="contador"))
     page = browser.get(f"/admin/sales/salesdocument/{invoice['id']}/change/").content.decode()
     assert "Rastreo" in page and "Cuenta por cobrar A1 saldo 3654.00" in page and "Póliza Diario" in page
+
+
+# -- issue 10: who may cancel a posted invoice ------------------------------------------------
+
+
+def test_cashiers_and_integrators_do_not_cancel_a_posted_invoice_unless_the_company_allows(
+    demo, client, api_as
+):
+    invoice = posted(client, demo)
+    users = get_user_model().objects
+    for name in ("cajero", "integrador"):
+        response = cancel(api_as(users.get(username=name)), invoice)
+        assert response.status_code == 403, response.content
+        assert set(response.json()) == {"code", "message", "details"}
+    assert SalesDocument.objects.get(pk=invoice["id"]).status != "cancelled"
+
+    demo.company.cashiers_cancel_invoices = True
+    demo.company.save(update_fields=["cashiers_cancel_invoices"])
+    assert cancel(api_as(users.get(username="integrador")), invoice).status_code == 403
+    response = cancel(api_as(users.get(username="cajero")), invoice)
+    assert response.status_code == 200, response.json()
+    assert SalesDocument.objects.get(pk=invoice["id"]).status == "cancelled"

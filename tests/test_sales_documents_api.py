@@ -221,3 +221,29 @@ def test_accountant_posts_drafts_from_the_admin(entity, client, accountant):
     )
     assert "1 factura(s) contabilizada(s)." in response.content.decode()
     assert SalesDocument.objects.get(pk=draft["id"]).number == 1
+
+
+def test_an_idempotency_key_of_a_quote_reused_on_an_invoice_answers_409(entity, client):
+    CustomerFactory(entity=entity, number=1)
+    quote = client.post("/api/sales/quotes/", payload(entity), format="json", HTTP_IDEMPOTENCY_KEY="k-otra")
+    assert quote.status_code == 201, quote.json()
+    reused = client.post(
+        "/api/sales/invoices/", payload(entity), format="json", HTTP_IDEMPOTENCY_KEY="k-otra"
+    )
+    assert reused.status_code == 409, reused.content
+    assert reused.json()["code"] == "idempotencia_conflicto"
+    assert set(reused.json()) == {"code", "message", "details"}
+    assert not SalesDocument.objects.filter(kind="invoice").exists()
+
+
+def test_an_idempotency_key_longer_than_80_characters_answers_400(entity, client):
+    CustomerFactory(entity=entity, number=1)
+    response = client.post(
+        "/api/sales/invoices/", payload(entity), format="json", HTTP_IDEMPOTENCY_KEY="k" * 81
+    )
+    assert response.status_code == 400, response.content
+    assert response.json()["code"] == "idempotencia_clave_larga"
+    assert "80" in response.json()["message"]
+    assert not SalesDocument.objects.exists()
+    ok = client.post("/api/sales/invoices/", payload(entity), format="json", HTTP_IDEMPOTENCY_KEY="k" * 80)
+    assert ok.status_code == 201

@@ -11,18 +11,14 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from cfdi.models import Csd
 from demo.services import load_demo
 from sales.models import ExternalCfdi, SalesEntity
+from tests.factories_external_cfdi import seal_by_hand
 
 pytestmark = pytest.mark.django_db
 
 
 def cfdi_xml(*, total="1160.00", doc_type="I", receiver="URE180429TM6", issuer="EKU9003173C9", stamped=True):
-    stamp = (
-        f'<cfdi:Complemento><tfd:TimbreFiscalDigital xmlns:tfd="http://www.sat.gob.mx/TimbreFiscalDigital" '
-        f'Version="1.1" UUID="{uuid.uuid4()}" FechaTimbrado="2026-11-20T10:00:00"/></cfdi:Complemento>'
-        if stamped
-        else ""
-    )
-    return (
+    """A CFDI 4.0 genuinely sealed with a test CSD of ``issuer`` and, when ``stamped``, with its TFD."""
+    unsealed = (
         '<?xml version="1.0" encoding="UTF-8"?>'
         '<cfdi:Comprobante xmlns:cfdi="http://www.sat.gob.mx/cfd/4" Version="4.0" Serie="EXT" Folio="77" '
         f'Fecha="2026-11-20T09:00:00" SubTotal="1000.00" Moneda="MXN" Total="{total}" '
@@ -30,8 +26,9 @@ def cfdi_xml(*, total="1160.00", doc_type="I", receiver="URE180429TM6", issuer="
         f'<cfdi:Emisor Rfc="{issuer}" Nombre="ESCUELA KEMPER URGATE" RegimenFiscal="601"/>'
         f'<cfdi:Receptor Rfc="{receiver}" Nombre="UNIVERSIDAD ROBOTICA ESPAÑOLA" DomicilioFiscalReceptor="86991" '
         'RegimenFiscalReceptor="601" UsoCFDI="G03"/>'
-        f"{stamp}</cfdi:Comprobante>"
+        "</cfdi:Comprobante>"
     ).encode()
+    return seal_by_hand(unsealed, uuid_=str(uuid.uuid4()) if stamped else None)
 
 
 @pytest.fixture
@@ -143,6 +140,7 @@ def test_a_cancelled_invoice_cannot_be_linked(demo, client):
     [
         (b"<no-es-xml", "cfdi_invalido"),
         (b"<!DOCTYPE x [<!ENTITY e SYSTEM 'file:///etc/passwd'>]><x>&e;</x>", "cfdi_invalido"),
+        (b"<no-es-xml><!ENTITY e 'x'>", "cfdi_invalido"),
         (cfdi_xml(stamped=False), "cfdi_sin_timbre"),
         (cfdi_xml(issuer="AAA010101AAA"), "cfdi_de_otro_emisor"),
     ],
@@ -171,3 +169,107 @@ def test_the_admin_list_shows_a_linked_cfdi_like_the_api(demo, client):
     browser.force_login(get_user_model().objects.get(username="contador"))
     page = browser.get("/admin/sales/salesdocument/?kind__exact=invoice").content.decode()
     assert '<td class="field-cfdi">TFD</td>' in page
+
+
+# -- issue 10: a CFDI loaded from outside must prove itself ------------------------------------
+
+
+def _edit(xml: bytes, old: bytes, new: bytes) -> bytes:
+    assert xml.count(old) >= 1
+    return xml.replace(old, new, 1)
+
+
+def _one_byte_of_the_sello_changed(xml: bytes) -> bytes:
+    start = xml.index(b'Sello="') + len(b'Sello="') + 40
+    swapped = b"A" if xml[start : start + 1] != b"A" else b"B"
+    return xml[:start] + swapped + xml[start + 1 :]
+
+
+def _sello_cfd_of_another(xml: bytes) -> bytes:
+    other = cfdi_xml(total="1.00")
+    theirs = other.split(b'SelloCFD="')[1].split(b'"')[0]
+    ours = xml.split(b'SelloCFD="')[1].split(b'"')[0]
+    return xml.replace(b'SelloCFD="' + ours, b'SelloCFD="' + theirs)
+
+
+@pytest.mark.parametrize(
+    ("forge", "code"),
+    [
+        (_one_byte_of_the_sello_changed, "cfdi_sello_invalido"),
+        (lambda xml: _edit(xml, b'Total="1160.00"', b'Total="11600.00"'), "cfdi_sello_invalido"),
+        (lambda xml: _edit(xml, b'Rfc="URE180429TM6"', b'Rfc="MASO451221PM4"'), "cfdi_sello_invalido"),
+        (lambda xml: _edit(xml, b'NoCertificado="3', b'NoCertificado="4'), "cfdi_no_certificado"),
+        (lambda xml: _edit(xml, b'Certificado="MII', b'Certificado="XXX'), "cfdi_certificado_invalido"),
+        (lambda xml: _edit(xml, b' Sello="', b' SelloX="'), "cfdi_sin_sello"),
+        (_sello_cfd_of_another, "cfdi_timbre_ajeno"),
+    ],
+    ids=["sello", "total", "receptor", "no-certificado", "certificado", "sin-sello", "timbre-ajeno"],
+)
+def test_a_forged_or_altered_cfdi_is_refused_and_nothing_is_stored(demo, client, forge, code):
+    genuine = cfdi_xml()
+    response = upload(client, pachuca(demo), forge(genuine))
+    assert response.status_code == 400, response.content
+    assert response.json()["code"] == code
+    assert set(response.json()) == {"code", "message", "details"}
+    assert not ExternalCfdi.objects.exists()
+    assert upload(client, pachuca(demo), genuine).status_code == 201  # the genuine one still loads
+
+
+def test_the_sello_message_is_clear(demo, client):
+    response = upload(client, pachuca(demo), _one_byte_of_the_sello_changed(cfdi_xml()))
+    assert response.json()["message"].startswith("El sello del CFDI no corresponde a su contenido")
+
+
+def test_a_cfdi_sealed_with_a_certificate_of_another_rfc_is_refused(demo, client):
+    unsealed = cfdi_xml().split(b"<cfdi:Complemento")[0]
+    xml = seal_by_hand(unsealed.decode().split("?>", 1)[1].encode() + b"</cfdi:Comprobante>", rfc="AAA010101AAA",
+                       uuid_=str(uuid.uuid4()))  # fmt: skip
+    response = upload(client, pachuca(demo), xml)
+    assert response.status_code == 400 and response.json()["code"] == "cfdi_certificado_ajeno", (
+        response.json()
+    )
+    assert "AAA010101AAA" in response.json()["message"]
+    assert not ExternalCfdi.objects.exists()
+
+
+def test_an_internal_entity_is_refused_not_expanded(demo, client):
+    genuine = cfdi_xml()
+    body = genuine.split(b"?>", 1)[1].replace(b'Nombre="UNIVERSIDAD ROBOTICA ESPA', b'Nombre="&e;ESPA')
+    xml = (
+        b'<?xml version="1.0" encoding="UTF-8"?><!DOCTYPE cfdi:Comprobante [<!ENTITY e "EXPANDIDA">]>' + body
+    )
+    response = upload(client, pachuca(demo), xml)
+    assert response.status_code == 400 and response.json()["code"] == "cfdi_invalido"
+    assert "DOCTYPE" in response.json()["message"]
+    assert not ExternalCfdi.objects.exists()
+
+
+def test_a_sealed_cfdi_33_loads(demo, client):
+    tax = 'Base="1000.00" Impuesto="002" TipoFactor="Tasa" TasaOCuota="0.160000" Importe="160.00"'
+    unsealed = (
+        '<cfdi:Comprobante xmlns:cfdi="http://www.sat.gob.mx/cfd/3" Version="3.3" Serie="EXT" Folio="33" '
+        'Fecha="2022-03-01T09:00:00" FormaPago="03" SubTotal="1000.00" Moneda="MXN" Total="1160.00" '
+        'TipoDeComprobante="I" MetodoPago="PUE" LugarExpedicion="42501">'
+        '<cfdi:Emisor Rfc="EKU9003173C9" Nombre="ESCUELA KEMPER URGATE" RegimenFiscal="601"/>'
+        '<cfdi:Receptor Rfc="URE180429TM6" Nombre="UNIVERSIDAD ROBOTICA ESPAÑOLA" UsoCFDI="G03"/>'
+        '<cfdi:Conceptos><cfdi:Concepto ClaveProdServ="31161500" Cantidad="1" ClaveUnidad="H87" '
+        'Descripcion="Producto A" ValorUnitario="1000.00" Importe="1000.00">'
+        f"<cfdi:Impuestos><cfdi:Traslados><cfdi:Traslado {tax}/></cfdi:Traslados></cfdi:Impuestos>"
+        "</cfdi:Concepto></cfdi:Conceptos>"
+        '<cfdi:Impuestos TotalImpuestosTrasladados="160.00"><cfdi:Traslados>'
+        '<cfdi:Traslado Impuesto="002" TipoFactor="Tasa" TasaOCuota="0.160000" Importe="160.00"/>'
+        "</cfdi:Traslados></cfdi:Impuestos></cfdi:Comprobante>"
+    ).encode()
+    xml = seal_by_hand(unsealed, uuid_=str(uuid.uuid4()))
+    response = upload(client, pachuca(demo), xml)
+    assert response.status_code == 201, response.json()
+    assert response.json()["version"] == "3.3"
+    altered = xml.replace(b'Descripcion="Producto A"', b'Descripcion="Producto B"')
+    assert upload(client, pachuca(demo), altered).json()["code"] == "cfdi_sello_invalido"
+
+
+def test_a_cfdi_built_and_stamped_by_satcfdi_loads(demo, client):
+    from tests.factories_external_cfdi import stamped_elsewhere
+
+    response = upload(client, pachuca(demo), stamped_elsewhere(demo.company))
+    assert response.status_code == 201, response.json()

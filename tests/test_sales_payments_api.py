@@ -40,6 +40,12 @@ def client(demo, api_as):
     return api_as(get_user_model().objects.get(username="cajero"))
 
 
+@pytest.fixture
+def contador(demo, api_as):
+    """Cancelling a posted document (and its CFDI) is the accountant's (issue 10)."""
+    return api_as(get_user_model().objects.get(username="contador"))
+
+
 def entity(demo):
     return SalesEntity.objects.get(company=demo.company, code="PACHUCA")
 
@@ -294,11 +300,13 @@ def test_refusals_change_nothing(demo, client, django_capture_on_commit_callback
     assert Receivable.objects.get(origin__startswith=f"VFAC|{invoice}|").balance == D("1160.00")
 
 
-def test_cancel_cancels_the_complement_with_sat_first(demo, client, django_capture_on_commit_callbacks):
+def test_cancel_cancels_the_complement_with_sat_first(
+    demo, client, django_capture_on_commit_callbacks, contador
+):
     capture = django_capture_on_commit_callbacks
     invoice = add_invoice(client, demo, [{"product": "B", "quantity": "100"}], capture=capture)
     payment_id = pay(client, demo, "500.00", [(invoice, "500.00")], capture)
-    response = client.post(f"/api/sales/payments/{payment_id}/cancel/", {"motive": "02"}, format="json")
+    response = contador.post(f"/api/sales/payments/{payment_id}/cancel/", {"motive": "02"}, format="json")
     assert response.status_code == 200, response.json()
     assert response.json()["status"] == "cancelled"
     assert complement_of(payment_id).cancellation_status == CfdiDocument.Cancellation.ACCEPTED
@@ -306,7 +314,7 @@ def test_cancel_cancels_the_complement_with_sat_first(demo, client, django_captu
     payment = CustomerPayment.objects.get(pk=payment_id)
     assert payment.cash_movement.status == CashMovement.Status.CANCELLED
     assert not JournalEntry.objects.filter(origin=f"VPAG|{payment_id}|PACHUCA||", status="posted").exists()
-    again = client.post(f"/api/sales/payments/{payment_id}/cancel/", {}, format="json")
+    again = contador.post(f"/api/sales/payments/{payment_id}/cancel/", {}, format="json")
     assert again.status_code == 409
 
 

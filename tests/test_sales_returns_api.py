@@ -45,6 +45,12 @@ def client(demo, api_as):
     return api_as(get_user_model().objects.get(username="cajero"))
 
 
+@pytest.fixture
+def contador(demo, api_as):
+    """Cancelling a posted document (and its CFDI) is the accountant's (issue 10)."""
+    return api_as(get_user_model().objects.get(username="contador"))
+
+
 def account(demo, code):
     return CashBankAccount.objects.get(company=demo.company, code=code)
 
@@ -323,26 +329,32 @@ def test_cash_refund_egreso_uses_the_withdrawal_method(demo, client, django_capt
     )
 
 
-def test_cancelling_a_stamped_credit_note_asks_sat_first(demo, client, django_capture_on_commit_callbacks):
+def test_cancelling_a_stamped_credit_note_asks_sat_first(
+    demo, client, django_capture_on_commit_callbacks, contador
+):
     with django_capture_on_commit_callbacks(execute=True):
         sale = invoice(client, demo, "credit")
         note = credit_note(client, sale, "return")
         assert post(client, note).status_code == 200
-    refused = client.post(f"/api/sales/credit-notes/{note['id']}/cancel/", {}, format="json")
+    refused = contador.post(f"/api/sales/credit-notes/{note['id']}/cancel/", {}, format="json")
     assert refused.status_code == 400 and refused.json()["code"] == "motivo_requerido"
     assert CreditNote.objects.get(pk=note["id"]).status == "emitted"
 
-    blocked = client.post(f"/api/sales/invoices/{sale['id']}/cancel/", {"motive": "02"}, format="json")
+    blocked = contador.post(f"/api/sales/invoices/{sale['id']}/cancel/", {"motive": "02"}, format="json")
     assert blocked.status_code == 409 and blocked.json()["code"] == "factura_con_nota_de_credito"
     assert _stamped(note["id"]).cancellation_status == ""  # nothing was asked of SAT for the invoice
 
-    cancelled = client.post(f"/api/sales/credit-notes/{note['id']}/cancel/", {"motive": "02"}, format="json")
+    cancelled = contador.post(
+        f"/api/sales/credit-notes/{note['id']}/cancel/", {"motive": "02"}, format="json"
+    )
     assert cancelled.status_code == 200, cancelled.json()
     assert cancelled.json()["status"] == "cancelled"
     assert _stamped(note["id"]).cancellation_status == "accepted"
     assert Receivable.objects.get(origin=f"VFAC|{sale['id']}|PACHUCA||").balance == D("3654.00")
     assert (
-        client.post(f"/api/sales/invoices/{sale['id']}/cancel/", {"motive": "02"}, format="json").status_code
+        contador.post(
+            f"/api/sales/invoices/{sale['id']}/cancel/", {"motive": "02"}, format="json"
+        ).status_code
         == 200
     )
 
@@ -408,9 +420,9 @@ def test_a_rebate_above_the_price_is_refused(demo, client):
     assert again["code"] == "precio_excede_factura"  # 10.00 less the 1.00 already rebated
 
 
-def test_a_credit_note_on_a_cancelled_invoice_is_refused(demo, client):
+def test_a_credit_note_on_a_cancelled_invoice_is_refused(demo, client, contador):
     sale = invoice(client, demo, "credit")
-    assert client.post(f"/api/sales/invoices/{sale['id']}/cancel/", {}, format="json").status_code == 200
+    assert contador.post(f"/api/sales/invoices/{sale['id']}/cancel/", {}, format="json").status_code == 200
     before = snapshot()
     refused = credit_note(client, sale, "return", expect=409)
     assert (refused["code"], refused["message"]) == (
@@ -494,12 +506,12 @@ def test_another_companys_credit_note_is_not_found(demo, client, other_company, 
 # -- Cancelling and the books ----------------------------------------------------------------
 
 
-def test_cancelling_a_return_reverses_everything_it_posted(demo, client):
+def test_cancelling_a_return_reverses_everything_it_posted(demo, client, contador):
     sale = invoice(client, demo, "cash")
     note = credit_note(client, sale, "return", [{"invoice_position": 2, "quantity": "100"}])
     assert post(client, note, [{"account": account(demo, "CAJA").pk, "amount": "1160.00"}]).status_code == 200
     origin = f"VDEV|{note['id']}|PACHUCA||"
-    response = client.post(f"/api/sales/credit-notes/{note['id']}/cancel/", {}, format="json")
+    response = contador.post(f"/api/sales/credit-notes/{note['id']}/cancel/", {}, format="json")
     assert response.status_code == 200, response.json()
     assert CashMovement.objects.get(origin=origin).status == "cancelled"
     assert not JournalEntry.objects.filter(origin=origin, status="posted").exists()
@@ -508,7 +520,7 @@ def test_cancelling_a_return_reverses_everything_it_posted(demo, client):
         pk=StockMovement.objects.get(origin=origin).journal_entry_id, status="posted"
     ).exists()
     assert levels() == {"A": D("900"), "B": D("800")}
-    again = client.post(f"/api/sales/credit-notes/{note['id']}/cancel/", {}, format="json")
+    again = contador.post(f"/api/sales/credit-notes/{note['id']}/cancel/", {}, format="json")
     assert again.status_code == 409
     tree = client.get(f"/api/sales/credit-notes/{note['id']}/track/").json()
     assert tree["type"] == "nota_de_credito" and tree["children"][0]["type"] == "factura"
@@ -521,7 +533,7 @@ def _customers_ledger(company) -> Decimal:
     return (sums["debit"] or 0) - (sums["credit"] or 0)
 
 
-def test_books_balance_and_receivables_equal_their_ledger_after_a_mix(demo, client):
+def test_books_balance_and_receivables_equal_their_ledger_after_a_mix(demo, client, contador):
     caja = account(demo, "CAJA").pk
     credit_1 = invoice(client, demo, "credit")
     credit_2 = invoice(client, demo, "credit")
@@ -534,8 +546,12 @@ def test_books_balance_and_receivables_equal_their_ledger_after_a_mix(demo, clie
     assert post(client, reb).status_code == 200
     whole = credit_note(client, credit_2, "return")
     assert post(client, whole).status_code == 200
-    assert client.post(f"/api/sales/credit-notes/{whole['id']}/cancel/", {}, format="json").status_code == 200
-    assert client.post(f"/api/sales/invoices/{credit_2['id']}/cancel/", {}, format="json").status_code == 200
+    assert (
+        contador.post(f"/api/sales/credit-notes/{whole['id']}/cancel/", {}, format="json").status_code == 200
+    )
+    assert (
+        contador.post(f"/api/sales/invoices/{credit_2['id']}/cancel/", {}, format="json").status_code == 200
+    )
     cash_return = credit_note(client, cash, "return", [{"invoice_position": 2, "quantity": "10"}])
     assert post(client, cash_return, [{"account": caja, "amount": "116.00"}]).status_code == 200
     none_rebate = credit_note(client, none, "rebate")

@@ -191,6 +191,7 @@ class XmlInvoiceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     queryset = XmlInvoice.objects.select_related("external__entity", "customer", "company")
     serializer_class = XmlInvoiceSerializer
     permission_classes = [CompanyRolePermission]
+    action_permissions = {"concordance": "change", "accept": "add"}
     parser_classes = [JSONParser]
     filterset_fields = ["external", "customer", "invoice"]
 

@@ -14,6 +14,7 @@ from cfdi.models import CfdiDocument
 from cfdi.services import send_cfdi
 from erp.api_actions import LedgerViewSet
 from erp.models import Company
+from erp.roles import CANCEL_POSTED
 
 from ..document_models import SalesDocument
 from ..models import Customer, SalesEntity
@@ -83,7 +84,7 @@ class PaymentInput(serializers.Serializer):
     )
 
 
-class CancelInput(serializers.Serializer):
+class PaymentCancelInput(serializers.Serializer):
     motive = serializers.ChoiceField(choices=CfdiDocument.Motive.choices, required=False, default="02")
     substitute_uuid = serializers.CharField(max_length=36, required=False, allow_blank=True, default="")
 
@@ -100,7 +101,8 @@ class PaymentViewSet(LedgerViewSet):
     actions_with_body = ("send",)
     input_serializer_class = PaymentInput
     filterset_fields = ["company", "customer", "entity", "status"]
-    change_actions = ("post", "cancel", "send", "complement", "substitute")
+    change_actions = ("post", "send", "complement", "substitute")
+    action_permissions = {"preview": "add", "cancel": CANCEL_POSTED}
 
     def perform_service(self, *, company, data, user):
         return create_payment(company=company, user=user, **data)
@@ -117,11 +119,11 @@ class PaymentViewSet(LedgerViewSet):
         """Aplicar el pago: depósito, registros de cuentas por cobrar, póliza y complemento."""
         return self.run_action(post_payment, "payment")
 
-    @extend_schema(request=CancelInput, responses={200: PaymentSerializer})
+    @extend_schema(request=PaymentCancelInput, responses={200: PaymentSerializer})
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
         """Cancelar el pago: primero su complemento ante el SAT, luego los registros."""
-        payload = CancelInput(data=request.data)
+        payload = PaymentCancelInput(data=request.data)
         payload.is_valid(raise_exception=True)
         return self.run_action(cancel_payment, "payment", **payload.validated_data)
 

@@ -10,7 +10,7 @@ from rest_framework.response import Response
 
 from cfdi.api import SendSerializer, pdf_response, xml_response
 from erp.api_base import CompanyRolePermission
-from erp.roles import companies_with_perm
+from erp.roles import CANCEL_POSTED, companies_with_perm
 
 from ..cfdi_import.responses import pdf_download, xml_download
 from ..document_api import CancelInputSerializer, LinkCfdiSerializer, PostInputSerializer
@@ -174,6 +174,13 @@ class CreditNoteViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
 
     serializer_class = CreditNoteSerializer
     permission_classes = [CompanyRolePermission]
+    action_permissions = {
+        "preview": "add",
+        "post": "add",
+        "cancel": CANCEL_POSTED,
+        "seal": "change",
+        "send": "change",
+    }
     queryset = CreditNote.objects.all()
     filterset_fields = {
         "entity": ["exact"],
