@@ -376,6 +376,7 @@ class InvoiceViewSet(SalesDocumentViewSet):
         "link_cfdi": "change",
         "seal": "change",
         "send": "change",
+        "discard": "change",
     }
 
     @extend_schema(request=PostInputSerializer, responses={200: DocumentSerializer})

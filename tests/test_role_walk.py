@@ -129,6 +129,8 @@ POST   /api/sales/invoices/{id}/seal/                            ACI
 GET    /api/sales/invoices/{id}/xml/                             ACIO
 GET    /api/sales/invoices/{id}/pdf/                             ACIO
 POST   /api/sales/invoices/{id}/send/                            ACI
+PUT    /api/sales/invoices/{id}/                                 ACI
+POST   /api/sales/invoices/{id}/discard/                         ACI
 
 GET    /api/sales/credit-notes/                                  ACIO
 POST   /api/sales/credit-notes/                                  ACI
@@ -141,6 +143,7 @@ POST   /api/sales/credit-notes/{id}/seal/                        ACI
 GET    /api/sales/credit-notes/{id}/xml/                         ACIO
 GET    /api/sales/credit-notes/{id}/pdf/                         ACIO
 POST   /api/sales/credit-notes/{id}/send/                        ACI
+POST   /api/sales/credit-notes/{id}/link-cfdi/                   ACI
 
 GET    /api/sales/payments/                                      ACI
 POST   /api/sales/payments/                                      AC
@@ -154,6 +157,20 @@ GET    /api/sales/payments/{id}/xml/                             ACI
 GET    /api/sales/payments/{id}/pdf/                             ACI
 POST   /api/sales/payments/{id}/send/                            AC
 GET    /api/sales/payments/missing/                              ACI
+
+GET    /api/sales/advances/                                      ACI
+GET    /api/sales/advances/{id}/                                 ACI
+POST   /api/sales/advances/{id}/apply/                           AC
+
+GET    /api/sales/global-invoices/                               ACI
+POST   /api/sales/global-invoices/                               AC
+GET    /api/sales/global-invoices/{id}/                          ACI
+POST   /api/sales/global-invoices/{id}/issue/                    AC
+POST   /api/sales/global-invoices/{id}/cancel/                   A
+GET    /api/sales/global-invoices/{id}/xml/                      ACI
+GET    /api/sales/global-invoices/{id}/pdf/                      ACI
+POST   /api/sales/global-invoices/{id}/send/                     AC
+POST   /api/sales/global-invoices/invoice-ticket/                ACI
 
 GET    /api/sales/receivables/                                   ACI
 POST   /api/sales/receivables/                                   AI
@@ -215,6 +232,10 @@ GET    /api/sync/runs/                                           AIO
 GET    /api/sync/runs/{id}/                                      AIO
 GET    /api/sync/events/                                         AIO
 GET    /api/sync/events/{id}/                                    AIO
+POST   /api/sync/connections/{id}/import/                        AI
+GET    /api/sync/imports/                                        AIO
+GET    /api/sync/imports/{id}/                                   AIO
+POST   /api/sync/imports/{id}/apply/                             AI
 """
 
 

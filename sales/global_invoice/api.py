@@ -13,6 +13,7 @@ from cfdi.models import CfdiDocument
 from cfdi.services import send_cfdi
 from erp.api_actions import LedgerViewSet
 from erp.models import Company
+from erp.roles import CANCEL_POSTED
 
 from ..document_models import SalesDocument
 from ..models import Customer, SalesEntity
@@ -94,7 +95,10 @@ class GlobalInvoiceViewSet(LedgerViewSet):
     serializer_class = GlobalInvoiceSerializer
     input_serializer_class = GlobalInvoiceInput
     filterset_fields = ["company", "entity", "status", "periodicity"]
-    change_actions = ("issue", "cancel", "send")
+    change_actions = ("issue", "send")
+    # Cancelling cancels the CFDI with SAT (the accountant's, as invoices); invoicing a ticket on
+    # its own creates an invoice.
+    action_permissions = {"cancel": CANCEL_POSTED, "invoice_ticket": "sales.add_salesdocument"}
     actions_with_body = ("send", "cancel")
 
     def perform_service(self, *, company, data, user):

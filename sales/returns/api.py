@@ -180,6 +180,7 @@ class CreditNoteViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         "cancel": CANCEL_POSTED,
         "seal": "change",
         "send": "change",
+        "link_cfdi": "change",
     }
     queryset = CreditNote.objects.all()
     filterset_fields = {
