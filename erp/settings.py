@@ -288,6 +288,7 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     # Several models have a "kind" or a "status" of their own: name each enum after its model.
     "ENUM_NAME_OVERRIDES": {
+        "CustomerImportStatusEnum": "sync.models.CustomerImport.Status",
         "JournalEntryKindEnum": "accounting.models.JournalEntry.Kind",
         "JournalEntryStatusEnum": "accounting.models.JournalEntry.Status",
         "PaymentRecordKindEnum": "accounting.models.PaymentRecord.Kind",

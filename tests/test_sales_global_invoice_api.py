@@ -36,6 +36,12 @@ def demo():
 
 
 @pytest.fixture
+def contador(demo, api_as):
+    """Cancelling a posted document (and its CFDI) is the accountant's (issue 10)."""
+    return api_as(get_user_model().objects.get(username="contador"))
+
+
+@pytest.fixture
 def client(demo, api_as):
     return api_as(get_user_model().objects.get(username="cajero"))
 
@@ -84,7 +90,9 @@ def issue(client, global_id, capture):
     return response.json()
 
 
-def test_a_day_of_tickets_becomes_one_global_invoice(demo, client, django_capture_on_commit_callbacks):
+def test_a_day_of_tickets_becomes_one_global_invoice(
+    contador, demo, client, django_capture_on_commit_callbacks
+):
     capture = django_capture_on_commit_callbacks
     tickets = [
         sell(client, demo, [("A", "3")], capture=capture),
@@ -178,7 +186,7 @@ def test_a_day_of_tickets_becomes_one_global_invoice(demo, client, django_captur
     assert SalesDocument.objects.get(pk=tickets[0]["id"]).customer_number == 0
     assert not own_cfdi(tickets[0]["id"]).exists()
     # Nor can it be cancelled alone: SAT holds the sale in the global invoice.
-    cancel = client.post(f"/api/sales/invoices/{tickets[0]['id']}/cancel/")
+    cancel = contador.post(f"/api/sales/invoices/{tickets[0]['id']}/cancel/")
     assert cancel.status_code == 409 and cancel.json()["code"] == "ticket_en_factura_global"
     assert SalesDocument.objects.get(pk=tickets[0]["id"]).status != "cancelled"
 
@@ -189,7 +197,7 @@ def test_a_day_of_tickets_becomes_one_global_invoice(demo, client, django_captur
 
 
 def test_a_ticket_invoiced_apart_leaves_a_draft_global_invoice(
-    demo, client, django_capture_on_commit_callbacks
+    contador, demo, client, django_capture_on_commit_callbacks
 ):
     capture = django_capture_on_commit_callbacks
     first = sell(client, demo, [("A", "3")], capture=capture)
@@ -214,7 +222,7 @@ def test_a_ticket_invoiced_apart_leaves_a_draft_global_invoice(
 
     # Cancelling the global invoice (with SAT first) frees its tickets for another one.
     with capture(execute=True):
-        cancelled = client.post(
+        cancelled = contador.post(
             f"/api/sales/global-invoices/{draft['id']}/cancel/", {"motive": "02"}, format="json"
         )
     assert cancelled.status_code == 200, cancelled.json()

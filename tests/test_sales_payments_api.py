@@ -407,7 +407,9 @@ def test_a_substituting_complement_carries_relation_04(demo, client, django_capt
 
 
 @pytest.mark.usefixtures("verified_books")
-def test_a_payment_left_partly_as_an_advance_applied_later(demo, client, django_capture_on_commit_callbacks):
+def test_a_payment_left_partly_as_an_advance_applied_later(
+    contador, demo, client, django_capture_on_commit_callbacks
+):
     capture = django_capture_on_commit_callbacks
     first = add_invoice(client, demo, [{"product": "B", "quantity": "100"}], capture=capture)  # 1,160.00
     second = add_invoice(client, demo, [{"product": "B", "quantity": "50"}], capture=capture)  # 580.00
@@ -468,13 +470,15 @@ def test_a_payment_left_partly_as_an_advance_applied_later(demo, client, django_
     )
     assert again.status_code == 409 and again.json()["code"] == "anticipo_sin_saldo"
     # A payment whose advance was applied cannot be cancelled (its complement stays in force).
-    cancel = client.post(f"/api/sales/payments/{payment_id}/cancel/", {"motive": "02"}, format="json")
+    cancel = contador.post(f"/api/sales/payments/{payment_id}/cancel/", {"motive": "02"}, format="json")
     assert cancel.status_code == 409 and cancel.json()["code"] == "anticipo_aplicado"
     assert complement_of(payment_id).cancellation_status == CfdiDocument.Cancellation.NONE
 
 
 @pytest.mark.usefixtures("verified_books")
-def test_a_whole_payment_as_an_advance_takes_no_complement(demo, client, django_capture_on_commit_callbacks):
+def test_a_whole_payment_as_an_advance_takes_no_complement(
+    contador, demo, client, django_capture_on_commit_callbacks
+):
     body = {**payment_body(demo, "800.00", []), "leave_advance": True}
     created = client.post("/api/sales/payments/", body, format="json")
     assert created.status_code == 201, created.json()
@@ -483,7 +487,7 @@ def test_a_whole_payment_as_an_advance_takes_no_complement(demo, client, django_
     assert not CfdiDocument.objects.filter(source_model="sales.customerpayment").exists()
     assert CustomerAdvance.objects.get().balance == D("800.00")
     with django_capture_on_commit_callbacks(execute=True):
-        cancelled = client.post(
+        cancelled = contador.post(
             f"/api/sales/payments/{created.json()['id']}/cancel/", {"motive": "02"}, format="json"
         )
     assert cancelled.status_code == 200, cancelled.json()

@@ -211,7 +211,7 @@ def test_a_customer_payments_rows_cannot_be_cancelled_on_their_own(demo, client,
 
 
 def test_a_credit_note_in_a_closed_period_is_not_cancelled_with_sat(
-    demo, client, django_capture_on_commit_callbacks
+    accountant, demo, client, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
         sale = invoice(client, demo, "credit")
@@ -223,7 +223,9 @@ def test_a_credit_note_in_a_closed_period_is_not_cancelled_with_sat(
     origin = f"VDEV|{note['id']}|PACHUCA||"
     before = (_ledgers(origin), snapshot())
 
-    response = client.post(f"/api/sales/credit-notes/{note['id']}/cancel/", {"motive": "02"}, format="json")
+    response = accountant.post(
+        f"/api/sales/credit-notes/{note['id']}/cancel/", {"motive": "02"}, format="json"
+    )
     assert response.status_code == 409, response.json()
     assert response.json()["code"] == "periodo_cerrado"
     assert f"{LATER.year}-{LATER.month:02d} está cerrado" in response.json()["message"]
@@ -232,14 +234,16 @@ def test_a_credit_note_in_a_closed_period_is_not_cancelled_with_sat(
     assert (_ledgers(origin), snapshot()) == before
 
     ClosedPeriod.objects.filter(company=demo.company).delete()  # reopened: now it cancels
-    response = client.post(f"/api/sales/credit-notes/{note['id']}/cancel/", {"motive": "02"}, format="json")
+    response = accountant.post(
+        f"/api/sales/credit-notes/{note['id']}/cancel/", {"motive": "02"}, format="json"
+    )
     assert response.status_code == 200, response.json()
     cfdi.refresh_from_db()
     assert cfdi.cancellation_status == "accepted"
 
 
 def test_a_return_whose_goods_were_sold_again_is_not_cancelled_with_sat(
-    demo, client, django_capture_on_commit_callbacks
+    accountant, demo, client, django_capture_on_commit_callbacks
 ):
     """Undoing the return takes its goods out again: with them sold, SAT is not asked either."""
     with django_capture_on_commit_callbacks(execute=True):
@@ -255,7 +259,9 @@ def test_a_return_whose_goods_were_sold_again_is_not_cancelled_with_sat(
     assert levels()["B"] == 0
     before = snapshot()
 
-    response = client.post(f"/api/sales/credit-notes/{note['id']}/cancel/", {"motive": "02"}, format="json")
+    response = accountant.post(
+        f"/api/sales/credit-notes/{note['id']}/cancel/", {"motive": "02"}, format="json"
+    )
     assert response.status_code == 409 and response.json()["code"] == "existencia_insuficiente"
     assert _stamped("sales.creditnote", note["id"]).cancellation_status == ""
     assert snapshot() == before
@@ -347,7 +353,7 @@ def test_an_egreso_stamped_elsewhere_is_linked_to_the_return(demo, accountant):
     assert sealed.status_code == 409 and sealed.json()["code"] == "nota_con_cfdi_externo"
 
     # Cancelling the return frees its egreso (no SAT call: it was stamped elsewhere).
-    cancelled = client.post(f"/api/sales/credit-notes/{note['id']}/cancel/", {}, format="json")
+    cancelled = accountant.post(f"/api/sales/credit-notes/{note['id']}/cancel/", {}, format="json")
     assert cancelled.status_code == 200, cancelled.json()
     assert ExternalCfdi.objects.get(pk=egreso["id"]).credit_note_id is None
     refused = _link(client, note, egreso)
@@ -505,13 +511,15 @@ def test_a_dollar_credit_note_at_another_rate_takes_the_exchange_difference(demo
 # -- verify_books knows credit notes ---------------------------------------------------------------
 
 
-def test_verify_books_finds_a_credit_notes_rows_out_of_step(demo, client):
+def test_verify_books_finds_a_credit_notes_rows_out_of_step(accountant, demo, client):
     sale = invoice(client, demo, "credit")
     kept = credit_note(client, sale, "rebate", [{"invoice_position": 2, "unit_price": "1.00"}])
     assert post(client, kept).status_code == 200
     gone = credit_note(client, sale, "return", [{"invoice_position": 1, "quantity": "10"}])
     assert post(client, gone).status_code == 200
-    assert client.post(f"/api/sales/credit-notes/{gone['id']}/cancel/", {}, format="json").status_code == 200
+    assert (
+        accountant.post(f"/api/sales/credit-notes/{gone['id']}/cancel/", {}, format="json").status_code == 200
+    )
     assert verify_company(demo.company, pending_minutes=0).breaks["registros_de_documentos"] == []
 
     # A cancelled return whose record came back to life; an emitted rebate whose póliza went away.
@@ -526,7 +534,7 @@ def test_verify_books_finds_a_credit_notes_rows_out_of_step(demo, client):
 
 
 def test_a_payment_in_a_closed_period_is_not_cancelled_with_sat(
-    demo, client, django_capture_on_commit_callbacks
+    accountant, demo, client, django_capture_on_commit_callbacks
 ):
     """The same for customer payments: their complement stays before SAT while the books cannot move."""
     with django_capture_on_commit_callbacks(execute=True):
@@ -541,7 +549,7 @@ def test_a_payment_in_a_closed_period_is_not_cancelled_with_sat(
     origin = f"VPAG|{payment_id}|PACHUCA||"
     before = _ledgers(origin)
 
-    response = client.post(f"/api/sales/payments/{payment_id}/cancel/", {"motive": "02"}, format="json")
+    response = accountant.post(f"/api/sales/payments/{payment_id}/cancel/", {"motive": "02"}, format="json")
     assert response.status_code == 409 and response.json()["code"] == "periodo_cerrado"
     complement.refresh_from_db()
     assert complement.cancellation_status == ""
@@ -550,7 +558,7 @@ def test_a_payment_in_a_closed_period_is_not_cancelled_with_sat(
 
 
 def test_an_invoice_in_a_closed_period_is_not_cancelled_with_sat(
-    demo, client, django_capture_on_commit_callbacks
+    accountant, demo, client, django_capture_on_commit_callbacks
 ):
     """And for the invoices themselves (rule 6): SAT is asked only when the books can follow."""
     with django_capture_on_commit_callbacks(execute=True):
@@ -560,7 +568,7 @@ def test_an_invoice_in_a_closed_period_is_not_cancelled_with_sat(
     origin = f"VFAC|{sale['id']}|PACHUCA||"
     before = (_ledgers(origin), snapshot())
 
-    response = client.post(f"/api/sales/invoices/{sale['id']}/cancel/", {"motive": "02"}, format="json")
+    response = accountant.post(f"/api/sales/invoices/{sale['id']}/cancel/", {"motive": "02"}, format="json")
     assert response.status_code == 409 and response.json()["code"] == "periodo_cerrado"
     cfdi.refresh_from_db()
     assert (cfdi.status, cfdi.cancellation_status) == ("stamped", "")
