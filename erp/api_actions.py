@@ -7,7 +7,7 @@ Reading needs the model's view permission; creating, its add permission; the sta
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, permissions, serializers, viewsets
-from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import MethodNotAllowed, PermissionDenied
 from rest_framework.response import Response
 
 from .api_base import CompanyRolePermission, model_perm
@@ -68,6 +68,8 @@ class LedgerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         return self._company_from(value, "view")
 
     def create(self, request, *args, **kwargs):
+        if self.input_serializer_class is None:  # rows written only by their services (advances…)
+            raise MethodNotAllowed(request.method)
         serializer = self.input_serializer_class(data=request.data, context=self.get_serializer_context())
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
