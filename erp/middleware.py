@@ -6,11 +6,14 @@ plain view does not take (405), a CSRF refusal (403) or a crash (500) — is an 
 becomes the same JSON body, in Spanish.
 """
 
+import contextlib
 import json
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.http import JsonResponse
+from django.middleware.locale import LocaleMiddleware
+from django.utils import translation
 from rest_framework.response import Response
 
 API_PREFIX = "/api/"
@@ -82,3 +85,24 @@ class ApiErrorShapeMiddleware:
         if isinstance(exception, json.JSONDecodeError):
             return error_response(request, 400)
         return None
+
+
+class ScreensInSpanishLocaleMiddleware(LocaleMiddleware):
+    """The screens speak Spanish unless the user chose English (``/i18n/setlang/``'s cookie); the
+    API follows ``Accept-Language`` as before.
+
+    A browser set to English made the cashier's list half English (the statuses, which have an
+    English catalogue) and half Spanish (the screens' own words, which have none): a Mexican
+    business's screens are Spanish, and English is a choice, not a guess from the browser.
+    """
+
+    def process_request(self, request):
+        if request.path.startswith(API_PREFIX):
+            return super().process_request(request)
+        language = settings.LANGUAGE_CODE
+        chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
+        if chosen:
+            with contextlib.suppress(LookupError):  # a cookie naming no language we have
+                language = translation.get_supported_language_variant(chosen)
+        translation.activate(language)
+        request.LANGUAGE_CODE = translation.get_language()
