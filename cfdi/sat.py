@@ -21,6 +21,7 @@ from satcfdi.create.cfd import cfdi40
 from satcfdi.transform import SCHEMA_ROOT
 
 from erp.errors import DomainError
+from erp.money import quantize
 from erp.sat_catalogs import currency_decimals
 from erp.taxes import CUOTA, DocumentTotals, Party, compute_document, fiscal_refusal
 
@@ -219,7 +220,10 @@ class _Comprobante(cfdi40.Comprobante):
 
 
 def _q(value: Decimal, places: int) -> Decimal:
-    return value.quantize(Decimal(1).scaleb(-places))
+    """Writes an amount with the currency's decimals. erp.taxes has already rounded every amount
+    and summary Base to them; should one ever come longer, it rounds as erp.taxes does (half up),
+    never with Decimal's default half-even."""
+    return quantize(value, places)
 
 
 def local_fecha(document: FiscalDocument):
@@ -236,7 +240,8 @@ def compute_totals(document: FiscalDocument) -> DocumentTotals:
 
 
 def _tax_node(t, places, *, line=False):
-    # A line's IEPS Cuota has the quantity as its Base, written as typed (up to 6 decimals).
+    # A line's IEPS Cuota has the quantity as its Base, written as typed (up to 6 decimals); the
+    # summary row's Base comes rounded from erp.taxes.summarize (CFDI40215).
     base = t.base if (line and t.factor == CUOTA) else _q(t.base, places)
     node = {"Base": base, "Impuesto": t.tax, "TipoFactor": t.factor}
     if t.rate is not None:

@@ -1,5 +1,6 @@
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.utils.html import format_html, format_html_join
 
 from .errors import DomainError
 from .models import Company, Currency, ExchangeRate, Membership
@@ -9,6 +10,18 @@ from .services import grant_membership, revoke_membership
 admin.site.site_header = "ERP — Administración"
 admin.site.site_title = "ERP"
 admin.site.index_title = "Contabilidad, ventas, inventario y CFDI"
+
+
+def tracking_tree(node: dict | None) -> str:
+    """The seed's "Rastrear" tree on an admin page: nested lists of "label (status)", from a node
+    ``{"label", "status", "children"}`` as the documents' track services build it; "—" without one."""
+
+    def render(node):
+        children = format_html_join("", "{}", ((render(child),) for child in node["children"]))
+        nested = format_html("<ul>{}</ul>", children) if node["children"] else ""
+        return format_html("<li>{} <em>({})</em>{}</li>", node["label"], node["status"], nested)
+
+    return format_html("<ul>{}</ul>", render(node)) if node else "—"
 
 
 class ReadOnlyPageMixin:

@@ -19,7 +19,7 @@ Per document:
     importe    = Σ importe              (CFDI SubTotal)
     descuento  = Σ descuento            (CFDI Descuento)
     subtotal   = importe − descuento    (the "Sub total" screens show)
-    traslados  = rows grouped by (impuesto, tipo factor, tasa): Σ base, Σ importe
+    traslados  = rows grouped by (impuesto, tipo factor, tasa): round(Σ base, d), Σ importe
     retenciones= rows grouped by impuesto: Σ importe
     total      = subtotal + IVA + IEPS − ret. IVA − ret. ISR
 
@@ -35,7 +35,12 @@ or amount, so the line is ObjetoImp 02 (LIVA art. 9, 15 and 20 exempt an operati
 object of the tax). A line with no tax at all is "no objeto de impuesto" (ObjetoImp 01).
 
 IEPS may be a rate (TipoFactor Tasa) or a quota per unit (TipoFactor Cuota, LIEPS art. 2-A,
-fuels): then its Base is the quantity and ``IEPS = round(cantidad × cuota, d)``.
+fuels): then its Base is the quantity and ``IEPS = round(cantidad × cuota, d)``. The concept's
+Base is the quantity as typed (up to six decimals, cfdv40.xsd); the summary row's Base is the sum
+of those quantities rounded once, half up, to the currency's decimals (CFDI40214: no more decimals
+than the currency; CFDI40215: "el redondeo de la suma" of the concepts' Bases). That rounding is
+done here, in ``summarize``, so the CFDI writer only writes what this module decided: 12.345 L
+is a summary Base of 12.35 (a writer rounding half-even wrote 12.34 and SAT refused it).
 
 Which IVA treatment a line has and which retentions apply are decided here too, from the
 product's treatment and operation and from the parties (``retention_rates``, ``RETENTION_RULES``).
@@ -195,8 +200,11 @@ def compute_line(line: LineInput, decimals: int = 2) -> LineTaxes:
     return LineTaxes(importe, discount, base, tuple(transferred), tuple(withheld))
 
 
-def summarize(lines: Iterable[LineTaxes]) -> DocumentTotals:
-    """Document totals and SAT's summary rows from already computed lines."""
+def summarize(lines: Iterable[LineTaxes], decimals: int = 2) -> DocumentTotals:
+    """Document totals and SAT's summary rows from already computed lines. A summary Traslado's
+    Base is the sum of its lines' Bases rounded half up to ``decimals`` (CFDI40214/40215): already
+    exact for Tasa and Exento rows, whose line Bases are amounts; rounded once here for Cuota rows,
+    whose line Bases are quantities."""
     lines = tuple(lines)
     importe = sum((ln.importe for ln in lines), ZERO)
     discount = sum((ln.discount for ln in lines), ZERO)
@@ -215,7 +223,7 @@ def summarize(lines: Iterable[LineTaxes]) -> DocumentTotals:
             row[1] += t.amount
 
     transferred_rows = tuple(
-        TaxAmount(tax, factor, rate, base, amount)
+        TaxAmount(tax, factor, rate, quantize(base, decimals), amount)
         for (tax, factor, rate), (base, amount) in transferred.items()
     )
     withheld_rows = tuple(
@@ -245,7 +253,7 @@ def summarize(lines: Iterable[LineTaxes]) -> DocumentTotals:
 
 def compute_document(lines: Iterable[LineInput], decimals: int = 2) -> DocumentTotals:
     """Lines and totals of a document; ``decimals`` is the currency's (MXN and USD: 2)."""
-    return summarize(compute_line(line, decimals) for line in lines)
+    return summarize((compute_line(line, decimals) for line in lines), decimals)
 
 
 # -- Who pays which tax: IVA treatment and retentions by parties ------------------------------

@@ -4,9 +4,9 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html
 
-from erp.admin import CompanyScopedAdmin
+from erp.admin import CompanyScopedAdmin, tracking_tree
 from erp.errors import DomainError
 from erp.external import ExternallyOwnedAdminMixin
 from erp.roles import companies_with_perm
@@ -211,12 +211,7 @@ class SalesDocumentAdmin(CompanyScopedAdmin):
     def tracking(self, obj):
         """The seed's "Rastrear": every record the document produced or is linked to."""
 
-        def render(node):
-            children = format_html_join("", "{}", ((render(child),) for child in node["children"]))
-            nested = format_html("<ul>{}</ul>", children) if node["children"] else ""
-            return format_html("<li>{} <em>({})</em>{}</li>", node["label"], node["status"], nested)
-
-        return format_html("<ul>{}</ul>", render(track_document(obj))) if obj and obj.pk else "—"
+        return tracking_tree(track_document(obj) if obj and obj.pk else None)
 
     def has_add_permission(self, request):
         return False

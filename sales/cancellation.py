@@ -160,6 +160,35 @@ def _check_books_can_be_undone(document: SalesDocument) -> None:
             raise DomainError("cxc_con_registros", CANCEL_WITH_RECORDS_MESSAGE, status=409)
 
 
+def cancel_stamped_cfdi_first(cfdi: CfdiDocument | None, *, noun: str, motive: str, cancel) -> None:
+    """Rule 6 for a posted document with a CFDI (an invoice, a credit note): a stamped CFDI is
+    cancelled with SAT first (``cancel``, through the PAC, with SAT's ``motive``), and the books are
+    undone only once SAT accepted. A cancellation the receiver must still accept, or that it
+    rejected, stops here with a 409 that says so; ``noun`` names the document ("la factura")."""
+    if cfdi is None or cfdi.status != CfdiDocument.Status.STAMPED:
+        return
+    if not motive:
+        raise DomainError(
+            "motivo_requerido",
+            f"{noun[0].upper()}{noun[1:]} tiene el CFDI {cfdi.uuid} timbrado: indique el motivo de "
+            "cancelación ante el SAT (01, 02, 03 o 04).",
+        )
+    cfdi = cancel()
+    if cfdi.cancellation_status == CfdiDocument.Cancellation.REQUESTED:
+        raise DomainError(
+            "cancelacion_solicitada",
+            f"Se solicitó al SAT la cancelación del CFDI {cfdi.uuid}; el receptor debe aceptarla. "
+            f"Cancele {noun} de nuevo cuando la acepte.",
+            status=409,
+        )
+    if cfdi.cancellation_status == CfdiDocument.Cancellation.REJECTED:
+        raise DomainError(
+            "cancelacion_rechazada",
+            f"El receptor rechazó la cancelación del CFDI {cfdi.uuid}; {noun} sigue vigente.",
+            status=409,
+        )
+
+
 def cancel_invoice_and_cfdi(
     *, document: SalesDocument, motive: str = "", substitute_uuid: str = "", user=None
 ) -> SalesDocument:
@@ -171,28 +200,12 @@ def cancel_invoice_and_cfdi(
     # And everything else that would stop the books (a closed period, goods no longer there…):
     # a dry run of undoing them, rolled back, before SAT is asked.
     dry_run(_undo_books_locked, document=document, user=user)
-    cfdi = invoice_cfdi(document)
-    if cfdi is not None and cfdi.status == CfdiDocument.Status.STAMPED:
-        if not motive:
-            raise DomainError(
-                "motivo_requerido",
-                f"La factura tiene el CFDI {cfdi.uuid} timbrado: indique el motivo de cancelación ante el "
-                "SAT (01, 02, 03 o 04).",
-            )
-        cfdi = cancel_invoice_cfdi(invoice=document, motive=motive, substitute_uuid=substitute_uuid)
-        if cfdi.cancellation_status == CfdiDocument.Cancellation.REQUESTED:
-            raise DomainError(
-                "cancelacion_solicitada",
-                f"Se solicitó al SAT la cancelación del CFDI {cfdi.uuid}; el receptor debe aceptarla. "
-                "Cancele la factura de nuevo cuando la acepte.",
-                status=409,
-            )
-        if cfdi.cancellation_status == CfdiDocument.Cancellation.REJECTED:
-            raise DomainError(
-                "cancelacion_rechazada",
-                f"El receptor rechazó la cancelación del CFDI {cfdi.uuid}; la factura sigue vigente.",
-                status=409,
-            )
+    cancel_stamped_cfdi_first(
+        invoice_cfdi(document),
+        noun="la factura",
+        motive=motive,
+        cancel=lambda: cancel_invoice_cfdi(invoice=document, motive=motive, substitute_uuid=substitute_uuid),
+    )
     return cancel_invoice(document=document, user=user)
 
 

@@ -5,6 +5,8 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from erp.models import CompanyOwned, Currency
+from erp.money import ZERO, quantize
+from erp.taxes import DocumentTotals, LineInput, LineTaxes
 from inventory.models import Product, StockMovement, Warehouse
 
 from .models import Customer, SalesEntity, Salesperson
@@ -215,6 +217,23 @@ class SalesDocument(CompanyOwned):
         return f"{ORIGIN_MODULE[self.kind]}|{self.pk}|{self.entity.code}||"
 
 
+# The customer's data a document keeps as it was when the document was made (the seed's
+# informative fields ``customer_<name>``): an invoice copies them from the customer, a credit note
+# from its invoice.
+CUSTOMER_SNAPSHOT = (
+    "number", "rfc", "name", "address", "colonia", "poblacion", "postal_code", "phones",
+    "regimen_fiscal", "uso_cfdi",
+)  # fmt: skip
+
+
+def set_totals(document, totals: DocumentTotals) -> None:
+    """A document's (an invoice's, a credit note's) totals as erp.taxes computed them."""
+    document.importe, document.discount, document.subtotal = totals.importe, totals.discount, totals.subtotal
+    document.iva, document.ieps = totals.iva, totals.ieps
+    document.retained_iva, document.retained_isr = totals.retained_iva, totals.retained_isr
+    document.total = totals.total
+
+
 # The tax fields a line carries, the same on an invoice line and on the credit-note line copied
 # from it: what erp.taxes (LineInput) and the CFDI concept (cfdi.description.Concept) take.
 LINE_TAX_FIELDS = (
@@ -227,9 +246,12 @@ def line_tax_fields(line) -> dict:
     return {name: getattr(line, name) for name in LINE_TAX_FIELDS}
 
 
-class SalesDocumentLine(models.Model):
-    document = models.ForeignKey(SalesDocument, on_delete=models.CASCADE, related_name="lines")
-    position = models.PositiveSmallIntegerField(_("partida"))
+class TaxedLine(models.Model):
+    """A line as erp.taxes computes it: the product, quantity and price, the tax fields and the
+    amounts. The same fields, precisions and labels on an invoice line and on the credit-note line
+    copied from it (sales.returns), declared once here; each concrete line adds its document, its
+    position and its own constraints. Abstract: no table of its own, no schema change."""
+
     product = models.ForeignKey(Product, on_delete=models.PROTECT, verbose_name=_("producto"))
     code = models.CharField(_("clave"), max_length=30)
     unit = models.CharField(_("unidad"), max_length=20)
@@ -252,6 +274,34 @@ class SalesDocumentLine(models.Model):
     observations = models.CharField(_("observaciones"), max_length=254, blank=True)
 
     class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return f"{self.quantity} {self.unit} {self.code}"
+
+    def tax_input(self, decimals: int) -> LineInput:
+        """What erp.taxes takes for this line: its discount is ``discount_rate`` % of
+        round(quantity × price), rounded to the currency's ``decimals``."""
+        importe = quantize(self.quantity * self.unit_price, decimals) if self.quantity > 0 else ZERO
+        return LineInput(
+            quantity=self.quantity,
+            unit_price=self.unit_price,
+            discount=quantize(importe * self.discount_rate / 100, decimals),
+            **line_tax_fields(self),
+        )
+
+    def set_amounts(self, taxes: LineTaxes) -> None:
+        """The amounts erp.taxes computed for this line."""
+        self.importe, self.discount = taxes.importe, taxes.discount
+        self.iva, self.ieps = taxes.iva, taxes.ieps
+        self.retained_iva, self.retained_isr = taxes.retained_iva, taxes.retained_isr
+
+
+class SalesDocumentLine(TaxedLine):
+    document = models.ForeignKey(SalesDocument, on_delete=models.CASCADE, related_name="lines")
+    position = models.PositiveSmallIntegerField(_("partida"))
+
+    class Meta:
         verbose_name = _("partida")
         verbose_name_plural = _("partidas")
         ordering = ["document", "position"]
@@ -260,6 +310,3 @@ class SalesDocumentLine(models.Model):
             models.CheckConstraint(condition=models.Q(quantity__gt=0), name="line_quantity_positive"),
             models.CheckConstraint(condition=models.Q(unit_price__gte=0), name="line_price_not_negative"),
         ]
-
-    def __str__(self) -> str:
-        return f"{self.quantity} {self.unit} {self.code}"

@@ -11,12 +11,11 @@ from django.utils import timezone
 
 from erp.errors import DomainError
 from erp.models import Company, Currency
-from erp.money import ZERO, check_amount, quantize, to_decimal
+from erp.money import ZERO, check_amount, to_decimal
 from erp.taxes import (
     FRONTIER_IVA_RATE,
     IVA_EXEMPT,
     IVA_ZERO,
-    LineInput,
     Party,
     compute_document,
     iva_for_treatment,
@@ -28,12 +27,14 @@ from inventory.services import create_stock_movement
 
 from .cfdi_mapping import stamped_uuid_of
 from .document_models import (
+    CUSTOMER_SNAPSHOT,
     DocumentCounter,
     DocumentKind,
     DocumentStatus,
     Payment,
     SalesDocument,
     SalesDocumentLine,
+    set_totals,
 )
 from .models import Customer, SalesEntity, Salesperson
 
@@ -150,7 +151,6 @@ def _build_lines(*, entity, customer, requests: list[LineRequest], decimals: int
         problem = cfdi_text_problem(request.description)
         if problem:
             raise DomainError("texto_invalido", f"Partida {position}, descripción: {problem}")
-        importe = quantize(quantity * price, decimals) if quantity > 0 else ZERO
         line = SalesDocumentLine(
             position=position,
             product=product,
@@ -164,19 +164,10 @@ def _build_lines(*, entity, customer, requests: list[LineRequest], decimals: int
             **taxes,
         )
         lines.append(line)
-        inputs.append(
-            LineInput(
-                quantity=quantity,
-                unit_price=price,
-                discount=quantize(importe * discount_rate / 100, decimals),
-                **taxes,
-            )
-        )
+        inputs.append(line.tax_input(decimals))
     totals = compute_document(inputs, decimals)
     for line, taxes in zip(lines, totals.lines, strict=True):
-        line.importe, line.discount = taxes.importe, taxes.discount
-        line.iva, line.ieps = taxes.iva, taxes.ieps
-        line.retained_iva, line.retained_isr = taxes.retained_iva, taxes.retained_isr
+        line.set_amounts(taxes)
     return lines, totals
 
 
@@ -213,23 +204,8 @@ def _check_header(*, entity, customer, payment, currency, exchange_rate):
 
 def _copy_customer(document: SalesDocument, customer: Customer) -> None:
     document.customer = customer
-    document.customer_number = customer.number
-    document.customer_rfc = customer.rfc
-    document.customer_name = customer.name
-    document.customer_address = customer.address
-    document.customer_colonia = customer.colonia
-    document.customer_poblacion = customer.poblacion
-    document.customer_postal_code = customer.postal_code
-    document.customer_phones = customer.phones
-    document.customer_regimen_fiscal = customer.regimen_fiscal
-    document.customer_uso_cfdi = customer.uso_cfdi
-
-
-def _set_totals(document: SalesDocument, totals) -> None:
-    document.importe, document.discount, document.subtotal = totals.importe, totals.discount, totals.subtotal
-    document.iva, document.ieps = totals.iva, totals.ieps
-    document.retained_iva, document.retained_isr = totals.retained_iva, totals.retained_isr
-    document.total = totals.total
+    for name in CUSTOMER_SNAPSHOT:
+        setattr(document, f"customer_{name}", getattr(customer, name))
 
 
 def prepare_document(
@@ -297,7 +273,7 @@ def prepare_document(
         substitutes=substitutes,
     )
     _copy_customer(document, customer)
-    _set_totals(document, totals)
+    set_totals(document, totals)
     return document, line_rows
 
 

@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from erp.errors import DomainError
-from erp.taxes import EXENTO, IEPS, IVA, LineInput, compute_document, compute_line, rate_from_percent
+from erp.taxes import CUOTA, EXENTO, IEPS, IVA, LineInput, compute_document, compute_line, rate_from_percent
 
 
 def test_seed_worked_example_totals_3654():
@@ -83,6 +83,28 @@ def test_rounds_half_up():
     assert compute_line(LineInput(quantity=D("1"), unit_price=D("0.125"))).importe == D("0.13")
     assert compute_line(LineInput(quantity=D("3"), unit_price=D("0.125"))).importe == D("0.38")
     assert compute_line(LineInput(quantity=D("1"), unit_price=D("0.25"), iva_rate=D("10"))).iva == D("0.03")
+
+
+@pytest.mark.parametrize(
+    "quantities, base",
+    [
+        (["12.345"], "12.35"),  # the GASOL sale SAT refused (CFDI40215) when the summary said 12.34
+        (["0.001"], "0.00"),
+        (["999.999"], "1000.00"),
+        (["3.3333", "3.3333"], "6.67"),  # rounded once, over the sum (6.6666), not per line
+        (["0.125", "0.125"], "0.25"),
+        (["2.675"], "2.68"),  # half up, not half even
+    ],
+)
+def test_ieps_quota_summary_base_is_the_rounded_sum_of_the_quantities(quantities, base):
+    totals = compute_document(
+        LineInput(quantity=D(q), unit_price=D("23.50"), iva_rate=D("16"), ieps_quota=D("6.4555"))
+        for q in quantities
+    )
+    (cuota,) = [t for t in totals.transferred if t.factor == CUOTA]
+    assert (str(cuota.base), cuota.rate) == (base, D("6.455500"))
+    assert [line.transferred[1].base for line in totals.lines] == [D(q) for q in quantities]
+    assert cuota.amount == sum(line.ieps for line in totals.lines)
 
 
 @pytest.mark.parametrize(

@@ -590,3 +590,27 @@ def test_accountant_consults_tracks_posts_and_cancels_in_the_admin(demo, client)
     browser.post("/admin/sales/creditnote/", {"action": "cancel_selected", "_selected_action": [note["id"]]})
     assert CreditNote.objects.get(pk=note["id"]).status == "cancelled"
     assert Receivable.objects.get(origin=f"VFAC|{sale['id']}|PACHUCA||").balance == D("3654.00")
+
+
+# -- One definition of what a credit note copies from its invoice ---------------------------------
+
+
+def _fields(model, names):
+    return {name: model._meta.get_field(name).deconstruct()[1:] for name in names}
+
+
+def test_credit_note_keeps_the_invoices_customer_snapshot_and_line_fields():
+    """The customer snapshot a credit note copies from its invoice is every ``customer_*`` field
+    of both (sales.document_models.CUSTOMER_SNAPSHOT), and a credit-note line has the invoice
+    line's fields, declared once (TaxedLine): same types, precisions and labels."""
+    from sales.document_models import CUSTOMER_SNAPSHOT, TaxedLine
+    from sales.models import CreditNoteLine, SalesDocument, SalesDocumentLine
+
+    snapshot = {f"customer_{name}" for name in CUSTOMER_SNAPSHOT}
+    for model in (SalesDocument, CreditNote):
+        prefixed = {f.name for f in model._meta.concrete_fields if f.name.startswith("customer_")}
+        assert prefixed == snapshot, model
+    assert _fields(SalesDocument, snapshot) == _fields(CreditNote, snapshot)
+    shared = [f.name for f in TaxedLine._meta.fields]
+    assert "ieps_quota" in shared and "quantity" in shared
+    assert _fields(SalesDocumentLine, shared) == _fields(CreditNoteLine, shared)

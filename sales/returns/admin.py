@@ -2,10 +2,9 @@
 track, post (crédito or sin pago) and cancel; made through the API and the cashier screens."""
 
 from django.contrib import admin, messages
-from django.utils.html import format_html, format_html_join
 
 from cfdi.selectors import cfdi_columns
-from erp.admin import CompanyScopedAdmin
+from erp.admin import CompanyScopedAdmin, tracking_tree
 from erp.errors import DomainError
 
 from .cfdi import SOURCE_MODEL
@@ -61,12 +60,7 @@ class CreditNoteAdmin(CompanyScopedAdmin):
 
     @admin.display(description="Rastreo")
     def tracking(self, obj):
-        def render(node):
-            children = format_html_join("", "{}", ((render(child),) for child in node["children"]))
-            nested = format_html("<ul>{}</ul>", children) if node["children"] else ""
-            return format_html("<li>{} <em>({})</em>{}</li>", node["label"], node["status"], nested)
-
-        return format_html("<ul>{}</ul>", render(track_credit_note(obj))) if obj and obj.pk else "—"
+        return tracking_tree(track_credit_note(obj) if obj and obj.pk else None)
 
     def has_add_permission(self, request):
         return False

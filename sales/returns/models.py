@@ -7,10 +7,9 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from erp.models import CompanyOwned, Currency
-from inventory.models import Product, StockMovement, Warehouse
+from inventory.models import StockMovement, Warehouse
 
-AMOUNT = {"max_digits": 18, "decimal_places": 2, "default": 0}
-RATE = {"max_digits": 7, "decimal_places": 4, "default": 0}
+from ..document_models import AMOUNT, TaxedLine
 
 # The module name in origin references "Módulo|ID|Entidad||" (invoices are "VFAC").
 ORIGIN_MODULE = "VDEV"
@@ -125,7 +124,7 @@ class CreditNote(CompanyOwned):
         return f"{ORIGIN_MODULE}|{self.pk}|{self.entity.code}||"
 
 
-class CreditNoteLine(models.Model):
+class CreditNoteLine(TaxedLine):
     credit_note = models.ForeignKey(CreditNote, on_delete=models.CASCADE, related_name="lines")
     position = models.PositiveSmallIntegerField(_("partida"))
     invoice_line = models.ForeignKey(
@@ -134,26 +133,6 @@ class CreditNoteLine(models.Model):
         related_name="credit_lines",
         verbose_name=_("partida de la factura"),
     )
-    product = models.ForeignKey(Product, on_delete=models.PROTECT, verbose_name=_("producto"))
-    code = models.CharField(_("clave"), max_length=30)
-    unit = models.CharField(_("unidad"), max_length=20)
-    description = models.CharField(_("descripción"), max_length=1000)
-    quantity = models.DecimalField(_("cantidad"), max_digits=18, decimal_places=6)
-    unit_price = models.DecimalField(_("precio"), max_digits=18, decimal_places=6)
-    discount_rate = models.DecimalField(_("desc. %"), **RATE)
-    iva_rate = models.DecimalField(_("IVA %"), max_digits=7, decimal_places=4, null=True, blank=True)
-    iva_exempt = models.BooleanField(_("IVA exento"), default=False)
-    ieps_rate = models.DecimalField(_("IEPS %"), **RATE)
-    ieps_quota = models.DecimalField(_("IEPS cuota"), max_digits=12, decimal_places=6, default=0)
-    retained_iva_rate = models.DecimalField(_("R/IVA %"), **RATE)
-    retained_isr_rate = models.DecimalField(_("R/ISR %"), **RATE)
-    importe = models.DecimalField(_("importe"), **AMOUNT)
-    discount = models.DecimalField(_("descuento"), **AMOUNT)
-    iva = models.DecimalField(_("IVA"), **AMOUNT)
-    ieps = models.DecimalField(_("IEPS"), **AMOUNT)
-    retained_iva = models.DecimalField(_("R/IVA"), **AMOUNT)
-    retained_isr = models.DecimalField(_("R/ISR"), **AMOUNT)
-    observations = models.CharField(_("observaciones"), max_length=254, blank=True)
 
     class Meta:
         verbose_name = _("partida")
@@ -164,6 +143,3 @@ class CreditNoteLine(models.Model):
             models.CheckConstraint(condition=models.Q(quantity__gt=0), name="credit_line_quantity_positive"),
             models.CheckConstraint(condition=models.Q(unit_price__gt=0), name="credit_line_price_positive"),
         ]
-
-    def __str__(self) -> str:
-        return f"{self.quantity} {self.unit} {self.code}"

@@ -28,20 +28,22 @@ from cashbank.models import CashMovement
 from cashbank.services import cancel_cash_movement
 from cfdi.models import CfdiDocument
 from erp.errors import DomainError
-from erp.money import ZERO, quantize, to_decimal
-from erp.taxes import LineInput, compute_document
+from erp.money import ZERO, to_decimal
+from erp.taxes import compute_document
 from erp.transactions import business_action, dry_run
 from inventory.models import StockMovement
 from inventory.services import cancel_stock_movement
 
-from ..cancellation import _node, ledger_nodes
+from ..cancellation import _node, cancel_stamped_cfdi_first, ledger_nodes
 from ..document_models import (
+    CUSTOMER_SNAPSHOT,
     DocumentKind,
     DocumentStatus,
     Payment,
     SalesDocument,
     SalesDocumentLine,
     line_tax_fields,
+    set_totals,
 )
 from ..invoice_cfdi import company_can_seal
 from ..models import SalesEntity
@@ -190,35 +192,24 @@ def _credit_lines(
                     f"factura asociada ({source.unit_price}) menos lo ya rebajado ({source.unit_price - left_price}).",
                     available=str(left_price),
                 )
-        importe = quantize(quantity * price, decimals)
-        lines.append(
-            CreditNoteLine(
-                position=position,
-                invoice_line=source,
-                product=source.product,
-                code=source.code,
-                unit=source.unit,
-                description=source.description,
-                quantity=quantity,
-                unit_price=price,
-                discount_rate=source.discount_rate,
-                observations=request.observations,
-                **line_tax_fields(source),
-            )
+        line = CreditNoteLine(
+            position=position,
+            invoice_line=source,
+            product=source.product,
+            code=source.code,
+            unit=source.unit,
+            description=source.description,
+            quantity=quantity,
+            unit_price=price,
+            discount_rate=source.discount_rate,
+            observations=request.observations,
+            **line_tax_fields(source),
         )
-        inputs.append(
-            LineInput(
-                quantity=quantity,
-                unit_price=price,
-                discount=quantize(importe * source.discount_rate / 100, decimals),
-                **line_tax_fields(source),
-            )
-        )
+        lines.append(line)
+        inputs.append(line.tax_input(decimals))
     totals = compute_document(inputs, decimals)
     for line, taxes in zip(lines, totals.lines, strict=True):
-        line.importe, line.discount = taxes.importe, taxes.discount
-        line.iva, line.ieps = taxes.iva, taxes.ieps
-        line.retained_iva, line.retained_isr = taxes.retained_iva, taxes.retained_isr
+        line.set_amounts(taxes)
     return lines, totals
 
 
@@ -281,15 +272,10 @@ def prepare_credit_note(
         warehouse=invoice.warehouse,
         observations=observations,
     )
-    for name in (
-        "customer", "customer_number", "customer_rfc", "customer_name", "customer_address",
-        "customer_colonia", "customer_poblacion", "customer_postal_code", "customer_phones",
-        "customer_regimen_fiscal", "customer_uso_cfdi",
-    ):  # fmt: skip
-        setattr(note, name, getattr(invoice, name))
-    note.importe, note.discount, note.subtotal = totals.importe, totals.discount, totals.subtotal
-    note.iva, note.ieps = totals.iva, totals.ieps
-    note.retained_iva, note.retained_isr, note.total = totals.retained_iva, totals.retained_isr, totals.total
+    note.customer = invoice.customer
+    for name in CUSTOMER_SNAPSHOT:
+        setattr(note, f"customer_{name}", getattr(invoice, f"customer_{name}"))
+    set_totals(note, totals)
     return note, line_rows
 
 
@@ -521,30 +507,14 @@ def cancel_credit_note_and_cfdi(
     # What would stop the local cancellation (a closed period, goods already sold again…) stops
     # it before SAT is asked: a dry run of it, rolled back.
     dry_run(_check_books_can_be_undone, credit_note=credit_note, user=user)
-    cfdi = credit_note_cfdi(credit_note)
-    if cfdi is not None and cfdi.status == CfdiDocument.Status.STAMPED:
-        if not motive:
-            raise DomainError(
-                "motivo_requerido",
-                f"La nota de crédito tiene el CFDI {cfdi.uuid} timbrado: indique el motivo de cancelación ante "
-                "el SAT (01, 02, 03 o 04).",
-            )
-        cfdi = cancel_credit_note_cfdi(
+    cancel_stamped_cfdi_first(
+        credit_note_cfdi(credit_note),
+        noun="la nota de crédito",
+        motive=motive,
+        cancel=lambda: cancel_credit_note_cfdi(
             credit_note=credit_note, motive=motive, substitute_uuid=substitute_uuid
-        )
-        if cfdi.cancellation_status == CfdiDocument.Cancellation.REQUESTED:
-            raise DomainError(
-                "cancelacion_solicitada",
-                f"Se solicitó al SAT la cancelación del CFDI {cfdi.uuid}; el receptor debe aceptarla. "
-                "Cancele la nota de crédito de nuevo cuando la acepte.",
-                status=409,
-            )
-        if cfdi.cancellation_status == CfdiDocument.Cancellation.REJECTED:
-            raise DomainError(
-                "cancelacion_rechazada",
-                f"El receptor rechazó la cancelación del CFDI {cfdi.uuid}; la nota de crédito sigue vigente.",
-                status=409,
-            )
+        ),
+    )
     return cancel_credit_note(credit_note=credit_note, user=user)
 
 

@@ -23,6 +23,24 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+TIMEOUT_MAX_SECONDS = 120
+
+
+def paging_options(options: dict, errors: list[str], *, page_size: int, page_max: int, timeout: float):
+    """(page_size, timeout_seconds) of an HTTP connector's options, the defaults where not given:
+    a page of 1 to ``page_max`` records and a timeout of more than 0 and up to 120 seconds. What is
+    wrong goes to ``errors`` (Spanish, for ``clean_options``)."""
+    try:
+        size = int(options.get("page_size", page_size))
+        seconds = float(options.get("timeout_seconds", timeout))
+    except (TypeError, ValueError):
+        size, seconds = 0, 0
+    if not 1 <= size <= page_max:
+        errors.append(f"El tamaño de página debe estar entre 1 y {page_max}.")
+    if not 0 < seconds <= TIMEOUT_MAX_SECONDS:
+        errors.append(f"El tiempo de espera debe estar entre 1 y {TIMEOUT_MAX_SECONDS} segundos.")
+    return size, seconds
+
 
 class SourceUnavailable(Exception):
     """The source failed in a way that may pass: 5xx, timeout, a reply that is not its format."""

@@ -27,7 +27,7 @@ from erp.rfc import is_generic_rfc, normalize_rfc
 from sales.models import Customer, SalesEntity
 from sales.services import save_customers_batch
 
-from .base import Connector, EventDraft, Outcome, Page, SourceRefused, SourceUnavailable
+from .base import Connector, EventDraft, Outcome, Page, SourceRefused, SourceUnavailable, paging_options
 
 UPDATED_FIELDS = ["regimen_fiscal", "email", "postal_code", "uso_cfdi", "forma_pago"]
 CHECKED_FIELDS = ["rfc", "name", *UPDATED_FIELDS]  # what the connector sets: their rules run
@@ -65,15 +65,7 @@ class QrCustomersConnector(Connector):
             and not SalesEntity.objects.filter(company_id=connection.company_id, code=entity_code).exists()
         ):
             errors.append(f"La entidad de venta «{entity_code}» no existe en la empresa.")
-        try:
-            page_size = int(options.get("page_size", 500))
-            timeout = float(options.get("timeout_seconds", 10))
-        except (TypeError, ValueError):
-            page_size, timeout = 0, 0
-        if not 1 <= page_size <= 5000:
-            errors.append("El tamaño de página debe estar entre 1 y 5000.")
-        if not 0 < timeout <= 120:
-            errors.append("El tiempo de espera debe estar entre 1 y 120 segundos.")
+        page_size, timeout = paging_options(options, errors, page_size=500, page_max=5000, timeout=10)
         if errors:
             raise ValidationError({"options": errors})
         return {"base_url": url, "entity": entity_code, "page_size": page_size, "timeout_seconds": timeout}

@@ -55,7 +55,7 @@ from sales.models import Customer, SalesEntity
 from sales.posting import Collection, post_invoice
 from sales.services import ensure_counter_customer, save_customers_batch
 
-from .base import Connector, EventDraft, Outcome, Page, SourceRefused, SourceUnavailable
+from .base import Connector, EventDraft, Outcome, Page, SourceRefused, SourceUnavailable, paging_options
 
 MAX_REPLY_BYTES = 20 * 1024 * 1024
 SERVICE_UNIT = "E48"  # SAT's "Unidad de servicio": a product created with it moves no stock
@@ -245,15 +245,7 @@ class WopenConnector(Connector):
             URLValidator(schemes=["http", "https"])(erp_url)
         except ValidationError:
             errors.append("La URL pública del ERP (para los enlaces del XML y el PDF) no es válida.")
-        try:
-            page_size = int(options.get("page_size", 100))
-            timeout = float(options.get("timeout_seconds", 15))
-        except (TypeError, ValueError):
-            page_size, timeout = 0, 0
-        if not 1 <= page_size <= 500:
-            errors.append("El tamaño de página debe estar entre 1 y 500.")
-        if not 0 < timeout <= 120:
-            errors.append("El tiempo de espera debe estar entre 1 y 120 segundos.")
+        page_size, timeout = paging_options(options, errors, page_size=100, page_max=500, timeout=15)
         if errors:
             raise ValidationError({"options": errors})
         return {
