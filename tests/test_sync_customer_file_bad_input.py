@@ -14,22 +14,12 @@ from django.test import Client
 from sales.models import Customer, SalesEntity
 from sync.models import CustomerImport, Event, Run
 from tests.factories import CustomerFactory
-from tests.factories_customer_file import csv_bytes, file_connection, moral_rfc, row, xlsx
+from tests.factories_customer_file import csv_bytes, file_connection, moral_rfc, ratio_bomb, row, xlsx
 
 pytestmark = pytest.mark.django_db
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 FORMULA_SIGNS = ("=", "+", "-", "@")
-
-
-def ratio_bomb() -> bytes:
-    """A small XLSX whose sheet unzips to 2 MB of one repeated byte (>1000:1): a "zip bomb"."""
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("[Content_Types].xml", "<Types/>")
-        archive.writestr("xl/workbook.xml", "<workbook/>")
-        archive.writestr("xl/worksheets/sheet1.xml", b"<" + b"a" * (2 * 1024 * 1024) + b"/>")
-    return out.getvalue()
 
 
 # (id, file name, content, the Spanish message shown): each is refused as a whole.

@@ -3,16 +3,22 @@ the sync viewer's upload: the seed's three behaviours on one file with an ignore
 preview writing nothing, "Aplicar" applying exactly what was shown, and bad files refused in
 Spanish with nothing changed."""
 
-import io
 import os
-import zipfile
 
 import pytest
 
 from sales.models import Customer, SalesEntity
 from sync.models import CustomerImport, Event, Run
 from tests.factories import CustomerFactory
-from tests.factories_customer_file import HEADERS, csv_bytes, file_connection, moral_rfc, row, xlsx
+from tests.factories_customer_file import (
+    HEADERS,
+    csv_bytes,
+    file_connection,
+    moral_rfc,
+    ratio_bomb,
+    row,
+    xlsx,
+)
 from tests.test_screens_browser import CHROMIUM, page  # noqa: F401 - page: the browser fixture
 
 pytestmark = [
@@ -116,21 +122,12 @@ def test_the_seeds_three_behaviours_an_ignored_field_and_apply_exactly_what_was_
     assert "Aplicada" in page.locator("#status").inner_text()
 
 
-def zip_bomb() -> bytes:
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("[Content_Types].xml", "<Types/>")
-        archive.writestr("xl/workbook.xml", "<workbook/>")
-        archive.writestr("xl/worksheets/sheet1.xml", b"<" + b"a" * (2 * 1024 * 1024) + b"/>")
-    return out.getvalue()
-
-
 BAD_FILES = [
     ("factura.csv", b"%PDF-1.4 no es una hoja", "El archivo no es una hoja de cálculo"),
     ("vacio.csv", b"", "El archivo está vacío."),
     ("otra-hoja.csv", csv_bytes([["a", "b"]], headers=["Nombre", "Domicilio"]),
      "La hoja no tiene ninguno de los encabezados configurados"),
-    ("bomba.xlsx", zip_bomb(), "posible «bomba zip»"),
+    ("bomba.xlsx", ratio_bomb(), "posible «bomba zip»"),
     ("repetidos.xlsx", xlsx([row(1), row(2), row(1)]), "La llave «C000001» aparece dos veces en el archivo (filas 2 y 4)"),
     ("grande.csv", csv_bytes([row(1)]) + b" " * (1024 * 1024), "El archivo pesa 1.0 MB; el máximo es 1 MB"),
 ]  # fmt: skip
