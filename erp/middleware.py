@@ -8,6 +8,7 @@ becomes the same JSON body, in Spanish.
 
 import contextlib
 import json
+import re
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
@@ -28,10 +29,18 @@ _MESSAGES = {
 }
 
 
+MULTIPART_FRAMING = 64 * 1024  # the form's boundaries, headers and fields around one file
+
+
 def _limit(request) -> int:
-    """Bytes a request body may have: files (multipart) up to API_MAX_UPLOAD_BYTES, anything else
-    up to Django's DATA_UPLOAD_MAX_MEMORY_SIZE."""
+    """Bytes a request body may have: files (multipart) up to API_MAX_UPLOAD_BYTES, or, on a route
+    of API_LARGE_UPLOAD_ROUTES, up to the setting it names (plus the multipart framing, so a file
+    just over that limit reaches its view and is refused there with its own message); anything
+    else up to Django's DATA_UPLOAD_MAX_MEMORY_SIZE."""
     if request.META.get("CONTENT_TYPE", "").startswith("multipart/"):
+        for pattern, setting in settings.API_LARGE_UPLOAD_ROUTES.items():
+            if re.match(pattern, request.path):
+                return max(settings.API_MAX_UPLOAD_BYTES, getattr(settings, setting) + MULTIPART_FRAMING)
         return settings.API_MAX_UPLOAD_BYTES
     return settings.DATA_UPLOAD_MAX_MEMORY_SIZE
 

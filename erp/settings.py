@@ -247,6 +247,10 @@ CFDI_RETRY_MAX_SECONDS = float(os.environ.get("CFDI_RETRY_MAX_SECONDS", "600"))
 # A request body under /api/ may have DATA_UPLOAD_MAX_MEMORY_SIZE (2.5 MB) of JSON or form data,
 # or this much as multipart files (an external CFDI's XML, 2 MB, and PDF, 10 MB); more is 413.
 API_MAX_UPLOAD_BYTES = int(os.environ.get("API_MAX_UPLOAD_BYTES", 16 * 1024 * 1024))
+# A customer file (issue 13) may weigh up to this much, uploaded on the screen, posted to the API or
+# read from FTP; its API route takes it (and a little multipart framing) past API_MAX_UPLOAD_BYTES.
+CUSTOMER_FILE_MAX_BYTES = int(os.environ.get("CUSTOMER_FILE_MAX_BYTES", 50 * 1024 * 1024))
+API_LARGE_UPLOAD_ROUTES = {r"^/api/sync/connections/\d+/import/$": "CUSTOMER_FILE_MAX_BYTES"}
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -104,7 +104,8 @@ class CustomerImportDetailSerializer(CustomerImportSerializer):
 
 class ImportFileSerializer(serializers.Serializer):
     file = serializers.FileField(
-        help_text="XLSX o CSV (UTF-8 o Windows-1252, coma o punto y coma), hasta 50 MB."
+        allow_empty_file=True,  # an empty file gets the import's own message, as on the screen
+        help_text="XLSX o CSV (UTF-8 o Windows-1252, coma o punto y coma), hasta 50 MB.",
     )
 
 

@@ -20,6 +20,7 @@ from erp.errors import DomainError
 from erp.roles import companies_with_perm, has_company_perm
 
 from . import selectors, services
+from .connectors.customer_file import FIELDS
 from .connectors.qr_source import DEMO_RECEIVERS, MAX_LIMIT, QrSource
 from .connectors.wopen_source import DEMO_DOCUMENTS, WopenSource, parse_documents_query
 from .models import Connection, CustomerImport, Event, Run
@@ -203,6 +204,10 @@ def import_file(request, pk: int):
 def import_preview(request, pk: int):
     preview = get_object_or_404(selectors.imports_for(request.user), pk=pk)
     rows = Paginator(preview.rows.order_by("pk"), 200).get_page(request.GET.get("page"))
+    for row in rows:  # "Días de crédito: 0 → 30", the field's label as the import's mapping names it
+        row.changed = [
+            (FIELDS.get(field, (field,))[0], *change) for field, change in (row.changes or {}).items()
+        ]
     return render(
         request,
         "sync/import_preview.html",

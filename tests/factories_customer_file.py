@@ -2,6 +2,7 @@
 
 import csv
 import io
+import zipfile
 
 import openpyxl
 
@@ -67,3 +68,13 @@ def file_connection(company, *, entity=None, name="Archivo de clientes", **optio
         ),
         credentials=credentials,
     )
+
+
+def ratio_bomb() -> bytes:
+    """A small XLSX whose sheet unzips to 2 MB of one repeated byte (>1000:1): a "zip bomb"."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr("xl/workbook.xml", "<workbook/>")
+        archive.writestr("xl/worksheets/sheet1.xml", b"<" + b"a" * (2 * 1024 * 1024) + b"/>")
+    return out.getvalue()

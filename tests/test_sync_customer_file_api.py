@@ -116,7 +116,7 @@ def test_screen_upload_shows_the_preview_then_applies_it(
 
     page = reply.content.decode()
     assert "Vista previa de «clientes.xlsx»" in page
-    assert "viejo@example.mx → c1@example.mx" in page
+    assert "Correo electrónico: viejo@example.mx → c1@example.mx" in page  # the field's label, in Spanish
     assert list(Customer.objects.values_list("pk", "email")) == before
     preview = CustomerImport.objects.get()
     with django_capture_on_commit_callbacks(execute=True):

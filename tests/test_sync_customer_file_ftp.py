@@ -10,7 +10,7 @@ from pyftpdlib.servers import FTPServer
 from sales.models import Customer
 from sync.engine import execute_run, start_scheduled_run
 from sync.models import CustomerImport, Event, Run
-from tests.factories_customer_file import file_connection, moral_rfc, row, xlsx
+from tests.factories_customer_file import csv_bytes, file_connection, moral_rfc, ratio_bomb, row, xlsx
 
 pytestmark = pytest.mark.django_db
 
@@ -117,3 +117,31 @@ def test_the_ftp_password_is_stored_encrypted(company, ftp_server):
         cursor.execute("SELECT credentials FROM sync_connection WHERE id = %s", [connection.pk])
         stored = cursor.fetchone()[0]
     assert PASSWORD not in stored
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("vacio.csv", b"", "El archivo está vacío"),
+        ("repetidos.xlsx", xlsx([row(1), row(2), row(1)]), "aparece dos veces en el archivo"),
+        ("nulos.csv", csv_bytes([row(n) for n in range(200)]) + b"C9,\x00X\r\n", "caracteres nulos"),
+        ("bomba.xlsx", ratio_bomb(), "bomba zip"),
+    ],
+    ids=["empty", "duplicated-key", "nul-bytes", "zip-bomb"],
+)
+def test_each_bad_file_goes_to_rechazados_in_spanish_and_changes_nothing(
+    company, ftp_server, name, content, message
+):
+    port, folder = ftp_server
+    (folder / name).write_bytes(content)
+    connection = ftp_connection(company, port)
+    before = list(Customer.objects.filter(company=company).order_by("pk").values())
+
+    run = scheduled_run(connection)
+
+    assert (run.created, run.updated, run.failed) == (0, 0, 1), run.message
+    assert [p.name for p in (folder / "rechazados").iterdir()] == [name]
+    assert message in CustomerImport.objects.get(status="rejected").message
+    assert Event.objects.filter(run=run, level="error", message__contains=message).exists()
+    assert list(Customer.objects.filter(company=company).order_by("pk").values()) == before
+    assert not CustomerImport.objects.filter(rows__isnull=False).exists()  # no row of it was stored

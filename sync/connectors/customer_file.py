@@ -31,7 +31,8 @@ again (it is only moved out of the way).
 **Formulas.** Cells are read as values, never evaluated (openpyxl ``read_only``; a formula comes
 back as its text). A text cell starting with ``=``, ``+``, ``-`` or ``@`` is refused with its row
 and column (a phone may start with ``+`` followed by digits), so no such value is stored and
-exported back to a spreadsheet; ``escape_cell`` escapes what is exported (the error report).
+exported back to a spreadsheet; ``escape_cell`` escapes the file's name where it is an event's
+record key (a sync of events to a spreadsheet must not run it).
 
 **Reading.** openpyxl in read-only mode streams the first sheet row by row and the ``csv``
 module reads CSV (UTF-8 with or without BOM, else Windows-1252; comma, semicolon or tab), so
@@ -55,6 +56,7 @@ from collections.abc import Iterator
 from decimal import Decimal, InvalidOperation
 
 import openpyxl
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
@@ -65,7 +67,7 @@ from sales.services import customer_row_error, save_customers_batch
 
 from .base import Connector, EventDraft, Outcome, Page, SourceRefused, SourceUnavailable
 
-MAX_FILE_BYTES = 50 * 1024 * 1024
+MAX_FILE_BYTES = 50 * 1024 * 1024  # the default of settings.CUSTOMER_FILE_MAX_BYTES
 MAX_UNCOMPRESSED_BYTES = 200 * 1024 * 1024  # all the XLSX's members together, once unzipped
 MAX_RATIO = 100  # unzipped / zipped, per member over 1 MB: a zip bomb compresses far beyond this
 PREVIEW_PAGE = 1000
@@ -105,6 +107,12 @@ def escape_cell(value) -> str:
     with an apostrophe, so a spreadsheet never runs it as a formula (OWASP CSV injection)."""
     text = "" if value is None else str(value)
     return "'" + text if text.startswith(DANGEROUS_START) else text
+
+
+def max_file_bytes() -> int:
+    """The largest file an import reads (``CUSTOMER_FILE_MAX_BYTES``, 50 MB by default), read at
+    each import so the setting can be changed without a restart of the code that imports this."""
+    return int(getattr(settings, "CUSTOMER_FILE_MAX_BYTES", MAX_FILE_BYTES))
 
 
 def _refuse(message: str) -> DomainError:
@@ -308,7 +316,7 @@ class CustomerFileConnector(Connector):
                     f"Archivo «{current.file_name}» aplicado (vista previa #{current.pk}): {current.to_create} "
                     f"altas, {current.to_update} actualizaciones, {current.unchanged} sin cambios y "
                     f"{current.errors} filas con error en la vista previa.",
-                    record_key=current.file_name[:60],
+                    record_key=escape_cell(current.file_name)[:60],
                     record_model="sync.customerimport",
                     record_id=current.pk,
                 )
@@ -349,9 +357,9 @@ class CustomerFileConnector(Connector):
                 name, facts = entries[0]
                 with tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024) as data:
                     size = int(facts.get("size") or 0)
-                    if size <= MAX_FILE_BYTES:
+                    if size <= max_file_bytes():
                         size = _download(ftp, name, data)
-                    if size > MAX_FILE_BYTES:
+                    if size > max_file_bytes():
                         self._reject_ftp(ftp, name, size, "", _too_big_message(size))
                         continue
                     data.seek(0)
@@ -364,7 +372,7 @@ class CustomerFileConnector(Connector):
                     ).exists():
                         self._pending_events.append(
                             EventDraft("warning", f"El archivo «{name}» ya se había importado; no se procesó otra vez.",
-                                       record_key=name[:60])
+                                       record_key=escape_cell(name)[:60])
                         )  # fmt: skip
                         _move(ftp, name, "procesados")
                         continue
@@ -410,7 +418,7 @@ class CustomerFileConnector(Connector):
             EventDraft(
                 "error",
                 f"Archivo «{name}» rechazado (se movió a «rechazados»): {message}",
-                record_key=name[:60],
+                record_key=escape_cell(name)[:60],
             )
         )
 
@@ -440,12 +448,12 @@ def _clean_ftp(ftp) -> tuple[dict | None, list[str]]:
 
 def _download(ftp: ftplib.FTP, name: str, out) -> int:
     """Download up to just over the limit; returns the bytes read (over the limit: refused)."""
-    read = 0
+    read, limit = 0, max_file_bytes()
 
     def take(chunk: bytes) -> None:
         nonlocal read
         read += len(chunk)
-        if read <= MAX_FILE_BYTES + 1:
+        if read <= limit + 1:
             out.write(chunk)
 
     ftp.retrbinary(f"RETR {name}", take)
@@ -520,7 +528,8 @@ def file_sha256(data) -> str:
 
 def _too_big_message(size: int) -> str:
     return (
-        f"El archivo pesa {size / 1024 / 1024:.1f} MB; el máximo es 50 MB. Divídalo en archivos más pequeños."
+        f"El archivo pesa {size / 1024 / 1024:.1f} MB; el máximo es {max_file_bytes() / 1024 / 1024:g} MB. "
+        "Divídalo en archivos más pequeños."
     )
 
 
@@ -529,7 +538,7 @@ def read_rows(data, size: int) -> Iterator[tuple[int, list]]:
     """(row number, cell values) of the file's first sheet, header included, streamed. Refuses
     (``DomainError``, Spanish) what is not a spreadsheet, an empty file, an oversized one and a
     zip bomb before reading any row."""
-    if size > MAX_FILE_BYTES:
+    if size > max_file_bytes():
         raise _refuse(_too_big_message(size))
     data.seek(0)
     head = data.read(8192)
@@ -595,16 +604,31 @@ def _csv_rows(data, head: bytes) -> Iterator[tuple[int, list]]:
     first_line = head.decode(encoding.replace("-sig", ""), errors="replace").splitlines()[0]
     delimiter = max([";", ",", "\t"], key=first_line.count)
     text = io.TextIOWrapper(data, encoding=encoding, newline="")
+    reader = csv.reader(text, delimiter=delimiter)
 
     def rows():
         try:
-            yield from enumerate(csv.reader(text, delimiter=delimiter), start=1)
+            for number, cells in enumerate(reader, start=1):
+                if any("\x00" in cell for cell in cells):  # Python's csv takes it; no text column can
+                    raise _refuse(
+                        f"El archivo tiene caracteres nulos en la línea {reader.line_num}: no es un CSV de texto. "
+                        "Expórtelo otra vez como CSV (UTF-8 o Windows-1252). No se aplicó nada."
+                    )
+                yield number, cells
         except UnicodeDecodeError as error:
             raise _refuse(
                 "El archivo CSV no está en UTF-8 ni en Windows-1252 (ANSI); guárdelo con una de esas codificaciones."
             ) from error
-        except csv.Error as error:
-            raise _refuse(f"El archivo CSV está mal formado: {error}.") from error
+        except csv.Error as error:  # its text is English: the cause is told here in Spanish
+            raise _refuse(
+                f"El archivo CSV está mal formado cerca de la línea {reader.line_num}: "
+                + (
+                    f"una celda pasa de {csv.field_size_limit():,} caracteres"
+                    if "field limit" in str(error)
+                    else "revise las comillas y los separadores"
+                )
+                + ". No se aplicó nada."
+            ) from error
         finally:
             text.detach()
 
@@ -681,7 +705,7 @@ class _Plan:
         if field == "credit_days":
             try:
                 days = int(Decimal(text or "0"))
-            except (InvalidOperation, ValueError):
+            except (InvalidOperation, ValueError, OverflowError):  # "abc", "NaN", "inf"
                 raise ValueError(f"«{text}» no es un número de días.") from None
             if days < 0:
                 raise ValueError("los días de crédito no pueden ser negativos.")
