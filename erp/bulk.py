@@ -1,28 +1,94 @@
-"""Bulk writes shared by the services that write a sync page at once."""
+"""Bulk reads and writes shared by the services that write a sync page at once.
 
+On Postgres a page travels as one JSON parameter (an array of rows): a short, fixed
+statement whatever the number of rows, encoded in C on our side and parsed at once by the server
+(a parameter per value, or a Python-built array per column, costs several times more).
+"""
+
+import json
+import re
+
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection
 
 
+def _base_type(field) -> str:
+    # varchar, not varchar(13): a cast to the column's type would cut a long text silently, the
+    # assignment to the column refuses it.
+    return re.sub(r"\(.*\)", "", field.cast_db_type(connection))
+
+
+def as_json(rows) -> str:
+    return json.dumps(rows, cls=DjangoJSONEncoder, separators=(",", ":"), ensure_ascii=False)
+
+
+def oldest_by_key(model, *, company_id: int, key: str, values: list[str], fields: list[str]) -> dict:
+    """The company's rows of ``model`` whose ``key`` is one of ``values``, the oldest (lowest
+    id) for each value, as tuples of ``fields`` (attnames) keyed by the value: what a sync page
+    matches its records against, in one statement.
+
+    On Postgres one index lookup per value (the values joined ``LATERAL`` to the row with the
+    lowest id, through the index on (company, key)), so its cost follows the page, not the
+    table, whatever the planner's statistics say: right after a large import (or with
+    autovacuum off) the plain ``company = … AND key IN (…)`` is planned as a scan of all the
+    company's rows, once per page. Elsewhere the ORM's ``IN``."""
+    found: dict = {}
+    if not values:
+        return found
+    at = fields.index(key)
+    if connection.vendor == "postgresql":
+        quote = connection.ops.quote_name
+        table = quote(model._meta.db_table)
+        column = quote(model._meta.get_field(key).column)
+        selected = ", ".join(f"m.{quote(model._meta.get_field(name).column)}" for name in fields)
+        company = quote(model._meta.get_field("company").column)
+        pk = quote(model._meta.pk.column)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT {selected} FROM json_array_elements_text(%s::json) AS k(value) CROSS JOIN LATERAL "
+                f"(SELECT * FROM {table} WHERE {company} = %s AND {column} = k.value ORDER BY {pk} LIMIT 1) AS m",
+                [as_json(list(dict.fromkeys(values))), company_id],
+            )
+            for row in cursor.fetchall():
+                found[row[at]] = row
+        return found
+    rows = model.objects.filter(company_id=company_id, **{f"{key}__in": values}).order_by("-pk")
+    for row in rows.values_list(*fields):
+        found[row[at]] = row  # the last one seen, the oldest, is kept
+    return found
+
+
 def update_columns(model, rows: list, fields: list[str]) -> None:
-    """One ``UPDATE … FROM (VALUES …)`` for many rows of ``model``: what ``bulk_update`` does,
-    without the CASE per row and field that makes it slow for a sync page (Postgres and SQLite
-    ≥ 3.33). ``rows`` are saved instances; only ``fields`` are written."""
+    """One statement for many rows of ``model``: what ``bulk_update`` does, without the CASE per
+    row and field that makes it slow for a sync page. ``rows`` are saved instances; only
+    ``fields`` are written. On Postgres an ``UPDATE … FROM jsonb_array_elements(…)``; elsewhere
+    (SQLite ≥ 3.33) ``UPDATE … FROM (VALUES …)``."""
     if not rows:
         return
     columns = [model._meta.get_field(name) for name in fields]
     quote = connection.ops.quote_name
+    table = quote(model._meta.db_table)
+    values = [
+        [obj.pk, *(f.get_db_prep_save(getattr(obj, f.attname), connection) for f in columns)] for obj in rows
+    ]
+    if connection.vendor == "postgresql":
+        sets = ", ".join(f"{quote(f.column)} = v.c{i}" for i, f in enumerate(columns, 1))
+        cells = ", ".join(
+            f"(x->>{i})::{_base_type(f)} AS c{i}" for i, f in enumerate([model._meta.pk, *columns])
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {table} SET {sets} FROM (SELECT {cells} FROM jsonb_array_elements(%s::jsonb) AS x) AS v "
+                f"WHERE {table}.{quote(model._meta.pk.column)} = v.c0",
+                [as_json(values)],
+            )
+        return
     names = ", ".join(quote(f.column) for f in columns)
     sets = ", ".join(f"{quote(f.column)} = v.{quote(f.column)}" for f in columns)
     row = "(" + ", ".join(["%s"] * (len(columns) + 1)) + ")"
-    params = [
-        value
-        for obj in rows
-        for value in (obj.pk, *(f.get_db_prep_save(getattr(obj, f.attname), connection) for f in columns))
-    ]
-    table = quote(model._meta.db_table)
     with connection.cursor() as cursor:
         cursor.execute(
             f"WITH v(id, {names}) AS (VALUES {', '.join([row] * len(rows))}) "
             f"UPDATE {table} SET {sets} FROM v WHERE {table}.id = v.id",
-            params,
+            [value for row in values for value in row],
         )

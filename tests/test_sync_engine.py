@@ -13,6 +13,7 @@ from sales.models import Customer
 from sync.engine import DEAD_MESSAGE, SKIPPED_MESSAGE, execute_run, purge_old_events
 from sync.models import PERIOD_MESSAGE, Connection, Event, Run
 from sync.services import delete_connection, save_connection, set_connection_enabled
+from tests.factories import sales_entity
 from tests.factories_sync import customers_snapshot, qr_connection, qr_server, receiver
 
 pytestmark = pytest.mark.django_db
@@ -190,6 +191,74 @@ def test_rerun_with_no_change_changes_nothing_and_says_sin_cambios(company):
     assert ("info", "Sin cambios") in events(run)
     assert (again.result, again.message, again.unchanged) == ("success", "Sin cambios", 2)
     assert customers_snapshot(company) == before
+
+
+def _row_versions(company) -> dict[str, int]:
+    """Each customer's row version (Postgres ``xmin``): it moves only when the row is written."""
+    with db_connection.cursor() as cursor:
+        cursor.execute("select rfc, xmin::text from sales_customer where company_id = %s", [company.pk])
+        return {rfc: int(xmin) for rfc, xmin in cursor.fetchall()}
+
+
+def test_a_rerun_where_one_of_three_changed_writes_that_one_only(postgres_only, company):
+    third = "MAL840526KN3"
+    with qr_server([receiver(MORAL), receiver(FISICA), receiver(third)]) as server:
+        connection = qr_connection(company, server.url)
+        run_now(connection)
+        before = customers_snapshot(company)
+        versions = _row_versions(company)
+        # QR read again from the start: one receiver's correo and C.P. changed, the others as they were
+        Connection.objects.filter(pk=connection.pk).update(cursor="")
+        server.source.put(receiver(FISICA, correo="nuevo@example.mx", codigo_postal="01160"))
+        run = run_now(connection)
+    assert (run.result, run.created, run.updated, run.unchanged, run.failed) == ("success", 0, 1, 2, 0)
+    assert events(run) == [
+        ("info", f"Cliente {FISICA} actualizado desde CONTPAQi QR (correo electrónico, C.P.)."),
+        ("info", "Creados 0, actualizados 1, desactivados 0, sin cambios 2, con error 0."),
+    ]
+    updated = Event.objects.get(run=run, record_key=FISICA)
+    assert updated.record_id == Customer.objects.get(company=company, rfc=FISICA).pk
+    after = _row_versions(company)
+    assert [rfc for rfc in versions if after[rfc] != versions[rfc]] == [FISICA]  # the others not written
+    changed = {row[0]: row for row in customers_snapshot(company)}[FISICA]
+    assert changed[3:5] == ("nuevo@example.mx", "01160")
+    assert [row for row in customers_snapshot(company) if row[0] != FISICA] == [
+        row for row in before if row[0] != FISICA
+    ]
+
+
+def test_a_change_is_validated_with_the_customer_rules_and_refused_as_an_event(company):
+    with qr_server([receiver(FISICA), receiver(MORAL)]) as server:
+        connection = qr_connection(company, server.url)
+        run_now(connection)
+        before = customers_snapshot(company)
+        # a persona moral's régimen for a física, and a malformed correo: neither is written
+        server.source.put(receiver(FISICA, regimen_fiscal="601"))
+        server.source.put(receiver(MORAL, correo="no es correo"))
+        run = run_now(connection)
+    assert (run.result, run.updated, run.failed) == ("partial", 0, 2)
+    errors = dict(Event.objects.filter(run=run, level="error").values_list("record_key", "message"))
+    assert "El régimen fiscal 601 no aplica a una persona física" in errors[FISICA]
+    assert errors[MORAL].startswith(f"Cliente {MORAL} no sincronizado:")
+    assert customers_snapshot(company) == before
+
+
+def test_a_known_rfc_updates_the_companys_oldest_customer_with_it(company):
+    with qr_server([receiver(MORAL)]) as server:
+        connection = qr_connection(company, server.url)
+        run_now(connection)
+        oldest = Customer.objects.get(company=company, rfc=MORAL)
+        other_entity = sales_entity(company, code="GDL", name="Guadalajara", series="B")
+        younger = Customer.objects.create(
+            company=company, entity=other_entity, number=1, rfc=MORAL, name="OTRA ALTA", regimen_fiscal="601",
+            postal_code="06000", uso_cfdi="G03", email="otra@example.mx",
+        )  # fmt: skip
+        server.source.put(receiver(MORAL, correo="nuevo@example.mx"))
+        run = run_now(connection)
+    assert (run.updated, run.created) == (1, 0)
+    oldest.refresh_from_db()
+    younger.refresh_from_db()
+    assert (oldest.email, younger.email) == ("nuevo@example.mx", "otra@example.mx")
 
 
 def test_pages_advance_the_cursor_one_written_page_at_a_time(company):

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import operator
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -23,6 +24,7 @@ import urllib.request
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 
+from erp.bulk import oldest_by_key
 from erp.rfc import is_generic_rfc, normalize_rfc
 from sales.models import Customer, SalesEntity
 from sales.services import save_customers_batch
@@ -31,6 +33,9 @@ from .base import Connector, EventDraft, Outcome, Page, SourceRefused, SourceUna
 
 UPDATED_FIELDS = ["regimen_fiscal", "email", "postal_code", "uso_cfdi", "forma_pago"]
 CHECKED_FIELDS = ["rfc", "name", *UPDATED_FIELDS]  # what the connector sets: their rules run
+LABELS = {name: Customer._meta.get_field(name).verbose_name for name in UPDATED_FIELDS}
+COLUMNS = [f.attname for f in Customer._meta.concrete_fields]  # a held customer's row, as stored
+_stored = operator.itemgetter(*(COLUMNS.index(name) for name in UPDATED_FIELDS))
 MAX_REPLY_BYTES = 50 * 1024 * 1024
 
 
@@ -146,28 +151,49 @@ class QrCustomersConnector(Connector):
                 continue
             latest.pop(rfc, None)
             latest[rfc] = record
-        existing = self._existing_by_rfc(list(latest))
-        new, changed = [], []
+        # What QR sends is compared with what we hold, for the whole page in one query of plain
+        # rows: an unchanged receiver is counted and left alone (not loaded as a customer, not
+        # validated, not written, no event); only a changed one becomes a customer to update.
+        held = self._held_by_rfc(list(latest))
+        blank_uso = self.blank_uso
+        new, changed, changes = [], [], {}
+        labels = {name: str(label) for name, label in LABELS.items()}  # translated once a page
         for rfc, record in latest.items():
-            values = {
-                "regimen_fiscal": _text(record, "regimen_fiscal"),
-                "email": _text(record, "correo"),
-                "postal_code": _text(record, "codigo_postal"),
-                "uso_cfdi": "" if self.blank_uso else _text(record, "uso_cfdi"),
-                "forma_pago": _text(record, "forma_pago") or "99",
-            }
-            customer = existing.get(rfc)
-            if customer is None:
-                new.append(Customer(rfc=rfc, name=_text(record, "razon_social"), **values))
+            values = (
+                _text(record, "regimen_fiscal"),
+                _text(record, "correo"),
+                _text(record, "codigo_postal"),
+                "" if blank_uso else _text(record, "uso_cfdi"),
+                _text(record, "forma_pago") or "99",
+            )
+            row = held.get(rfc)
+            if row is None:
+                new.append(
+                    Customer(
+                        rfc=rfc,
+                        name=_text(record, "razon_social"),
+                        **dict(zip(UPDATED_FIELDS, values, strict=True)),
+                    )
+                )
                 continue
-            if all(getattr(customer, name) == value for name, value in values.items()):
+            stored = _stored(row)
+            if stored == values:
                 outcome.unchanged += 1
                 continue
-            for name, value in values.items():
+            customer = self._customer(row)
+            for name, value in zip(UPDATED_FIELDS, values, strict=True):
                 setattr(customer, name, value)
             changed.append(customer)
+            changes[id(customer)] = [
+                name for name, old, value in zip(UPDATED_FIELDS, stored, values, strict=True) if old != value
+            ]
         rejected = save_customers_batch(
-            entity=self.entity, new=new, changed=changed, fields=UPDATED_FIELDS, checked=CHECKED_FIELDS
+            entity=self.entity,
+            new=new,
+            changed=changed,
+            fields=UPDATED_FIELDS,
+            checked=CHECKED_FIELDS,
+            changed_fields=changes,
         )
         rejected_ids = {id(customer) for customer, _ in rejected}
         for customer, error in rejected:
@@ -181,33 +207,36 @@ class QrCustomersConnector(Connector):
         for customer in changed:
             if id(customer) not in rejected_ids:
                 outcome.updated += 1
+                what = ", ".join(labels[name] for name in changes[id(customer)])
                 outcome.events.append(
-                    _info(f"Cliente {customer.rfc} actualizado desde CONTPAQi QR.", customer.rfc, customer)
+                    _info(
+                        f"Cliente {customer.rfc} actualizado desde CONTPAQi QR ({what}).",
+                        customer.rfc,
+                        customer,
+                    )
                 )
         return outcome
 
-    def _existing_by_rfc(self, rfcs: list[str]) -> dict[str, Customer]:
-        found: dict[str, Customer] = {}
-        if not rfcs:
-            return found
-        queryset = Customer.objects.filter(company_id=self.connection.company_id, rfc__in=rfcs).order_by(
-            "-pk"
+    def _held_by_rfc(self, rfcs: list[str]) -> dict[str, tuple]:
+        """The page's known customers as plain rows (``COLUMNS``), by RFC, in one statement (the
+        oldest customer with the RFC is the one kept)."""
+        return oldest_by_key(
+            Customer, company_id=self.connection.company_id, key="rfc", values=rfcs, fields=COLUMNS
         )
-        for customer in queryset:
-            found[customer.rfc] = customer  # the oldest customer with the RFC is the one kept
-        # What ``clean`` reads of each customer comes from memory: one query per page, not per row.
+
+    def _customer(self, row: tuple) -> Customer:
+        """A held row as the customer to update, with what its ``clean`` reads (entity and
+        company) from memory: the company's sales entities are read once per connector."""
+        customer = Customer.from_db(Customer.objects.db, COLUMNS, row)
         entities = self._entities
-        for customer in found.values():
-            if customer.entity_id not in entities:
-                entities.update(
-                    (e.pk, e)
-                    for e in SalesEntity.objects.filter(company_id=customer.company_id).select_related(
-                        "company"
-                    )
-                )
-            customer.entity = entities[customer.entity_id]
-            customer.company = customer.entity.company
-        return found
+        if customer.entity_id not in entities:
+            entities.update(
+                (e.pk, e)
+                for e in SalesEntity.objects.filter(company_id=customer.company_id).select_related("company")
+            )
+        customer.entity = entities[customer.entity_id]
+        customer.company = customer.entity.company
+        return customer
 
 
 def _info(message: str, key: str, customer: Customer | None = None):
