@@ -49,9 +49,21 @@ def _ids(values) -> str:
     return ", ".join(str(int(value)) for value in values)
 
 
+def _number(value, places: int) -> Decimal:
+    # Postgres answers Decimal; SQLite (development) a float, as Django's converter would take it
+    return value if isinstance(value, Decimal) else quantize(Decimal(str(value)), places)
+
+
 def _levels_from(rows) -> dict[int, StockLevel]:
     names = ["id", "company_id", "warehouse_id", "product_id", "quantity", "average_cost"]
-    levels = (StockLevel.from_db(connection.alias, names, row) for row in rows)
+    levels = (
+        StockLevel.from_db(
+            connection.alias,
+            names,
+            (pk, company, warehouse, product, _number(quantity, QTY_PLACES), _number(cost, COST_PLACES)),
+        )
+        for pk, company, warehouse, product, quantity, cost in rows
+    )
     return {level.product_id: level for level in levels}
 
 
