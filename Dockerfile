@@ -1,9 +1,11 @@
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 DEBUG=false
-# WeasyPrint (CFDI PDFs) needs Pango; fonts for Spanish text.
+# WeasyPrint (CFDI PDFs) needs Pango; fonts for Spanish text. firebird-driver (the Aspel SAE
+# connector) loads the Firebird client library, libfbclient2.
 RUN apt-get update \
     && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core \
+       libfbclient2 \
     && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /app

@@ -40,36 +40,89 @@ def _qty(value: Decimal) -> str:
     return f"{value.normalize():f}"
 
 
+_LEVEL_COLUMNS = "id, company_id, warehouse_id, product_id, quantity, average_cost"
+
+
+def _ids(values) -> str:
+    """Integer ids written into the statement (``int`` makes each a number: nothing to quote). A
+    page of 1,000 ids as 1,000 ``%s`` costs more to send than the query costs to run."""
+    return ", ".join(str(int(value)) for value in values)
+
+
+def _number(value, places: int) -> Decimal:
+    # Postgres answers Decimal; SQLite (development) a float, as Django's converter would take it
+    return value if isinstance(value, Decimal) else quantize(Decimal(str(value)), places)
+
+
+def _levels_from(rows) -> dict[int, StockLevel]:
+    names = ["id", "company_id", "warehouse_id", "product_id", "quantity", "average_cost"]
+    levels = (
+        StockLevel.from_db(
+            connection.alias,
+            names,
+            (pk, company, warehouse, product, _number(quantity, QTY_PLACES), _number(cost, COST_PLACES)),
+        )
+        for pk, company, warehouse, product, quantity, cost in rows
+    )
+    return {level.product_id: level for level in levels}
+
+
 def _select_levels(warehouse: Warehouse, product_ids) -> dict[int, StockLevel]:
-    levels = StockLevel.objects.select_for_update().filter(warehouse=warehouse, product_id__in=product_ids)
-    return {level.product_id: level for level in levels.order_by("pk")}
-
-
-def _lock_levels(*, company_id: int, warehouse: Warehouse, product_ids) -> dict[int, StockLevel]:
-    """The stock rows of the products in the warehouse, created if missing, locked in pk order."""
+    """The existing stock rows of the products in the warehouse, locked in pk order."""
     ids = sorted(set(product_ids))
-    levels = _select_levels(warehouse, ids)
+    if not ids:
+        return {}
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""  # SQLite locks the file
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {_LEVEL_COLUMNS} FROM {StockLevel._meta.db_table} "
+            f"WHERE warehouse_id = %s AND product_id IN ({_ids(ids)}) ORDER BY id{lock}",
+            [warehouse.pk],
+        )
+        return _levels_from(cursor.fetchall())
+
+
+def _lock_levels(*, company_id: int, warehouse: Warehouse, product_ids, known=None) -> dict[int, StockLevel]:
+    """The stock rows of the products in the warehouse, created if missing, locked. ``known``:
+    rows the caller already locked (``_select_levels``), not asked again."""
+    ids = sorted(set(product_ids))
+    levels = dict(known) if known is not None else _select_levels(warehouse, ids)
     missing = [pid for pid in ids if pid not in levels]
     if missing:  # a product's first movement in this warehouse (a concurrent one may create it too)
-        StockLevel.objects.bulk_create(
-            [StockLevel(company_id=company_id, warehouse=warehouse, product_id=pid) for pid in missing],
-            ignore_conflicts=True,
-        )
-        levels = _select_levels(warehouse, ids)
+        table = StockLevel._meta.db_table
+        rows = ", ".join(f"({int(company_id)}, {int(warehouse.pk)}, {int(pid)}, 0, 0)" for pid in missing)
+        with connection.cursor() as cursor:
+            # The rows this statement creates are this transaction's until it ends (locked);
+            # those a concurrent movement created meanwhile are not returned, and are locked below.
+            cursor.execute(
+                f"INSERT INTO {table} (company_id, warehouse_id, product_id, quantity, average_cost) "
+                f"VALUES {rows} ON CONFLICT (warehouse_id, product_id) DO NOTHING RETURNING {_LEVEL_COLUMNS}"
+            )
+            levels.update(_levels_from(cursor.fetchall()))
+        still = [pid for pid in missing if pid not in levels]
+        if still:
+            levels.update(_select_levels(warehouse, still))
     return levels
 
 
 def _save_levels(levels) -> None:
     """Write the locked levels' quantity and average cost in one statement, whatever their number
-    (bulk_update's CASE per row costs more to build than the write itself)."""
+    (bulk_update's CASE per row costs more to build than the write itself). The values are
+    numbers written into the statement: ids by ``int``, quantities and costs as ``Decimal`` in
+    fixed notation."""
     levels = list(levels)
+    if not levels:
+        return
     table = StockLevel._meta.db_table
-    rows = ", ".join(["(%s, %s, %s)"] * len(levels))
+    rows = ", ".join(
+        f"({int(level.pk)}, {to_decimal(level.quantity):f}, {to_decimal(level.average_cost):f})"
+        for level in levels
+    )
     with connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {table} SET quantity = v.column2, average_cost = v.column3 "
-            f"FROM (VALUES {rows}) AS v WHERE {table}.id = v.column1",
-            [value for level in levels for value in (level.pk, level.quantity, level.average_cost)],
+            f"WITH v(id, quantity, average_cost) AS (VALUES {rows}) "
+            f"UPDATE {table} SET quantity = v.quantity, average_cost = v.average_cost "
+            f"FROM v WHERE {table}.id = v.id"
         )
 
 
@@ -130,7 +183,7 @@ def _validate_lines(*, company, kind, lines) -> list[dict]:
             )
         unit_cost = ZERO
         if kind == StockMovement.Kind.ENTRY:
-            if raw.get("unit_cost") in (None, ""):
+            if raw.get("unit_cost") is None or isinstance(raw["unit_cost"], str) and not raw["unit_cost"]:
                 raise DomainError(
                     "costo_invalido", f"Partida {position}: indique el costo unitario de la entrada."
                 )
@@ -190,6 +243,36 @@ def create_stock_movement(
     exit of more than it holds. A warehouse linked to accounting posts the cost entry against
     ``counterpart_account`` (default: the VEN_COSTO variable, cost of sales).
     """
+    return _write_movement(
+        company=company,
+        warehouse=warehouse,
+        kind=kind,
+        date=date,
+        concept=concept,
+        lines=lines,
+        origin=origin,
+        user=user,
+        counterpart_account=counterpart_account,
+    )
+
+
+def _write_movement(
+    *,
+    company,
+    warehouse: Warehouse,
+    kind: str,
+    date: Date,
+    concept: str,
+    lines: list[dict],
+    origin: str = "",
+    user=None,
+    counterpart_account: Account | None = None,
+    levels: dict[int, StockLevel] | None = None,
+    audited: bool = False,
+) -> StockMovement:
+    """``create_stock_movement``'s work. ``levels``: stock rows the caller already locked
+    (``adjust_stock`` reads them to count); ``audited``: the movement is born audited by ``user``
+    (its two events, created and audited, written with it)."""
     if warehouse.company_id != company.pk:
         raise DomainError("bodega_invalida", "La bodega es de otra empresa.")
     if not warehouse.active:
@@ -204,7 +287,10 @@ def create_stock_movement(
             Variable.COST_OF_SALES
         ]
     levels = _lock_levels(
-        company_id=company.pk, warehouse=warehouse, product_ids=[c["product"].pk for c in clean]
+        company_id=company.pk,
+        warehouse=warehouse,
+        product_ids=[c["product"].pk for c in clean],
+        known=levels,
     )
     built, total = [], ZERO
     for line in clean:
@@ -238,19 +324,26 @@ def create_stock_movement(
         concept=concept[:300],
         origin=origin,
         total_cost=total,
+        status=StockMovement.Status.AUDITED if audited else StockMovement.Status.GENERATED,
     )
     for line in built:
         line.movement = movement
-    created = StockMovementEvent(movement=movement, action=StockMovementEvent.Action.CREATED, user=user)
-    # Postgres: the movement, its lines and its event in one statement (erp.db).
-    if insert_family(movement, [("movement_id", built), ("movement_id", [created])]) is None:
+    events = [StockMovementEvent(movement=movement, action=StockMovementEvent.Action.CREATED, user=user)]
+    if audited:
+        events.append(
+            StockMovementEvent(movement=movement, action=StockMovementEvent.Action.AUDITED, user=user)
+        )
+    # Postgres: the movement, its lines and its events in one statement (erp.db).
+    if insert_family(movement, [("movement_id", built), ("movement_id", events)]) is None:
         movement.save(force_insert=True)
         for line in built:
             line.movement = movement
         StockMovementLine.objects.bulk_create(built)
-        created.movement = movement
-        created.save(force_insert=True)
-    _save_levels(levels.values())
+        for event in events:
+            event.movement = movement
+            event.save(force_insert=True)
+    # only the rows this movement moved (``levels`` may hold the caller's others, unchanged)
+    _save_levels(levels[line["product"].pk] for line in clean)
     if warehouse.linked_to_accounting:
         movement.journal_entry = _post_cost_entry(
             movement=movement, counterpart=counterpart_account, user=user
@@ -380,16 +473,20 @@ def adjust_stock(
     """Bring the warehouse's stock of each product to a counted quantity (a physical count, or
     the master system a sync follows): what is short enters at ``unit_cost`` (the count's cost;
     the current average when not given), what is over leaves at the average cost. At most two
-    movements (an entry and an exit) through ``create_stock_movement``, so the average cost, the
-    cost póliza (warehouse linked to accounting) and the history are those of any movement; both
-    are recorded as audited at once, by ``user`` or by the system: the count is the confirmation.
+    movements (an entry and an exit), each with as many lines as products, written as
+    ``create_stock_movement`` writes any movement, so the average cost, the cost póliza
+    (warehouse linked to accounting) and the history are those of any movement; both are
+    recorded as audited at once, by ``user`` or by the system: the count is the confirmation.
+
+    The counted products' stock rows are locked before they are compared, so a movement
+    written meanwhile cannot make the difference wrong.
 
     ``counts``: dicts with ``product``, ``quantity`` (what must be on hand) and ``unit_cost``.
     Products already at their count produce nothing; returns the movements written."""
     wanted = {}
     for count in counts:
         wanted[count["product"].pk] = (count["product"], quantize(count["quantity"], QTY_PLACES), count)
-    levels = _select_levels(warehouse, sorted(wanted))
+    levels = _select_levels(warehouse, wanted)
     entries, exits = [], []
     for product_id, (product, target, count) in wanted.items():
         level = levels.get(product_id)
@@ -397,7 +494,7 @@ def adjust_stock(
         difference = target - on_hand
         if difference > 0:
             cost = count.get("unit_cost")
-            if cost in (None, ""):
+            if cost is None or isinstance(cost, str) and not cost:  # (a Decimal == "" is slow)
                 cost = level.average_cost if level else ZERO
             entries.append({"product": product, "quantity": difference, "unit_cost": cost})
         elif difference < 0:
@@ -406,20 +503,20 @@ def adjust_stock(
     for kind, lines in ((StockMovement.Kind.ENTRY, entries), (StockMovement.Kind.EXIT, exits)):
         if not lines:
             continue
-        movement = create_stock_movement(
-            company=company,
-            warehouse=warehouse,
-            kind=kind,
-            date=date,
-            concept=concept,
-            lines=lines,
-            origin=origin,
-            user=user,
+        movements.append(
+            _write_movement(
+                company=company,
+                warehouse=warehouse,
+                kind=kind,
+                date=date,
+                concept=concept,
+                lines=lines,
+                origin=origin,
+                user=user,
+                levels=levels,
+                audited=True,
+            )
         )
-        movement.status = StockMovement.Status.AUDITED
-        movement.save(update_fields=["status"])
-        _record(movement, StockMovementEvent.Action.AUDITED, user)
-        movements.append(movement)
     return movements
 
 
@@ -428,12 +525,34 @@ _PRODUCT_KNOWN = ["company", "line"]
 
 @business_action
 def save_products_batch(
-    *, company, new: list[Product], changed: list[Product], fields: list[str]
+    *,
+    company,
+    new: list[Product],
+    changed: list[Product],
+    fields: list[str],
+    checked: list[str] | None = None,
 ) -> list[tuple[Product, ValidationError]]:
     """Write many products at once (a sync page): each is validated as the product form
     validates it (``full_clean``: SAT keys, CFDI text, rates, its line's company), the valid ones
     are written in bulk and the rejected are returned with their error. Changed products update
-    only ``fields``. The caller sets ``line`` as an object of the company (no query per row)."""
+    only ``fields``. The caller sets ``line`` as an object of the company (no query per row).
+    ``checked``: the fields the caller set (the others keep their defaults or their stored
+    values): only their validators run, with the product's own ``clean`` — the same rules
+    without walking the fields a sync never sets (as ``sales.services.save_customers_batch``)."""
+    if checked is None:
+
+        def check(product):
+            product.full_clean(exclude=_PRODUCT_KNOWN, validate_unique=False, validate_constraints=False)
+
+    else:
+        skipped = [
+            f.name for f in Product._meta.concrete_fields if f.name not in checked or f.name in _PRODUCT_KNOWN
+        ]
+
+        def check(product):
+            product.clean_fields(exclude=skipped)
+            product.clean()
+
     rejected: list[tuple[Product, ValidationError]] = []
     valid_new, valid_changed = [], []
     for products, valid in ((new, valid_new), (changed, valid_changed)):
@@ -443,7 +562,7 @@ def save_products_batch(
                 rejected.append((product, ValidationError({"line": "La línea es de otra empresa."})))
                 continue
             try:
-                product.full_clean(exclude=_PRODUCT_KNOWN, validate_unique=False, validate_constraints=False)
+                check(product)
             except ValidationError as error:
                 rejected.append((product, error))
                 continue

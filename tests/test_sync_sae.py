@@ -256,6 +256,28 @@ def test_customers_deleted_in_sae_stay_active_when_the_option_is_off(company, sa
     assert run.deactivated == 0 and Customer.objects.get(external_key="2").active
 
 
+def test_deleted_and_missing_keys_are_asked_to_sae_in_several_calls_in_either_form(company, sae, monkeypatch):
+    """SAE is asked which of our keys it still has in calls of a fixed number of keys (here 2 a
+    call, so 4 customers and 5 products take several); a key SAE stores as typed (left-aligned,
+    not right-aligned in its 10 characters) is found too."""
+    monkeypatch.setattr(L, "KEYS_PARAMETER", 2 * L.PRODUCT_KEY_WIDTH)
+    sae.insert(L.CUSTOMERS, [customer("C-7", "MAS0810247C0", CLAVE="C-7")])  # stored as typed
+    sae.insert(L.PRODUCTS, [product("D001")])
+    connection = sae_connection(company, sae, deactivate_missing_products=True)
+    first = run_now(connection)
+    assert first.result == Run.Result.SUCCESS, messages(first)
+    assert Customer.objects.get(external_key="C-7").active
+    sae.delete(L.CUSTOMERS, "CLAVE", "1".rjust(10))
+    sae.delete(L.PRODUCTS, "CVE_ART", "D001")
+    run = run_now(connection)
+    assert run.deactivated == 2, messages(run)
+    assert not Customer.objects.get(external_key="1").active
+    assert not Product.objects.get(code="D001").active
+    alive = ["2", "3", "C-7"]
+    assert all(Customer.objects.get(external_key=key).active for key in alive)
+    assert all(Product.objects.get(code=code).active for code in ["A001", "B001", "C001", "S001"])
+
+
 # --- the general options ------------------------------------------------------------------------
 
 

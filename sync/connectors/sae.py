@@ -54,7 +54,6 @@ BOOLEAN_OPTIONS = {
     "deactivate_missing_products": False,
     "deactivate_deleted_customers": True,
 }
-IN_LIST = 700  # Firebird admits 1500 values in an IN list; a customer key is asked in two forms
 
 GDS_NETWORK = {335544721, 335544722, 335544726}
 GDS_LOGIN = 335544472
@@ -382,21 +381,13 @@ class SaeConnector(Connector):
         return payload, "", False
 
     def _read_products(self, after: str):
-        rows = self._query(
-            L.select(L.PRODUCTS, self.number, where="CVE_ART > ?", order="CVE_ART", first=self.page_size),
-            [after],
-        )
-        products = [L.as_dict(L.PRODUCTS, r) for r in rows]
-        stock: dict[tuple[str, int], object] = {}
-        if products and self._warehouses:
-            where = "CVE_ART >= ? AND CVE_ART <= ?"
-            params = [products[0]["CVE_ART"], products[-1]["CVE_ART"]]
-            if self.options["warehouse"]:
-                where += " AND CVE_ALM = ?"
-                params.append(self.options["warehouse"])
-            for row in self._query(L.select(L.STOCK, self.number, where=where), params):
-                item = L.as_dict(L.STOCK, row)
-                stock[(L.text(item["CVE_ART"]), int(item["CVE_ALM"]))] = item["EXIST"]
+        numbers = sorted(self._warehouses)  # SAE's warehouses matched to ours (stock synchronised)
+        rows = self._query(L.select_products_with_stock(self.number, numbers, first=self.page_size), [after])
+        width = len(L.COLUMNS[L.PRODUCTS])
+        products = [L.as_dict(L.PRODUCTS, r[:width]) for r in rows]
+        stock: dict[tuple[str, int], object] = {
+            (L.text(r[0]), n): value for r in rows for n, value in zip(numbers, r[width:], strict=True)
+        }
         last = products[-1]["CVE_ART"].rstrip() if products else after
         return {"products": products, "stock": stock}, last, len(products) == self.page_size
 
@@ -409,53 +400,42 @@ class SaeConnector(Connector):
         last = customers[-1]["CLAVE"].rstrip() if customers else after
         return {"customers": customers}, last, len(customers) == self.page_size
 
+    def _present(self, base: str, width: int, condition: str, keys: list[str]) -> set[str]:
+        """Which of ``keys`` SAE has (``sae_layout.select_present_keys``)."""
+        keys = [key for key in keys if len(key) <= width]  # longer: SAE cannot hold it
+        if not keys:
+            return set()
+        sql = L.select_present_keys(base, self.number, width, condition=condition)
+        return {L.text(r[0]) for r in self._query(sql, [L.pack_keys(keys, width)])}
+
     def _read_missing_products(self, after: str):
+        size = L.keys_per_call(L.PRODUCT_KEY_WIDTH)
         chunk = list(
             Product.objects.filter(company=self.company, active=True, pk__gt=int(after or 0))
             .order_by("pk")
-            .values_list("pk", "code")[:IN_LIST]
+            .values_list("pk", "code")[:size]
         )
-        askable = [code for _, code in chunk if len(code) <= L.PRODUCT_KEY_WIDTH]
-        present = set()
-        if askable:
-            marks = ", ".join("?" * len(askable))
-            present = {
-                L.text(r[0])
-                for r in self._query(
-                    f"SELECT CVE_ART FROM {L.table(L.PRODUCTS, self.number)} WHERE CVE_ART IN ({marks})",
-                    askable,
-                )
-            }
+        present = self._present(
+            L.PRODUCTS, L.PRODUCT_KEY_WIDTH, L.PRODUCT_PRESENT, [code for _, code in chunk]
+        )
         missing = [pk for pk, code in chunk if code not in present]
         last = chunk[-1][0] if chunk else after
-        return {"missing": missing}, last, len(chunk) == IN_LIST
+        return {"missing": missing}, last, len(chunk) == size
 
     def _read_deleted_customers(self, after: str):
+        size = L.keys_per_call(L.CUSTOMER_KEY_WIDTH)
         chunk = list(
             # the connection's entity: where its customers were created (another system's keys
             # in another entity are not SAE's)
             Customer.objects.filter(entity=self.entity, active=True, pk__gt=int(after or 0))
             .exclude(external_key="")
             .order_by("pk")
-            .values_list("pk", "external_key")[:IN_LIST]
+            .values_list("pk", "external_key")[:size]
         )
-        forms = sorted(
-            {f for _, key in chunk if len(key) <= L.CUSTOMER_KEY_WIDTH for f in L.customer_key_forms(key)}
-        )
-        alive = set()
-        if forms:
-            marks = ", ".join("?" * len(forms))
-            alive = {
-                L.text(r[0])
-                for r in self._query(
-                    f"SELECT CLAVE FROM {L.table(L.CUSTOMERS, self.number)} "
-                    f"WHERE CLAVE IN ({marks}) AND STATUS <> ?",
-                    [*forms, L.DELETED],
-                )
-            }
+        alive = self._present(L.CUSTOMERS, L.CUSTOMER_KEY_WIDTH, L.CUSTOMER_ALIVE, [key for _, key in chunk])
         gone = [pk for pk, key in chunk if key not in alive]
         last = chunk[-1][0] if chunk else after
-        return {"gone": gone}, last, len(chunk) == IN_LIST
+        return {"gone": gone}, last, len(chunk) == size
 
     # --- writing ------------------------------------------------------------------------------
     def write_page(self, page: Page) -> Outcome:
@@ -594,8 +574,13 @@ class SaeConnector(Connector):
                 product.external_key = code
                 changed.append(product)
             kept[code] = product
+        # Only the fields SAE sets are validated (with the product's own ``clean``).
         rejected = save_products_batch(
-            company=self.company, new=new, changed=changed, fields=[*fields, "external_key"]
+            company=self.company,
+            new=new,
+            changed=changed,
+            fields=[*fields, "external_key"],
+            checked=["code", *fields, "external_key"],
         )
         bad = {id(p) for p, _ in rejected}
         for product, error in rejected:
