@@ -107,23 +107,8 @@ def _lock_levels(*, company_id: int, warehouse: Warehouse, product_ids, known=No
 
 def _save_levels(levels) -> None:
     """Write the locked levels' quantity and average cost in one statement, whatever their number
-    (bulk_update's CASE per row costs more to build than the write itself). The values are
-    numbers written into the statement: ids by ``int``, quantities and costs as ``Decimal`` in
-    fixed notation."""
-    levels = list(levels)
-    if not levels:
-        return
-    table = StockLevel._meta.db_table
-    rows = ", ".join(
-        f"({int(level.pk)}, {to_decimal(level.quantity):f}, {to_decimal(level.average_cost):f})"
-        for level in levels
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"WITH v(id, quantity, average_cost) AS (VALUES {rows}) "
-            f"UPDATE {table} SET quantity = v.quantity, average_cost = v.average_cost "
-            f"FROM v WHERE {table}.id = v.id"
-        )
+    (``erp.bulk.update_columns``, the one bulk writer the sync pages use too)."""
+    update_columns(StockLevel, list(levels), ["quantity", "average_cost"])
 
 
 def _short_of_stock(*, warehouse, product, on_hand, needed, action="la salida requiere"):
