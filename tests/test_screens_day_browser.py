@@ -160,6 +160,15 @@ def test_the_accountant_cancels_an_invoice_and_sees_it_red_under_canceladas(page
         "Todas",
         "Hoy",
     ]
+    # The invoice's page offers the seed's processes as buttons.
+    page.click(f"#result_list a[href*='/{invoice.pk}/change/']")
+    page.wait_for_url(f"**/{invoice.pk}/change/**")
+    assert page.locator("form.detail-action button").all_text_contents() == [
+        "Sellar", "Enviar XML y PDF", "Enlazar CFDI externo", "Devolver", "Rebajar",
+        "Cancelar (motivo 02)", "Cancelar (motivo 03)",
+    ]  # fmt: skip
+    shot(page, "day_invoice_page_admin")
+    page.go_back()
     page.check(f"input[name=_selected_action][value='{invoice.pk}']")
     page.select_option("select[name=action]", "cancel_not_carried_out")
     page.click("button[name=index]")
