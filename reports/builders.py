@@ -297,7 +297,7 @@ def sales_by_day_report(*, company, month: str) -> Report:
         tab="todas",
         period="mes",
         month=month,
-    ).exclude(status="draft")
+    )
     days: dict[Date, list] = {}
     for invoice in invoices.order_by():
         row = days.setdefault(invoice.date, [invoice.date, 0, ZERO, ZERO, ZERO, 0])

@@ -19,18 +19,23 @@ from erp.roles import CANCEL_POSTED, companies_with_perm
 
 from .cancellation import cancel_document, cancel_invoice_and_cfdi, track_document
 from .cfdi_import.responses import pdf_download, xml_download
-from .cfdi_import.services import linked_external, send_external_cfdi
+from .cfdi_import.services import linked_external, send_invoice_files
 from .document_models import DocumentKind, DocumentStatus, Payment, SalesDocument, SalesDocumentLine
 from .document_selectors import PERIODS, STATUS_TABS, documents_for_list
 from .documents import UNSET, LineRequest, create_document, generate_invoice_from, prepare_document
 from .drafts import discard_draft, update_draft
 from .external_cfdi import link_external_cfdi
 from .external_models import ExternalCfdi
-from .invoice_cfdi import cfdi_column, seal_and_deliver, send_invoice_cfdi, stamped_cfdi
+from .invoice_cfdi import cfdi_column, seal_and_deliver, stamped_cfdi
 from .models import Customer, SalesEntity, Salesperson
 from .posting import Collection, post_invoice
 
 VIEW_PERM = "sales.view_salesdocument"
+# The «especial» period's ends (period=especial), for every list filtered by period.
+PERIOD_RANGE_PARAMETERS = [
+    OpenApiParameter("from", OpenApiTypes.DATE, description="AAAA-MM-DD, primer día con period=especial."),
+    OpenApiParameter("to", OpenApiTypes.DATE, description="AAAA-MM-DD, último día con period=especial."),
+]
 
 
 class LineSerializer(serializers.ModelSerializer):
@@ -233,21 +238,27 @@ class SalesDocumentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vie
             params = self.request.query_params
             queryset = documents_for_list(
                 queryset,
-                tab=params.get("tab", "todas"),
+                tab=params.get("tab"),  # no tab: every status, drafts included
                 period=params.get("period", "todas"),
                 month=params.get("month", ""),
+                date_from=params.get("from", ""),
+                date_to=params.get("to", ""),
             )
         return queryset.prefetch_related("lines")
 
     @extend_schema(
         parameters=[
             OpenApiParameter(
-                "tab", OpenApiTypes.STR, enum=list(STATUS_TABS), description="Pestaña de estatus."
+                "tab",
+                OpenApiTypes.STR,
+                enum=list(STATUS_TABS),
+                description="Pestaña de estatus («todas» deja fuera los borradores; sin pestaña, todos).",
             ),
             OpenApiParameter(
                 "period", OpenApiTypes.STR, enum=list(PERIODS), description="Periodo por fecha."
             ),
-            OpenApiParameter("month", OpenApiTypes.STR, description="AAAA-MM con period=mes (mes especial)."),
+            OpenApiParameter("month", OpenApiTypes.STR, description="AAAA-MM con period=mes."),
+            *PERIOD_RANGE_PARAMETERS,
         ]
     )
     def list(self, request, *args, **kwargs):
@@ -460,9 +471,5 @@ class InvoiceViewSet(SalesDocumentViewSet):
         document = self.get_object()
         payload = SendSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        external = linked_external(document)
-        if external is not None:
-            send_external_cfdi(invoice=document, external=external, to=payload.validated_data.get("to"))
-        else:
-            send_invoice_cfdi(invoice=document, to=payload.validated_data.get("to"))
+        send_invoice_files(invoice=document, to=payload.validated_data.get("to"))
         return Response(DocumentSerializer(self.get_queryset().get(pk=document.pk)).data)

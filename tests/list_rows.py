@@ -19,6 +19,7 @@ from decimal import Decimal
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.db.models import Max
 from django_celery_beat.models import (
     ClockedSchedule,
     CrontabSchedule,
@@ -33,7 +34,8 @@ from cashbank.models import CashBankAccount, CashMovement
 from cfdi.models import CfdiDocument, CfdiSettings, Csd, PacAccount
 from erp.models import Company, Currency, ExchangeRate, Membership, Role
 from inventory.models import Product, ProductLine, StockLevel, StockMovement, Warehouse
-from inventory.services import audit_stock_movement
+from inventory.services import audit_stock_movement, revert_stock_movement
+from sales.cancellation import cancel_invoice_and_cfdi
 from sales.cfdi_import.models import ProductAssociation, XmlInvoice
 from sales.cfdi_import.services import build_xml_invoice
 from sales.document_models import SalesDocument
@@ -96,7 +98,7 @@ class World:
         n = self.next()
         return CompanyFactory(rfc=f"LQT0101{n % 28 + 1:02d}{n:03d}"[:12], legal_name=f"EMPRESA LISTA {n}")
 
-    def invoice(self, *, payment: str = "credit", post: bool = True) -> SalesDocument:
+    def invoice(self, *, payment: str = "credit", post: bool = True, day: date = DAY) -> SalesDocument:
         """A two-line invoice of goods from stock (so it has a stock exit and a cost póliza)."""
         n = self.next()
         products = [ProductFactory(company=self.company, code=f"LQ{n:04d}{k}") for k in "AB"]
@@ -105,7 +107,7 @@ class World:
             kind="invoice",
             entity=self.entity,
             customer=self.customer,
-            date=DAY,
+            date=day,
             payment=payment,
             lines=[LineRequest(p.code, Decimal(1)) for p in products],
         )
@@ -139,6 +141,35 @@ def _documents(world: World, n: int) -> None:
                 payment="credit",
                 lines=[LineRequest("COLEG", Decimal(1), unit_price=Decimal("100"))],
             )
+
+
+def bulk_invoices(world: World, n: int, *, day: date = DAY) -> None:
+    """``n`` invoices at once, for lists measured at thousands of rows (issue 19: 5,000 invoices).
+
+    Five invoices are made through the services, one of each effective status (generated,
+    emitted: exit audited, reverted: exit reverted, cancelled, draft); the ``n`` rows are copies
+    of them written with one ``bulk_create`` (on Postgres, a few seconds), each with its own
+    number and pointing at its model's stock exit, so every tab of the lists gets a fifth."""
+    models = [world.invoice(day=day) for _ in range(4)] + [world.invoice(day=day, post=False)]
+    audit_stock_movement(movement=models[1].stock_movement, user=world.user)
+    revert_stock_movement(movement=models[2].stock_movement, user=world.user)
+    cancel_invoice_and_cfdi(document=models[3], motive="03", user=world.user)
+    for model in models:
+        model.refresh_from_db()
+    first = SalesDocument.objects.filter(entity=world.entity, kind="invoice").aggregate(Max("number"))[
+        "number__max"
+    ]
+    copies = []
+    for i in range(n):
+        copy = SalesDocument(
+            **{f.attname: getattr(models[i % 5], f.attname) for f in SalesDocument._meta.concrete_fields}
+        )
+        copy.pk = None
+        copy.idempotency_key = None
+        copy.number = None if copy.status == "draft" else first + 1 + i
+        copies.append(copy)
+    SalesDocument.objects.bulk_create(copies, batch_size=1000)
+    SalesEntity.objects.filter(pk=world.entity.pk).update(next_number=first + n + 1)
 
 
 def _receivable_records(world: World, n: int) -> None:

@@ -8,6 +8,7 @@ fails here by name, so a new list cannot arrive unmeasured: add one line to ``RO
 """
 
 import os
+import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -18,6 +19,7 @@ from django.db import connection, transaction
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import resolve, reverse
+from django.utils import timezone
 from drf_spectacular.generators import SchemaGenerator
 
 from demo.services import load_demo
@@ -25,7 +27,7 @@ from erp.models import Currency, ExchangeRate
 from erp.pagination import MAX_PAGE_SIZE
 from sales.document_models import SalesDocument
 from sales.models import Customer, SalesEntity
-from tests.list_rows import ROW_BUILDERS, World
+from tests.list_rows import ROW_BUILDERS, World, bulk_invoices
 
 SMALL, MORE = 2, 3  # rows added per model before each reading: 2, then 5 in all
 pytestmark = pytest.mark.django_db  # so pytest-django sets the test database up for the module fixture
@@ -64,9 +66,19 @@ def api_listings() -> list[Listing]:
     return found
 
 
+# Changelists that open on a period (the sales documents: «Hoy»), read over every date instead,
+# as the rows are dated in the past.
+ADMIN_QUERY = {SalesDocument: "?period=todas"}
+
+
 def admin_listings() -> list[Listing]:
     return [
-        Listing("admin", reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist"), model)
+        Listing(
+            "admin",
+            reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
+            + ADMIN_QUERY.get(model, ""),
+            model,
+        )
         for model in admin.site._registry
     ]
 
@@ -161,7 +173,7 @@ def test_the_discovery_finds_the_known_lists():
         "api:/api/sales/invoices/",
         "api:/api/accounting/entries/",
         "api:/api/cfdi/documents/",
-        "admin:/admin/sales/salesdocument/",
+        "admin:/admin/sales/salesdocument/?period=todas",
         "admin:/admin/inventory/stockmovement/",
         "screen:/caja/facturas/{entity}/?period=todas",
     } <= urls
@@ -198,3 +210,72 @@ def test_page_size_is_honoured_up_to_the_documented_maximum(api_as):
     assert rows("?page_size=7") == 7
     assert rows(f"?page_size={MAX_PAGE_SIZE}") == MAX_PAGE_SIZE
     assert rows("?page_size=100000") == MAX_PAGE_SIZE
+
+
+# -- 5,000 invoices (issue 19) ------------------------------------------------------------------
+HANDFUL, THOUSANDS = 10, 5_000
+ADMIN_TABS = ["todas", "generadas", "emitidas", "revertidas", "canceladas", "borradores"]
+
+
+def _measure(browser: Client, url: str):
+    """(queries, response) of one reading, after a first one that warms per-process caches."""
+    browser.get(url)
+    with CaptureQueriesContext(connection) as captured:
+        response = browser.get(url)
+    assert response.status_code == 200, url
+    return len(captured), response
+
+
+def _readings(accountant: Client, cashier: Client, entity) -> dict:
+    """Each tab of the admin's list (today's, the default period) and the cashier's list:
+    {list: (queries, rows on the page, rows in all)}."""
+    found = {}
+    for tab in ADMIN_TABS:
+        queries, response = _measure(accountant, f"/admin/sales/salesdocument/?tab={tab}")
+        changelist = response.context["cl"]
+        # The count the page shows («N resultados»): the rows of the tab, not the page's.
+        paginator = re.search(r'<p class="paginator">(.*?)</p>', response.content.decode(), re.S).group(1)
+        assert f"{changelist.result_count} documentos de venta" in paginator, tab
+        found[f"admin:{tab}"] = (queries, len(changelist.result_list), changelist.result_count)
+    queries, response = _measure(cashier, f"/caja/facturas/{entity.pk}/?tab=todas&period=hoy")
+    rows = len(re.findall(r'<tr class="st-\w+">', response.content.decode()))
+    found["screen:todas"] = (queries, rows, len(response.context["invoices"]))
+    return found
+
+
+def test_five_thousand_invoices_list_in_the_same_queries_as_a_handful():
+    """The admin's list (each tab) and the cashier's take as many queries with 5,000 invoices of
+    today as with a handful: no query per row (DESIGN rule 9)."""
+    company = load_demo().company
+    entity = SalesEntity.objects.select_related("company", "warehouse").get(company=company, code="PACHUCA")
+    users = get_user_model().objects
+    world = World(
+        company=company,
+        entity=entity,
+        customer=Customer.objects.get(entity=entity, number=1),
+        cash=company.cashbankaccount_set.select_related("currency", "ledger_account").get(code="CAJA"),
+        user=users.get(username="contador"),
+    )
+    accountant, cashier = Client(), Client()
+    accountant.force_login(world.user)
+    cashier.force_login(users.get(username="cajero"))
+    today = timezone.localdate()
+
+    bulk_invoices(world, HANDFUL, day=today)
+    small = _readings(accountant, cashier, entity)
+    bulk_invoices(world, THOUSANDS - HANDFUL - 10, day=today)  # each call adds 5 made by the services
+    assert SalesDocument.objects.filter(entity=entity, kind="invoice", date=today).count() == THOUSANDS
+    large = _readings(accountant, cashier, entity)
+
+    per_page = admin.site._registry[SalesDocument].list_per_page
+    for name, (queries, rows, total) in large.items():
+        small_queries, small_rows, small_total = small[name]
+        assert queries == small_queries, (
+            f"{name}: {small_queries} consultas con {small_rows} filas, {queries} con {rows}"
+        )
+        assert total > small_total and rows > small_rows, name
+    # A fifth of the invoices in each tab; «Todas» is the four fifths that are not drafts.
+    assert large["admin:todas"][1:] == (per_page, THOUSANDS * 4 // 5)
+    assert large["admin:revertidas"][1:] == (per_page, THOUSANDS // 5)
+    assert large["admin:borradores"][1:] == (per_page, THOUSANDS // 5)
+    assert large["screen:todas"][1] == large["screen:todas"][2] > per_page  # every row the screen lists

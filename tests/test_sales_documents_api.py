@@ -212,10 +212,13 @@ def test_accountant_posts_drafts_from_the_admin(entity, client, accountant):
     draft = client.post("/api/sales/invoices/", payload(entity), format="json").json()
     browser = Client()
     browser.force_login(accountant)
+    # Drafts are apart from «Todas», under «Borradores».
     listing = browser.get("/admin/sales/salesdocument/?kind__exact=invoice")
+    assert listing.status_code == 200 and "UNIVERSIDAD ROBOTICA" not in listing.content.decode()
+    listing = browser.get("/admin/sales/salesdocument/?kind__exact=invoice&tab=borradores")
     assert listing.status_code == 200 and "UNIVERSIDAD ROBOTICA" in listing.content.decode()
     response = browser.post(
-        "/admin/sales/salesdocument/",
+        "/admin/sales/salesdocument/?kind__exact=invoice&tab=borradores",
         {"action": "post_selected", "_selected_action": [draft["id"]]},
         follow=True,
     )

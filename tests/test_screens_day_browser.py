@@ -151,14 +151,43 @@ def test_the_accountant_cancels_an_invoice_and_sees_it_red_under_canceladas(page
         .order_by("pk")
         .first()
     )
+    page.set_viewport_size({"width": 1366, "height": 900})  # the accountant's laptop
     login_as(page, live_server.url, "contador", "**/caja/facturas/")
-    page.goto(f"{live_server.url}/admin/sales/salesdocument/?q={invoice.customer_name[:10]}")
+    # The admin's list opens on «Todas» of «Hoy»; the accountant picks the invoice and cancels it.
+    page.goto(f"{live_server.url}/admin/sales/salesdocument/?entity={invoice.entity_id}")
+    assert page.locator(".seed-tabs a.selected").all_text_contents()[:3] == [
+        invoice.entity.name,
+        "Todas",
+        "Hoy",
+    ]
+    # The invoice's page offers the seed's processes as buttons.
+    page.click(f"#result_list a[href*='/{invoice.pk}/change/']")
+    page.wait_for_url(f"**/{invoice.pk}/change/**")
+    assert page.locator("form.detail-action button").all_text_contents() == [
+        "Sellar", "Enviar XML y PDF", "Enlazar CFDI externo", "Devolver", "Rebajar",
+        "Cancelar (motivo 02)", "Cancelar (motivo 03)",
+    ]  # fmt: skip
+    shot(page, "day_invoice_page_admin")
+    page.go_back()
     page.check(f"input[name=_selected_action][value='{invoice.pk}']")
     page.select_option("select[name=action]", "cancel_not_carried_out")
     page.click("button[name=index]")
     page.wait_for_selector(".messagelist")
     invoice.refresh_from_db()
     assert invoice.status == "cancelled", page.text_content(".messagelist")
+
+    page.click(".seed-tabs a[data-key=canceladas]")
+    page.wait_for_url("**tab=canceladas**")
+    row = page.locator("#result_list tbody tr", has_text=invoice.customer_name[:20]).first
+    assert "Cancelada" in row.locator("td.field-st").text_content()
+    for cell in ("th.field-folio a", "td.field-total_shown", "td.field-customer_shown"):
+        colour = row.locator(cell).evaluate("cell => getComputedStyle(cell).color")
+        assert colour == "rgb(192, 57, 43)", cell  # the seed's red, on the whole row
+    shot(page, "day_cancelled_in_red_admin")
+    # At 1366 px nothing is cut: the page does not scroll sideways and the last column is in view.
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1366
+    box = page.locator("#result_list thead th").last.bounding_box()
+    assert box["x"] + box["width"] <= 1366
 
     page.goto(f"{live_server.url}/caja/facturas/{invoice.entity_id}/?tab=canceladas&period=hoy")
     row = page.locator("#invoices tbody tr", has_text=invoice.customer_name).first

@@ -30,6 +30,7 @@ from ..document_models import DocumentKind, Payment, SalesDocument
 from ..documents import UNSET, LineRequest, create_document, prepare_document, resolve_salesperson
 from ..external_cfdi import MAX_PDF_BYTES, WRONG_TYPE_MESSAGE
 from ..external_models import ExternalCfdi
+from ..invoice_cfdi import send_invoice_cfdi
 from ..models import COUNTER_CUSTOMER_NUMBER, Customer
 from ..posting import Collection, post_invoice
 from .concordance import Concordance, run_concordance
@@ -415,6 +416,16 @@ def send_external_cfdi(
             f"No se pudo enviar el correo (servidor no disponible): {error}",
             status=503,
         ) from error
+
+
+def send_invoice_files(*, invoice: SalesDocument, to: list[str] | None = None) -> None:
+    """ "Enviar XML y PDF" of an invoice: its own stamped CFDI, or the external one linked to it
+    (the API and the admin both send through here)."""
+    external = linked_external(invoice)
+    if external is not None:
+        send_external_cfdi(invoice=invoice, external=external, to=to)
+    else:
+        send_invoice_cfdi(invoice=invoice, to=to)
 
 
 def _issued_at(external: ExternalCfdi):

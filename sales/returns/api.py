@@ -13,7 +13,12 @@ from erp.api_base import CompanyRolePermission
 from erp.roles import CANCEL_POSTED, companies_with_perm
 
 from ..cfdi_import.responses import pdf_download, xml_download
-from ..document_api import CancelInputSerializer, LinkCfdiSerializer, PostInputSerializer
+from ..document_api import (
+    PERIOD_RANGE_PARAMETERS,
+    CancelInputSerializer,
+    LinkCfdiSerializer,
+    PostInputSerializer,
+)
 from ..document_models import DocumentKind, SalesDocument
 from ..document_selectors import PERIODS
 from ..external_models import ExternalCfdi
@@ -202,6 +207,8 @@ class CreditNoteViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
                 tab=params.get("tab", "todas"),
                 period=params.get("period", "todas"),
                 month=params.get("month", ""),
+                date_from=params.get("from", ""),
+                date_to=params.get("to", ""),
             )
         return queryset.select_related("invoice", "currency").prefetch_related("lines__invoice_line")
 
@@ -215,6 +222,7 @@ class CreditNoteViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
                 "period", OpenApiTypes.STR, enum=list(PERIODS), description="Periodo por fecha."
             ),
             OpenApiParameter("month", OpenApiTypes.STR, description="AAAA-MM con period=mes."),
+            *PERIOD_RANGE_PARAMETERS,
         ]
     )
     def list(self, request, *args, **kwargs):

@@ -1,13 +1,10 @@
 """Reads of returns and rebates: the module's list by entity, status tab and period."""
 
-from datetime import timedelta
-
 from django.db.models import Q, QuerySet
-from django.utils import timezone
 
 from erp.errors import DomainError
 
-from ..document_selectors import PERIODS, _parse_month
+from ..document_selectors import filter_by_period
 from .models import CreditNote
 
 STATUS_TABS = {
@@ -20,22 +17,21 @@ STATUS_TABS = {
 }
 
 
-def credit_notes_for_list(queryset: QuerySet, *, tab: str = "todas", period: str = "todas", month: str = ""):
-    """Filter by the status tab and the period, like the invoices' list."""
+def credit_notes_for_list(
+    queryset: QuerySet,
+    *,
+    tab: str = "todas",
+    period: str = "todas",
+    month: str = "",
+    date_from: str = "",
+    date_to: str = "",
+):
+    """Filter by the status tab and the period, like the invoices' list (the same periods)."""
     if tab not in STATUS_TABS:
         raise DomainError("pestana_invalida", f"Pestaña de estatus desconocida: {tab}.")
     if STATUS_TABS[tab] is not None:
         queryset = queryset.filter(STATUS_TABS[tab])
-    today = timezone.localdate()
-    if period == "hoy":
-        queryset = queryset.filter(date=today)
-    elif period == "semana":
-        queryset = queryset.filter(date__gt=today - timedelta(days=7), date__lte=today)
-    elif period == "mes":
-        year, number = _parse_month(month) if month else (today.year, today.month)
-        queryset = queryset.filter(date__year=year, date__month=number)
-    elif period not in PERIODS:
-        raise DomainError("periodo_invalido", f"Periodo desconocido: {period}. Use hoy, semana, mes o todas.")
+    queryset = filter_by_period(queryset, period, month=month, date_from=date_from, date_to=date_to)
     return queryset.select_related("entity", "currency", "invoice").order_by("-date", "-number")
 
 
