@@ -3,6 +3,7 @@
 import hashlib
 import json
 
+import django_filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
@@ -20,6 +21,14 @@ from erp.roles import CANCEL_POSTED, companies_with_perm
 from .cancellation import cancel_document, cancel_invoice_and_cfdi, track_document
 from .cfdi_import.responses import pdf_download, xml_download
 from .cfdi_import.services import linked_external, send_invoice_files
+from .customer_fields import (
+    customer_id_filter,
+    customer_id_output,
+    customer_in_entity,
+    customer_number_filter,
+    customer_number_input,
+    customer_number_output,
+)
 from .document_models import DocumentKind, DocumentStatus, Payment, SalesDocument, SalesDocumentLine
 from .document_selectors import PERIODS, STATUS_TABS, documents_for_list
 from .documents import UNSET, LineRequest, create_document, generate_invoice_from, prepare_document
@@ -27,7 +36,7 @@ from .drafts import discard_draft, update_draft
 from .external_cfdi import link_external_cfdi
 from .external_models import ExternalCfdi
 from .invoice_cfdi import cfdi_column, seal_and_deliver, stamped_cfdi
-from .models import Customer, SalesEntity, Salesperson
+from .models import SalesEntity, Salesperson
 from .posting import Collection, post_invoice
 
 VIEW_PERM = "sales.view_salesdocument"
@@ -60,13 +69,15 @@ class DocumentSerializer(serializers.ModelSerializer):
     cfdi = serializers.SerializerMethodField()
     currency = serializers.SlugRelatedField(slug_field="code", read_only=True)
     entity_code = serializers.CharField(source="entity.code", read_only=True)
+    customer = customer_number_output()
+    customer_id = customer_id_output()
 
     class Meta:
         model = SalesDocument
         fields = [
             "id", "kind", "company", "entity", "entity_code", "series", "number", "status",
             "status_display", "reference", "date", "delivery_date", "payment", "customer",
-            "customer_number", "customer_rfc", "customer_name", "customer_address",
+            "customer_id", "customer_rfc", "customer_name", "customer_address",
             "customer_colonia", "customer_poblacion", "customer_postal_code", "customer_phones",
             "currency", "exchange_rate", "warehouse", "salesperson", "observations", "importe",
             "discount", "subtotal", "iva", "ieps", "retained_iva", "retained_isr", "total",
@@ -145,9 +156,7 @@ class LineInputSerializer(serializers.Serializer):
 
 class DocumentInputSerializer(serializers.Serializer):
     entity = serializers.PrimaryKeyRelatedField(queryset=SalesEntity.objects.all())
-    customer = serializers.IntegerField(
-        min_value=0, help_text="Número de cliente en la entidad (0: mostrador)."
-    )
+    customer = customer_number_input()
     date = serializers.DateField()
     delivery_date = serializers.DateField(required=False, allow_null=True)
     payment = serializers.ChoiceField(choices=Payment.choices, default=Payment.CASH)
@@ -186,16 +195,7 @@ class DocumentInputSerializer(serializers.Serializer):
 
     def validate(self, attrs):
         entity = attrs["entity"]
-        customer = (
-            Customer.objects.filter(entity=entity, number=attrs["customer"])
-            .select_related("salesperson")
-            .first()
-        )
-        if customer is None:
-            raise serializers.ValidationError(
-                {"customer": f"No existe el cliente {attrs['customer']} en esta entidad."}
-            )
-        attrs["customer"] = customer
+        attrs["customer"] = customer_in_entity(entity, attrs["customer"])
         if "salesperson" in attrs:
             number = attrs["salesperson"]
             if number in (None, 0):
@@ -206,6 +206,20 @@ class DocumentInputSerializer(serializers.Serializer):
                     raise serializers.ValidationError({"salesperson": f"No existe el vendedor {number}."})
                 attrs["salesperson"] = found
         return attrs
+
+
+class DocumentFilter(django_filters.FilterSet):
+    customer = customer_number_filter()
+    customer_id = customer_id_filter()
+
+    class Meta:
+        model = SalesDocument
+        fields = {
+            "entity": ["exact"],
+            "status": ["exact"],
+            "payment": ["exact"],
+            "date": ["exact", "gte", "lte"],
+        }
 
 
 def _fingerprint(data) -> str:
@@ -220,13 +234,7 @@ class SalesDocumentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vie
     permission_classes = [CompanyRolePermission]
     # Who may use each action (erp.api_base.declared_permission; reads need "view").
     action_permissions = {"preview": "add", "cancel": "change", "generate_invoice": "add"}
-    filterset_fields = {
-        "entity": ["exact"],
-        "customer": ["exact"],
-        "status": ["exact"],
-        "payment": ["exact"],
-        "date": ["exact", "gte", "lte"],
-    }
+    filterset_class = DocumentFilter
     search_fields = ["customer_name", "customer_rfc", "reference", "origin_ref"]
     ordering_fields = ["date", "number", "total"]
 

@@ -1,6 +1,8 @@
 """Writes of quotes, orders, remissions and invoices: the header and line rules of the seed's
 "Agregar Factura", numbering, and generating an invoice from another document."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date as date_type
 from decimal import Decimal
@@ -17,9 +19,10 @@ from erp.taxes import (
     IVA_EXEMPT,
     IVA_ZERO,
     Party,
-    compute_document,
+    compute_line,
     iva_for_treatment,
     retention_rates,
+    summarize,
 )
 from erp.validators import cfdi_text_problem
 from inventory.models import Product
@@ -39,6 +42,37 @@ from .document_models import (
 from .models import Customer, SalesEntity, Salesperson
 
 UNSET = object()  # "not given", as opposed to an explicit None (salesperson 0)
+
+# Where a refusal points, for the screens (and integrators) to show it beside its cause: a header
+# error names its input in ``details["field"]``; a line error gives ``details["line"]`` (the
+# position, 1 = the first line sent, as "Partida 1" in the message) and the line's input in
+# ``details["field"]`` when one is to blame.
+LINE_ERROR_FIELDS = {
+    "cantidad_invalida": "quantity",
+    "precio_invalido": "unit_price",
+    "descuento_invalido": "discount_rate",
+    "iva_frontera_no_permitido": "iva_rate",
+    "texto_invalido": "description",
+    "producto_inexistente": "product",
+}
+
+
+@contextmanager
+def at_line(position: int) -> Iterator[None]:
+    """A refusal raised while building line ``position`` says so: "Partida N: …" and its details."""
+    try:
+        yield
+    except DomainError as error:
+        if "line" in error.details:
+            raise
+        message = error.message
+        if not message.startswith("Partida "):
+            lowered = message[:1].lower() + message[1:] if message[1:2].islower() else message
+            message = f"Partida {position}: {lowered}"
+        details = {"line": position, **error.details}
+        if error.code in LINE_ERROR_FIELDS:
+            details.setdefault("field", LINE_ERROR_FIELDS[error.code])
+        raise DomainError(error.code, message, status=error.status, **details) from error
 
 
 @dataclass(frozen=True)
@@ -102,12 +136,14 @@ def resolve_salesperson(*, entity: SalesEntity, customer: Customer, requested=UN
             raise DomainError(
                 "vendedor_no_permitido",
                 "El vendedor del cliente es el vendedor cero: no se puede especificar ningún vendedor.",
+                field="salesperson",
             )
         return None
     if requested is not UNSET and (requested is None or requested.pk != customer.salesperson_id):
         raise DomainError(
             "vendedor_distinto_al_del_cliente",
             f"Es necesario especificar el vendedor registrado en el cliente: {customer.salesperson}.",
+            field="salesperson",
         )
     return customer.salesperson
 
@@ -132,8 +168,17 @@ def _find_products(company: Company, codes: list[str]) -> dict[str, Product]:
 
 def _build_lines(*, entity, customer, requests: list[LineRequest], decimals: int):
     if not requests:
-        raise DomainError("sin_partidas", "El documento debe tener al menos una partida.")
-    products = _find_products(entity.company, [r.product_code for r in requests])
+        raise DomainError("sin_partidas", "El documento debe tener al menos una partida.", field="lines")
+    codes = [r.product_code for r in requests]
+    try:
+        products = _find_products(entity.company, codes)
+    except DomainError as error:
+        missing = error.details.get("codes") or []
+        positions = [i for i, code in enumerate(codes, start=1) if code in missing]
+        # The message already names the clave; the details point at every line that typed it.
+        raise DomainError(
+            error.code, error.message, line=positions[0], field="product", lines=positions, **error.details
+        ) from error
     lines, inputs = [], []
     for position, request in enumerate(requests, start=1):
         product = products[request.product_code]
@@ -142,15 +187,18 @@ def _build_lines(*, entity, customer, requests: list[LineRequest], decimals: int
         discount_rate = (
             customer.general_discount if request.discount_rate is None else to_decimal(request.discount_rate)
         )
-        if not ZERO <= discount_rate <= 100:
-            raise DomainError(
-                "descuento_invalido", f"Partida {position}: el descuento debe estar entre 0 y 100%."
+        with at_line(position):
+            if not ZERO <= discount_rate <= 100:
+                raise DomainError(
+                    "descuento_invalido", f"Partida {position}: el descuento debe estar entre 0 y 100%."
+                )
+            taxes = line_taxes(
+                entity=entity, customer=customer, product=product, requested_iva=request.iva_rate
             )
-        taxes = line_taxes(entity=entity, customer=customer, product=product, requested_iva=request.iva_rate)
-        check_amount(quantity * price, f"Partida {position}: el importe (cantidad × precio)")
-        problem = cfdi_text_problem(request.description)
-        if problem:
-            raise DomainError("texto_invalido", f"Partida {position}, descripción: {problem}")
+            check_amount(quantity * price, f"Partida {position}: el importe (cantidad × precio)")
+            problem = cfdi_text_problem(request.description)
+            if problem:
+                raise DomainError("texto_invalido", f"Partida {position}, descripción: {problem}")
         line = SalesDocumentLine(
             position=position,
             product=product,
@@ -165,7 +213,11 @@ def _build_lines(*, entity, customer, requests: list[LineRequest], decimals: int
         )
         lines.append(line)
         inputs.append(line.tax_input(decimals))
-    totals = compute_document(inputs, decimals)
+    computed = []
+    for position, item in enumerate(inputs, start=1):
+        with at_line(position):  # a tax rule's refusal names the line that caused it
+            computed.append(compute_line(item, decimals))
+    totals = summarize(computed, decimals)
     for line, taxes in zip(lines, totals.lines, strict=True):
         line.set_amounts(taxes)
     return lines, totals
@@ -178,19 +230,23 @@ def blank_uso_cfdi(rfc: str) -> DomainError:
         "uso_cfdi_sin_asignar",
         f"El cliente {rfc} no tiene asignado el uso del CFDI: asígnelo en el catálogo de clientes "
         "antes de facturarle.",
+        field="customer",
     )
 
 
 def _check_header(*, entity, customer, payment, currency, exchange_rate):
     if customer.entity_id != entity.pk:
-        raise DomainError("cliente_de_otra_entidad", "El cliente no pertenece a esta entidad de venta.")
+        raise DomainError(
+            "cliente_de_otra_entidad", "El cliente no pertenece a esta entidad de venta.", field="customer"
+        )
     if not customer.active:
-        raise DomainError("cliente_inactivo", f"El cliente {customer} está inactivo.")
+        raise DomainError("cliente_inactivo", f"El cliente {customer} está inactivo.", field="customer")
     if payment == Payment.CREDIT and customer.is_counter:
         raise DomainError(
             "credito_cliente_generico",
             "Las facturas con pago a crédito no se pueden generar si el cliente es el genérico "
             "(cliente con el número cero).",
+            field="customer",
         )
     if currency.is_national:
         return Decimal("1")
@@ -198,6 +254,7 @@ def _check_header(*, entity, customer, payment, currency, exchange_rate):
         raise DomainError(
             "tipo_cambio_requerido",
             f"Indique el tipo de cambio: la moneda {currency.code} es extranjera.",
+            field="exchange_rate",
         )
     return to_decimal(exchange_rate)
 
@@ -242,9 +299,14 @@ def prepare_document(
         raise DomainError(
             "consecutivo_no_editable",
             "La entidad de venta no permite cambiar el consecutivo al momento de facturar.",
+            field="number",
         )
     if delivery_date and delivery_date < date:
-        raise DomainError("fecha_entrega_invalida", "La fecha de entrega no puede ser anterior a la fecha.")
+        raise DomainError(
+            "fecha_entrega_invalida",
+            "La fecha de entrega no puede ser anterior a la fecha.",
+            field="delivery_date",
+        )
     if substitutes is not None:
         check_substitutable(invoice=substitutes, kind=kind, entity=entity)
     line_rows, totals = _build_lines(
@@ -362,18 +424,28 @@ def check_substitutable(*, invoice: SalesDocument, kind: str, entity: SalesEntit
     """An invoice may be made as the substitute of a stamped invoice of the same company (SAT's
     cancellation motive 01: its CFDI carries TipoRelacion 04 with the UUID it replaces)."""
     if kind != DocumentKind.INVOICE:
-        raise DomainError("sustitucion_no_aplica", "Solo una factura puede sustituir a otra.")
+        raise DomainError(
+            "sustitucion_no_aplica", "Solo una factura puede sustituir a otra.", field="substitutes"
+        )
     if invoice.kind != DocumentKind.INVOICE or invoice.company_id != entity.company_id:
         raise DomainError(
-            "sustitucion_invalida", "La factura que se sustituye no es una factura de esta empresa."
+            "sustitucion_invalida",
+            "La factura que se sustituye no es una factura de esta empresa.",
+            field="substitutes",
         )
     if invoice.status == DocumentStatus.CANCELLED:
-        raise DomainError("sustitucion_invalida", f"La factura {invoice} ya está cancelada.", status=409)
+        raise DomainError(
+            "sustitucion_invalida",
+            f"La factura {invoice} ya está cancelada.",
+            status=409,
+            field="substitutes",
+        )
     if not stamped_uuid_of(invoice):
         raise DomainError(
             "sustitucion_sin_cfdi",
             f"La factura {invoice} no tiene un CFDI timbrado: solo se sustituye una factura timbrada.",
             status=409,
+            field="substitutes",
         )
 
 

@@ -162,13 +162,14 @@ def check_collections(document, collections: list[Collection], direction: Direct
     pay back its credit note, checked before anything is written."""
     entity = document.entity
     if not collections:
-        raise DomainError("sin_cobro", direction.messages["sin_cobro"])
+        raise DomainError("sin_cobro", direction.messages["sin_cobro"], field="collections")
     allowed = set(entity.cash_accounts.values_list("pk", flat=True))
     for collection in collections:
         if collection.account.pk not in allowed:
             raise DomainError(
                 "caja_no_permitida",
                 direction.messages["caja_no_permitida"].format(code=collection.account.code),
+                field="collections",
             )
     check_collection_accounts(
         document_currency=document.currency,
@@ -183,6 +184,7 @@ def check_collections(document, collections: list[Collection], direction: Direct
             direction.messages["cobro_incompleto"].format(
                 collected=quantize(collected), total=document.total
             ),
+            field="collections",
         )
 
 

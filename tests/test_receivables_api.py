@@ -15,8 +15,9 @@ def customer(company):
 
 
 def open_one(client, company, customer, amount="1160.00"):
-    return client.post(URL, {"company": company.pk, "customer": customer.pk, "date": "2026-02-10", "amount": amount,
-                             "currency": currency("MXN").pk, "document_number": "A-10"}, format="json")  # fmt: skip
+    return client.post(URL, {"company": company.pk, "entity": customer.entity_id, "customer": customer.number,
+                             "date": "2026-02-10", "amount": amount, "currency": currency("MXN").pk,
+                             "document_number": "A-10"}, format="json")  # fmt: skip
 
 
 def test_open_pay_and_refuse_cancel_with_records(company, customer, accountant, cashier, api_as):
@@ -24,6 +25,10 @@ def test_open_pay_and_refuse_cancel_with_records(company, customer, accountant, 
     assert created.status_code == 201, created.json()
     receivable_id = created.json()["id"]
     assert created.json()["due_date"] == "2026-02-25"
+    # The customer is its number within the entity, both ways (issue 19), with its id and name.
+    assert (created.json()["entity"], created.json()["customer"], created.json()["customer_id"]) == (
+        customer.entity_id, customer.number, customer.pk,
+    )  # fmt: skip
 
     paid = api_as(cashier).post(
         f"{URL}{receivable_id}/records/",
@@ -40,12 +45,21 @@ def test_open_pay_and_refuse_cancel_with_records(company, customer, accountant, 
     )
     assert Receivable.objects.get().status == "active"
 
-    debt = api_as(cashier).get(f"{URL}debt/", {"company": company.pk, "customer": customer.pk}).json()
-    assert debt["debt"] == {"MXN": "1000.00"}
-    statement = (
-        api_as(cashier).get(f"{URL}statement/", {"company": company.pk, "customer": customer.pk}).json()
+    by_number = {"company": company.pk, "entity": customer.entity_id, "customer": customer.number}
+    debt = api_as(cashier).get(f"{URL}debt/", by_number).json()
+    assert (debt["customer"], debt["customer_id"], debt["debt"]) == (
+        customer.number,
+        customer.pk,
+        {"MXN": "1000.00"},
     )
+    by_id = api_as(cashier).get(f"{URL}debt/", {"company": company.pk, "customer_id": customer.pk}).json()
+    assert by_id == debt
+    statement = api_as(cashier).get(f"{URL}statement/", by_number).json()
     assert [line["balance"] for line in statement["lines"]] == ["1160.00", "1000.00"]
+    listed = api_as(cashier).get(URL, {"entity": customer.entity_id, "customer": customer.number}).json()
+    assert [r["id"] for r in listed["results"]] == [receivable_id]
+    missing = api_as(cashier).get(f"{URL}debt/", {"company": company.pk, "customer": customer.number})
+    assert missing.status_code == 400 and missing.json()["details"]["customer"]
 
     record_id = paid.json()["id"]
     assert api_as(cashier).post(f"/api/sales/receivable-records/{record_id}/cancel/").status_code == 403

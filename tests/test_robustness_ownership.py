@@ -118,7 +118,8 @@ def test_an_invoices_owner_link_cannot_be_typed_through_the_api(demo, client):
     customer = Customer.objects.get(entity=invoice.entity, number=1)
     body = {
         "company": demo.company.pk,
-        "customer": customer.pk,
+        "entity": customer.entity_id,
+        "customer": customer.number,
         "date": str(DAY),
         "amount": "10.00",
         "currency": invoice.currency_id,

@@ -149,7 +149,7 @@ def test_seed_example_concordance_then_accept_and_learn(demo, client):
     assert (preview["total"], preview["customer_rfc"], preview["number"]) == ("156.60", "URE180429TM6", None)
     assert preview["lines"][0]["code"] == "A" and preview["lines"][0]["iva"] == "21.60"
     listed = client.get("/api/sales/xml-invoices/").json()["results"]
-    assert [(r["uuid"], r["customer_number"], r["invoice"]) for r in listed] == [(external["uuid"], 1, None)]
+    assert [(r["uuid"], r["customer"], r["invoice"]) for r in listed] == [(external["uuid"], 1, None)]
 
     accepted = accept(client, template)
     assert accepted.status_code == 201, accepted.json()
@@ -249,7 +249,7 @@ def test_unknown_receiver_goes_to_the_counter_customer_and_contado(demo, client)
     assert accept(client, template).json()["code"] == "sin_cobro"
     accepted = accept(client, template, [{"account": caja.pk, "amount": "156.60", "method": "01"}])
     assert accepted.status_code == 201, accepted.json()
-    assert accepted.json()["payment"] == "cash" and accepted.json()["customer_number"] == 0
+    assert accepted.json()["payment"] == "cash" and accepted.json()["customer"] == 0
 
 
 def test_update_refuses_unknown_codes_and_changes_nothing(demo, client):

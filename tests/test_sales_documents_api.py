@@ -98,7 +98,7 @@ def test_credit_for_the_counter_customer_is_refused(entity, client):
         "code": "credito_cliente_generico",
         "message": "Las facturas con pago a crédito no se pueden generar si el cliente es el genérico "
         "(cliente con el número cero).",
-        "details": {},
+        "details": {"field": "customer"},  # the entry screen shows it beside the customer
     }
     assert not SalesDocument.objects.exists()
 

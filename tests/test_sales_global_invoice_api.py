@@ -111,7 +111,7 @@ def test_a_day_of_tickets_becomes_one_global_invoice(
     customer = Customer.objects.get(company=demo.company, number=1)
     with capture(execute=True):
         own = client.post(
-            "/api/sales/global-invoices/invoice-ticket/", {"ticket": apart["id"], "customer": customer.pk}
+            "/api/sales/global-invoices/invoice-ticket/", {"ticket": apart["id"], "customer": customer.number}
         )
     assert own.status_code == 200, own.json()
     apart_root = verify_cfdi(bytes(own_cfdi(apart["id"]).get().xml), pac_certificate=sandbox_certificate())
@@ -178,7 +178,8 @@ def test_a_day_of_tickets_becomes_one_global_invoice(
 
     # A ticket in the stamped global invoice cannot be invoiced apart; nothing changes.
     refused = client.post(
-        "/api/sales/global-invoices/invoice-ticket/", {"ticket": tickets[0]["id"], "customer": customer.pk}
+        "/api/sales/global-invoices/invoice-ticket/",
+        {"ticket": tickets[0]["id"], "customer": customer.number},
     )
     assert refused.status_code == 409
     assert refused.json()["code"] == "ticket_en_factura_global"
@@ -208,7 +209,8 @@ def test_a_ticket_invoiced_apart_leaves_a_draft_global_invoice(
     customer = Customer.objects.get(company=demo.company, number=1)
     with capture(execute=True):
         own = client.post(
-            "/api/sales/global-invoices/invoice-ticket/", {"ticket": second["id"], "customer": customer.pk}
+            "/api/sales/global-invoices/invoice-ticket/",
+            {"ticket": second["id"], "customer": customer.number},
         )
     assert own.status_code == 200, own.json()
     assert own_cfdi(second["id"]).get().status == "stamped"
@@ -252,7 +254,7 @@ def test_refusals_change_nothing(demo, client, django_capture_on_commit_callback
     customer0 = Customer.objects.get(company=demo.company, entity=entity(demo), number=0)
     ticket = SalesDocument.objects.get(ticket=True)
     to_public = client.post(
-        "/api/sales/global-invoices/invoice-ticket/", {"ticket": ticket.pk, "customer": customer0.pk}
+        "/api/sales/global-invoices/invoice-ticket/", {"ticket": ticket.pk, "customer": customer0.number}
     )
     assert to_public.status_code == 400 and to_public.json()["code"] == "cliente_invalido"
     assert not CfdiDocument.objects.exists()

@@ -75,7 +75,7 @@ def payment_body(demo, amount, applications, *, account="BBVA-MXN", rate="1"):
     return {
         "company": demo.company.pk,
         "entity": entity(demo).pk,
-        "customer": Customer.objects.get(company=demo.company, number=1).pk,
+        "customer": 1,
         "date": str(date.today()),
         "account": bank(demo, account).pk,
         "amount": amount,
@@ -95,6 +95,11 @@ def pay(client, demo, amount, applications, capture, **options):
     )
     assert created.status_code == 201, created.json()
     payment_id = created.json()["id"]
+    # The customer is the number sent, both ways; its id and name come beside it.
+    customer = Customer.objects.get(entity=entity(demo), number=1)
+    assert (created.json()["customer"], created.json()["customer_id"], created.json()["customer_name"]) == (
+        1, customer.pk, customer.name,
+    )  # fmt: skip
     with capture(execute=True):
         posted = client.post(f"/api/sales/payments/{payment_id}/post/")
     assert posted.status_code == 200, posted.json()

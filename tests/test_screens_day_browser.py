@@ -99,10 +99,12 @@ def test_a_credit_sale_to_the_counter_customer_is_refused_with_the_seeds_message
     type_line(page, 0, "1", "A")
     page.click("#accept")
     page.wait_for_selector("#message.error")
-    assert (
-        "no se pueden generar si el cliente es el genérico (cliente con el número cero)"
-        in page.text_content("#message")
-    )
+    seeds_words = "no se pueden generar si el cliente es el genérico (cliente con el número cero)"
+    assert seeds_words in page.text_content("#message")
+    # Beside the customer it is about, not only in the block at the bottom.
+    beside = page.text_content("label:has(> input[name=customer]) .field-error")
+    assert seeds_words in beside
+    assert page.get_attribute("input[name=customer]", "aria-invalid") == "true"
     shot(page, "day_credit_to_counter_refused")
     assert not SalesDocument.objects.filter(company=demo.company).exists()
 
@@ -122,6 +124,8 @@ def test_a_draft_that_failed_is_fixed_and_posted(page, live_server):
     page.click("#accept")
     page.wait_for_selector("#message.error")
     assert "existencia" in page.text_content("#message")
+    # The stock refusal names the product: it shows beside the line that sells it.
+    assert "existencia" in page.text_content("#lines tr:nth-child(1) .line-errors")
     draft = SalesDocument.objects.get(company=demo.company)
     assert draft.status == "draft"
 

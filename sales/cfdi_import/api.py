@@ -2,6 +2,7 @@
 its concordance, "Actualizar", preview, accept; the learned product associations; the external
 PDF. Parse, call the service, render."""
 
+import django_filters
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -12,6 +13,14 @@ from erp.api_base import CompanyRolePermission, CompanyScopedSerializer, Company
 from erp.roles import companies_with_perm, has_company_perm
 from erp.taxes import IEPS, ISR, IVA
 
+from ..customer_fields import (
+    CUSTOMER_HELP,
+    CUSTOMER_ID_HELP,
+    customer_id_filter,
+    customer_id_output,
+    customer_number_filter,
+    customer_number_output,
+)
 from ..document_api import CollectionInputSerializer, DocumentSerializer, PreviewSerializer
 from ..document_models import SalesDocument
 from ..posting import Collection
@@ -78,7 +87,8 @@ class XmlInvoiceSerializer(serializers.Serializer):
     date = serializers.DateField()
     delivery_date = serializers.DateField()
     payment = serializers.CharField()
-    customer = serializers.IntegerField(help_text="Número de cliente (0: mostrador).")
+    customer = serializers.IntegerField(help_text=CUSTOMER_HELP)
+    customer_id = serializers.IntegerField(help_text=CUSTOMER_ID_HELP)
     customer_rfc = serializers.CharField()
     customer_name = serializers.CharField()
     currency = serializers.CharField()
@@ -136,6 +146,7 @@ class XmlInvoiceSerializer(serializers.Serializer):
             "delivery_date": header.date.isoformat(),
             "payment": header.payment,
             "customer": customer.number,
+            "customer_id": customer.pk,
             "customer_rfc": customer.rfc,
             "customer_name": customer.name,
             "currency": header.currency.code,
@@ -176,13 +187,23 @@ class AcceptSerializer(serializers.Serializer):
 
 class XmlInvoiceListSerializer(serializers.ModelSerializer):
     uuid = serializers.CharField(source="external.uuid", read_only=True)
-    customer_number = serializers.IntegerField(source="customer.number", read_only=True)
+    customer = customer_number_output("customer.number")
+    customer_id = customer_id_output()
     customer_name = serializers.CharField(source="customer.name", read_only=True)
 
     class Meta:
         model = XmlInvoice
-        fields = ["id", "company", "external", "uuid", "customer_number", "customer_name", "reference",
+        fields = ["id", "company", "external", "uuid", "customer", "customer_id", "customer_name", "reference",
                   "invoice", "created_at"]  # fmt: skip
+
+
+class XmlInvoiceFilter(django_filters.FilterSet):
+    customer = customer_number_filter("customer__number")
+    customer_id = customer_id_filter()
+
+    class Meta:
+        model = XmlInvoice
+        fields = ["external", "invoice"]
 
 
 class XmlInvoiceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -193,7 +214,7 @@ class XmlInvoiceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     permission_classes = [CompanyRolePermission]
     action_permissions = {"concordance": "change", "accept": "add"}
     parser_classes = [JSONParser]
-    filterset_fields = ["external", "customer", "invoice"]
+    filterset_class = XmlInvoiceFilter
 
     def get_queryset(self):
         return (

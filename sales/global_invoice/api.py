@@ -15,8 +15,9 @@ from erp.api_actions import LedgerViewSet
 from erp.models import Company
 from erp.roles import CANCEL_POSTED
 
+from ..customer_fields import customer_in_entity, customer_number_input
 from ..document_models import SalesDocument
-from ..models import Customer, SalesEntity
+from ..models import SalesEntity
 from .models import GlobalInvoice, GlobalInvoiceTicket, Periodicity
 from .services import (
     SOURCE_MODEL,
@@ -81,7 +82,11 @@ class GlobalInvoiceCancelInput(serializers.Serializer):
 
 class TicketInvoiceInput(serializers.Serializer):
     ticket = serializers.PrimaryKeyRelatedField(queryset=SalesDocument.objects.all())
-    customer = serializers.PrimaryKeyRelatedField(queryset=Customer.objects.all())
+    customer = customer_number_input(help_text="Número del cliente en la entidad del ticket.")
+
+    def validate(self, attrs):
+        attrs["customer"] = customer_in_entity(attrs["ticket"].entity, attrs["customer"])
+        return attrs
 
 
 class GlobalInvoiceViewSet(LedgerViewSet):

@@ -1,6 +1,7 @@
 """REST endpoints of customer payments: create, preview, post, cancel, XML, PDF, send, and the
 list of payments whose complement is still missing."""
 
+import django_filters
 from django.db.models import OuterRef, Subquery
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
@@ -16,8 +17,16 @@ from erp.api_actions import LedgerViewSet
 from erp.models import Company
 from erp.roles import CANCEL_POSTED
 
+from ..customer_fields import (
+    customer_id_filter,
+    customer_id_output,
+    customer_in_entity,
+    customer_number_filter,
+    customer_number_input,
+    customer_number_output,
+)
 from ..document_models import SalesDocument
-from ..models import Customer, SalesEntity
+from ..models import SalesEntity
 from .complement import issue_and_deliver, stamped_complement, substitute_complement
 from .models import AdvanceApplication, CustomerAdvance, CustomerPayment, PaymentApplication
 from .selectors import missing_complements
@@ -35,11 +44,14 @@ class PaymentSerializer(serializers.ModelSerializer):
     applications = ApplicationSerializer(many=True, read_only=True)
     currency_code = serializers.CharField(source="currency.code", read_only=True)
     cfdi_uuid = serializers.SerializerMethodField()
+    customer = customer_number_output("customer.number")
+    customer_id = customer_id_output()
+    customer_name = serializers.CharField(source="customer.name", read_only=True)
 
     class Meta:
         model = CustomerPayment
         fields = [
-            "id", "company", "entity", "customer", "date", "account", "currency", "currency_code",
+            "id", "company", "entity", "customer", "customer_id", "customer_name", "date", "account", "currency", "currency_code",
             "exchange_rate", "amount", "advance", "payment_form", "operation_number", "payer_bank_code", "payer_bank_rfc",
             "payer_bank_name", "payer_account", "beneficiary_account", "status", "cash_movement",
             "cfdi_error", "cfdi_uuid", "created_at", "posted_at", "cancelled_at", "applications",
@@ -66,7 +78,7 @@ class ApplicationInput(serializers.Serializer):
 class PaymentInput(serializers.Serializer):
     company = serializers.PrimaryKeyRelatedField(queryset=Company.objects.all())
     entity = serializers.PrimaryKeyRelatedField(queryset=SalesEntity.objects.all())
-    customer = serializers.PrimaryKeyRelatedField(queryset=Customer.objects.all())
+    customer = customer_number_input()
     date = serializers.DateField()
     account = serializers.PrimaryKeyRelatedField(queryset=CashBankAccount.objects.all())
     amount = serializers.DecimalField(max_digits=18, decimal_places=2)
@@ -83,10 +95,23 @@ class PaymentInput(serializers.Serializer):
         required=False, default=False, help_text="Lo no aplicado a facturas queda como anticipo del cliente."
     )
 
+    def validate(self, attrs):
+        attrs["customer"] = customer_in_entity(attrs["entity"], attrs["customer"])
+        return attrs
+
 
 class PaymentCancelInput(serializers.Serializer):
     motive = serializers.ChoiceField(choices=CfdiDocument.Motive.choices, required=False, default="02")
     substitute_uuid = serializers.CharField(max_length=36, required=False, allow_blank=True, default="")
+
+
+class PaymentFilter(django_filters.FilterSet):
+    customer = customer_number_filter("customer__number")
+    customer_id = customer_id_filter()
+
+    class Meta:
+        model = CustomerPayment
+        fields = ["company", "entity", "status"]
 
 
 class PaymentViewSet(LedgerViewSet):
@@ -100,7 +125,7 @@ class PaymentViewSet(LedgerViewSet):
     serializer_class = PaymentSerializer
     actions_with_body = ("send",)
     input_serializer_class = PaymentInput
-    filterset_fields = ["company", "customer", "entity", "status"]
+    filterset_class = PaymentFilter
     change_actions = ("post", "send", "complement", "substitute")
     action_permissions = {"preview": "add", "cancel": CANCEL_POSTED}
 
@@ -176,7 +201,9 @@ class PaymentViewSet(LedgerViewSet):
             [
                 {
                     "payment": row.payment.pk,
-                    "customer": row.payment.customer.name,
+                    "customer": row.payment.customer.number,
+                    "customer_id": row.payment.customer_id,
+                    "customer_name": row.payment.customer.name,
                     "date": row.payment.date,
                     "amount": str(row.payment.amount),
                     "deadline": row.deadline,
@@ -198,11 +225,17 @@ class AdvanceApplicationSerializer(serializers.ModelSerializer):
 class AdvanceSerializer(serializers.ModelSerializer):
     applications = AdvanceApplicationSerializer(many=True, read_only=True)
     currency_code = serializers.CharField(source="currency.code", read_only=True)
+    entity = serializers.IntegerField(
+        source="customer.entity_id", read_only=True, help_text="Entidad del cliente."
+    )
+    customer = customer_number_output("customer.number")
+    customer_id = customer_id_output()
+    customer_name = serializers.CharField(source="customer.name", read_only=True)
 
     class Meta:
         model = CustomerAdvance
         fields = [
-            "id", "company", "customer", "payment", "date", "currency", "currency_code", "exchange_rate", "amount",
+            "id", "company", "entity", "customer", "customer_id", "customer_name", "payment", "date", "currency", "currency_code", "exchange_rate", "amount",
             "balance", "status", "applications",
         ]  # fmt: skip
         read_only_fields = fields
@@ -214,12 +247,22 @@ class ApplyAdvanceInput(serializers.Serializer):
     date = serializers.DateField()
 
 
+class AdvanceFilter(django_filters.FilterSet):
+    entity = django_filters.NumberFilter(field_name="customer__entity", help_text="Entidad del cliente.")
+    customer = customer_number_filter("customer__number")
+    customer_id = customer_id_filter()
+
+    class Meta:
+        model = CustomerAdvance
+        fields = ["company", "status"]
+
+
 class AdvanceViewSet(LedgerViewSet):
     """Anticipos de clientes: lo que un pago no aplicó a facturas, aplicable después a sus facturas."""
 
-    queryset = CustomerAdvance.objects.select_related("currency").prefetch_related("applications")
+    queryset = CustomerAdvance.objects.select_related("currency", "customer").prefetch_related("applications")
     serializer_class = AdvanceSerializer
-    filterset_fields = ["company", "customer", "status"]
+    filterset_class = AdvanceFilter
     change_actions = ("apply",)
     actions_with_body = ("apply",)
 

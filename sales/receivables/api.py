@@ -2,7 +2,8 @@
 
 import django_filters
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -12,7 +13,17 @@ from erp.api_actions import LedgerViewSet
 from erp.models import Company, Currency
 from erp.ownership import validate_free_origin
 
-from ..models import Customer
+from ..customer_fields import (
+    CUSTOMER_HELP,
+    CUSTOMER_ID_HELP,
+    customer_id_filter,
+    customer_id_output,
+    customer_in_entity,
+    customer_number_filter,
+    customer_number_input,
+    customer_number_output,
+)
+from ..models import Customer, SalesEntity
 from .models import Receivable, ReceivableRecord
 from .selectors import customer_debt, customer_statement
 from .services import apply_receivable_record, cancel_receivable, cancel_receivable_record, open_receivable
@@ -31,11 +42,17 @@ class ReceivableRecordSerializer(serializers.ModelSerializer):
 class ReceivableSerializer(serializers.ModelSerializer):
     records = ReceivableRecordSerializer(many=True, read_only=True)
     currency_code = serializers.CharField(source="currency.code", read_only=True)
+    entity = serializers.IntegerField(
+        source="customer.entity_id", read_only=True, help_text="Entidad del cliente."
+    )
+    customer = customer_number_output("customer.number")
+    customer_id = customer_id_output()
+    customer_name = serializers.CharField(source="customer.name", read_only=True)
 
     class Meta:
         model = Receivable
         fields = [
-            "id", "company", "customer", "document_type", "document_number", "origin", "date", "due_date",
+            "id", "company", "entity", "customer", "customer_id", "customer_name", "document_type", "document_number", "origin", "date", "due_date",
             "currency", "currency_code", "exchange_rate", "amount", "balance", "status", "created_at",
             "created_by", "cancelled_at", "cancelled_by", "records",
         ]  # fmt: skip
@@ -44,7 +61,10 @@ class ReceivableSerializer(serializers.ModelSerializer):
 
 class ReceivableInput(serializers.Serializer):
     company = serializers.PrimaryKeyRelatedField(queryset=Company.objects.all())
-    customer = serializers.PrimaryKeyRelatedField(queryset=Customer.objects.all())
+    entity = serializers.PrimaryKeyRelatedField(
+        queryset=SalesEntity.objects.all(), help_text="Entidad de venta del cliente."
+    )
+    customer = customer_number_input()
     date = serializers.DateField()
     amount = serializers.DecimalField(max_digits=18, decimal_places=2)
     currency = serializers.PrimaryKeyRelatedField(queryset=Currency.objects.all())
@@ -55,6 +75,10 @@ class ReceivableInput(serializers.Serializer):
         max_length=120, required=False, allow_blank=True, default="", validators=[validate_free_origin]
     )
     due_date = serializers.DateField(required=False, allow_null=True)
+
+    def validate(self, attrs):
+        attrs["customer"] = customer_in_entity(attrs.pop("entity"), attrs["customer"])
+        return attrs
 
 
 class RecordInput(serializers.Serializer):
@@ -71,6 +95,9 @@ class RecordInput(serializers.Serializer):
 
 
 class ReceivableFilter(django_filters.FilterSet):
+    entity = django_filters.NumberFilter(field_name="customer__entity", help_text="Entidad del cliente.")
+    customer = customer_number_filter("customer__number")
+    customer_id = customer_id_filter()
     date_from = django_filters.DateFilter(field_name="date", lookup_expr="gte")
     date_to = django_filters.DateFilter(field_name="date", lookup_expr="lte")
     due_before = django_filters.DateFilter(field_name="due_date", lookup_expr="lte")
@@ -78,10 +105,20 @@ class ReceivableFilter(django_filters.FilterSet):
 
     class Meta:
         model = Receivable
-        fields = ["company", "customer", "currency", "status", "document_type", "document_number", "origin"]
+        fields = ["company", "currency", "status", "document_type", "document_number", "origin"]
 
     def filter_open(self, queryset, name, value):
         return queryset.filter(balance__gt=0) if value else queryset.filter(balance=0)
+
+
+CUSTOMER_PARAMETERS = [
+    OpenApiParameter("company", OpenApiTypes.INT, required=True, description="Empresa."),
+    OpenApiParameter("entity", OpenApiTypes.INT, description="Entidad de venta del cliente (con customer)."),
+    OpenApiParameter("customer", OpenApiTypes.INT, description=CUSTOMER_HELP),
+    OpenApiParameter(
+        "customer_id", OpenApiTypes.INT, description=CUSTOMER_ID_HELP + " En lugar de entity y customer."
+    ),
+]
 
 
 class ReceivableViewSet(LedgerViewSet):
@@ -115,26 +152,44 @@ class ReceivableViewSet(LedgerViewSet):
         return Response(ReceivableRecordSerializer(record).data, status=201)
 
     def _customer(self):
+        """``?company=&entity=&customer=NUMBER`` (as everywhere in sales) or ``?company=&customer_id=ID``."""
         company = self.company_param()
-        return get_object_or_404(Customer, company=company, pk=self.request.query_params.get("customer") or 0)
+        params = self.request.query_params
+        customer_id = params.get("customer_id", "")
+        if customer_id:
+            if not customer_id.isdigit():
+                raise serializers.ValidationError({"customer_id": "Indique customer_id como número."})
+            return get_object_or_404(Customer, company=company, pk=customer_id)
+        entity, number = params.get("entity", ""), params.get("customer", "")
+        if not (entity.isdigit() and number.isdigit()):
+            raise serializers.ValidationError(
+                {"customer": "Indique entity y customer (número del cliente en la entidad), o customer_id."}
+            )
+        return get_object_or_404(Customer, company=company, entity_id=entity, number=number)
 
+    @staticmethod
+    def _who(customer) -> dict:
+        return {"customer": customer.number, "customer_id": customer.pk, "customer_name": customer.name}
+
+    @extend_schema(parameters=CUSTOMER_PARAMETERS)
     @action(detail=False, methods=["get"])
     def debt(self, request):
         customer = self._customer()
         return Response(
             {
-                "customer": customer.pk,
+                **self._who(customer),
                 "debt": {k: str(v) for k, v in customer_debt(customer=customer).items()},
             }
         )
 
+    @extend_schema(parameters=CUSTOMER_PARAMETERS)
     @action(detail=False, methods=["get"])
     def statement(self, request):
         customer = self._customer()
         lines = customer_statement(customer=customer)
         return Response(
             {
-                "customer": customer.pk,
+                **self._who(customer),
                 "lines": [
                     {
                         "date": line.date,

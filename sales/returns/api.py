@@ -2,6 +2,7 @@
 
 from decimal import Decimal
 
+import django_filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
@@ -13,6 +14,12 @@ from erp.api_base import CompanyRolePermission
 from erp.roles import CANCEL_POSTED, companies_with_perm
 
 from ..cfdi_import.responses import pdf_download, xml_download
+from ..customer_fields import (
+    customer_id_filter,
+    customer_id_output,
+    customer_number_filter,
+    customer_number_output,
+)
 from ..document_api import (
     PERIOD_RANGE_PARAMETERS,
     CancelInputSerializer,
@@ -89,13 +96,15 @@ class CreditNoteSerializer(serializers.ModelSerializer):
     currency = serializers.SlugRelatedField(slug_field="code", read_only=True)
     invoice_number = serializers.SerializerMethodField()
     cfdi = serializers.SerializerMethodField()
+    customer = customer_number_output()
+    customer_id = customer_id_output()
 
     class Meta:
         model = CreditNote
         fields = [
             "id", "kind", "kind_display", "company", "entity", "invoice", "invoice_number", "series",
             "number", "status", "status_display", "reference", "date", "delivery_date", "payment",
-            "customer", "customer_number", "customer_rfc", "customer_name", "customer_address",
+            "customer", "customer_id", "customer_rfc", "customer_name", "customer_address",
             "customer_colonia", "customer_poblacion", "customer_postal_code", "customer_phones",
             "currency", "exchange_rate", "warehouse", "observations", "importe", "discount",
             "subtotal", "iva", "ieps", "retained_iva", "retained_isr", "total", "stock_movement",
@@ -174,6 +183,21 @@ class CreditNoteInputSerializer(serializers.Serializer):
         return data
 
 
+class CreditNoteFilter(django_filters.FilterSet):
+    customer = customer_number_filter()
+    customer_id = customer_id_filter()
+
+    class Meta:
+        model = CreditNote
+        fields = {
+            "entity": ["exact"],
+            "invoice": ["exact"],
+            "kind": ["exact"],
+            "status": ["exact"],
+            "date": ["exact", "gte", "lte"],
+        }
+
+
 class CreditNoteViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Devoluciones sobre ventas: returns and rebates of the user's companies' invoices."""
 
@@ -188,13 +212,7 @@ class CreditNoteViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         "link_cfdi": "change",
     }
     queryset = CreditNote.objects.all()
-    filterset_fields = {
-        "entity": ["exact"],
-        "invoice": ["exact"],
-        "kind": ["exact"],
-        "status": ["exact"],
-        "date": ["exact", "gte", "lte"],
-    }
+    filterset_class = CreditNoteFilter
     search_fields = ["customer_name", "customer_rfc", "reference"]
     ordering_fields = ["date", "number", "total"]
 

@@ -25,7 +25,7 @@
     }).filter((line) => line.product && line.quantity);
   }
 
-  function payload() {
+  function payload(lines) {
     const data = { entity, customer: Number(form.customer.value || 0), date: form.date.value,
                    payment: form.payment.value, currency: form.currency.value, reference: form.reference.value,
                    observations: form.observations.value, lines: [] };
@@ -34,7 +34,7 @@
     if (form.salesperson.value !== "") data.salesperson = Number(form.salesperson.value);
     if (form.number && form.number.value) data.number = Number(form.number.value);
     if (form.substitutes && form.substitutes.value) data.substitutes = Number(form.substitutes.value);
-    for (const line of lineInputs()) {
+    for (const line of lines || lineInputs()) {
       const item = { product: line.product, quantity: line.quantity };
       for (const key of ["unit_price", "discount_rate", "iva_rate"]) if (line[key] !== "") item[key] = line[key];
       data.lines.push(item);
@@ -57,8 +57,111 @@
     message.className = kind;
   }
 
-  function render(doc) {
-    const rows = lineInputs().map((line) => line.row);
+  // Errors beside what caused them. The API answers {code, message, details}: a refused action
+  // names its header input in details.field, or its line in details.line (1 = the first line
+  // sent) with the line's input in details.field; bad input comes as DRF's lists per field
+  // ({customer: [...], lines: [{}, {quantity: [...]}]}). The block at the bottom keeps a summary.
+  let lastCodes = [];  // each sent line's product code, as the last preview resolved it
+  let errorCount = 0;
+
+  function clearErrors() {
+    for (const note of form.querySelectorAll(".field-error")) note.remove();
+    for (const input of form.querySelectorAll("[aria-invalid]")) {
+      input.removeAttribute("aria-invalid");
+      input.removeAttribute("aria-describedby");
+    }
+    for (const row of linesBody.querySelectorAll("tr.has-error")) row.classList.remove("has-error");
+  }
+
+  function note(container, input, text) {
+    const small = document.createElement("small");
+    small.className = "field-error";
+    small.id = `field-error-${++errorCount}`;
+    small.textContent = text;
+    container.appendChild(small);
+    if (input) {
+      input.setAttribute("aria-invalid", "true");
+      input.setAttribute("aria-describedby", small.id);
+    }
+    return input;
+  }
+
+  const LABELS = { collections: "Cobro", lines: "Partidas", non_field_errors: "" };
+
+  function headerError(name, text) {
+    // Returns the input to focus (or null); false when the field is not on this screen.
+    if (name === "collections") {
+      const fieldset = document.getElementById("collection");
+      return note(fieldset.querySelector(".collection-errors"), form.collection_account, text) || null;
+    }
+    if (name === "lines") { note(document.getElementById("lines-errors"), null, text); return null; }
+    const input = form.elements.namedItem(name);
+    if (!input || !input.closest || !input.closest("label")) return false;
+    return note(input.closest("label"), input, text);
+  }
+
+  function lineError(row, field, text) {
+    if (!row) return null;
+    row.classList.add("has-error");
+    const input = (field && row.querySelector(`[data-field=${field}]`)) || row.querySelector("[data-field=product]");
+    return note(row.querySelector(".line-errors"), input, text);
+  }
+
+  function labelOf(name) {
+    if (name in LABELS) return LABELS[name];
+    const input = form.elements.namedItem(name);
+    const label = input && input.closest && input.closest("label");
+    return label ? label.firstChild.textContent.trim() : name;
+  }
+
+  const texts = (value) => (Array.isArray(value) ? value : [value]).filter((v) => typeof v === "string");
+
+  function showErrors(data, rows, fallback, { focus = false } = {}) {
+    clearErrors();
+    const details = data.details || {};
+    const summary = [];
+    const focusable = [];
+    const placed = (input) => { if (input) focusable.push(input); };
+    if (data.code === "validacion") {  // bad input: DRF's lists, per field and per line
+      for (const [name, value] of Object.entries(details)) {
+        if (name === "lines" && Array.isArray(value) && value.some((v) => v && typeof v === "object")) {
+          value.forEach((errors, i) => {
+            for (const [field, messages] of Object.entries(errors || {})) {
+              for (const text of texts(messages)) {
+                placed(lineError(rows[i], field, text));
+                summary.push(`Partida ${i + 1}: ${text}`);
+              }
+            }
+          });
+          continue;
+        }
+        for (const text of texts(value)) {
+          placed(headerError(name, text) || null);
+          const label = labelOf(name);
+          summary.push(label ? `${label}: ${text}` : text);
+        }
+      }
+    } else if (data.message) {  // a refused action: one message, pointing at its field or line(s)
+      const positions = details.lines || (details.line ? [details.line] : []);
+      const codes = [details.product].concat(details.codes || []).filter(Boolean);
+      const lineRows = new Set(positions.map((p) => rows[p - 1]).filter(Boolean));
+      rows.forEach((row, i) => {
+        const typed = row.querySelector("[data-field=product]").value.trim();
+        if (codes.includes(typed) || codes.includes(lastCodes[i])) lineRows.add(row);
+      });
+      if (lineRows.size) {
+        for (const row of lineRows) placed(lineError(row, details.field, data.message));
+      } else if (details.field) {
+        placed(headerError(details.field, data.message) || null);
+      }
+      summary.push(data.message);
+    }
+    show(summary.join(" · ") || data.message || fallback, "error");
+    if (focus && focusable.length) focusable[0].focus();
+  }
+
+  function render(doc, rows) {
+    lastCodes = doc.lines.map((line) => line.code);
     doc.lines.forEach((line, i) => {
       const row = rows[i];
       if (!row) return;
@@ -72,11 +175,13 @@
 
   async function preview() {
     const seq = ++previewSeq;
-    const body = payload();
+    const lines = lineInputs();
+    const rows = lines.map((line) => line.row);
+    const body = payload(lines);
     if (!body.lines.length) return;
     const { ok, data } = await api("/api/sales/invoices/preview/", body);
     if (seq !== previewSeq) return; // a newer preview is on its way
-    if (ok) { render(data); show("", ""); } else { show(data.message || "No se pudo calcular.", "error"); }
+    if (ok) { render(data, rows); clearErrors(); show("", ""); } else { showErrors(data, rows, "No se pudo calcular."); }
   }
 
   function schedulePreview() {
@@ -157,14 +262,16 @@
     accept.disabled = true;
     try {
       const key = { "Idempotency-Key": form.dataset.idempotencyKey };
+      const lines = lineInputs();
+      const rows = lines.map((line) => line.row);
       const created = draft
-        ? await api(`/api/sales/invoices/${draft.id}/`, payload(), {}, "PUT")
-        : await api("/api/sales/invoices/", payload(), key);
-      if (!created.ok) { show(created.data.message || "No se pudo agregar la factura.", "error"); return; }
+        ? await api(`/api/sales/invoices/${draft.id}/`, payload(lines), {}, "PUT")
+        : await api("/api/sales/invoices/", payload(lines), key);
+      if (!created.ok) { showErrors(created.data, rows, "No se pudo agregar la factura.", { focus: true }); return; }
       const posted = await api(`/api/sales/invoices/${created.data.id}/post/`,
                                { collections: collections(created.data.total) });
       if (!posted.ok) {
-        show(posted.data.message || "La factura quedó en borrador.", "error");
+        showErrors(posted.data, rows, "La factura quedó en borrador.", { focus: true });
         // The draft exists now: correcting it again updates it instead of creating another one.
         if (!draft) draft = { id: created.data.id };
         return;
