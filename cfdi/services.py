@@ -98,7 +98,13 @@ def install_csd(*, company: Company, cer: bytes, key: bytes, password: str) -> C
 
 def active_csd(company: Company) -> Csd:
     # The key and password stay encrypted in the row: signer_for decrypts them once per process.
-    csd = Csd.objects.filter(company=company, active=True).defer("private_key", "password").first()
+    # get(), not first(): one_active_csd_per_company allows one row at most, and first() would
+    # order by Csd's Meta ordering ("company" first), a join with the company table and an
+    # ORDER BY on every document sealed.
+    try:
+        csd = Csd.objects.defer("private_key", "password").get(company=company, active=True)
+    except Csd.DoesNotExist:
+        csd = None
     if csd is None:
         raise DomainError(
             "csd_faltante", "La empresa no tiene un certificado de sello digital (CSD) cargado.", status=409

@@ -1,14 +1,20 @@
 """Schemas, XSLT and decrypted CSD keys are prepared once per process, never per document."""
 
 import re
+from datetime import UTC, datetime
+from decimal import Decimal as D
 
 import pytest
 from django.template.loader import render_to_string
+from django.utils import timezone
+from satcfdi.cfdi import CFDI
 from weasyprint import HTML
 
 from cfdi import certificates, pdf, sat, services
+from cfdi.description import DocumentTax, PaidDocument, PaymentComplement, PaymentReceived
 from cfdi.models import CfdiDocument
-from tests.factories_cfdi import install_test_csd, seed_invoice
+from erp.models import Currency, ExchangeRate
+from tests.factories_cfdi import CUSTOMER, concept, description, install_test_csd, seed_invoice
 
 pytestmark = pytest.mark.django_db
 
@@ -48,3 +54,28 @@ def test_pdfs_share_fonts_and_stylesheet_and_print_the_same_document(company):
     assert len(pdf._renderer.stylesheets) == 1
     fresh = HTML(string=render_to_string("cfdi/pdf.html", pdf.context_for(xml))).write_pdf()
     assert _without_dates(first) == _without_dates(second) == _without_dates(fresh)
+
+
+def test_the_verification_url_is_satcfdis_from_the_whole_xml(company):
+    """The QR's URL is built from the few values it carries, by satcfdi's rule: the same URL
+    satcfdi gives reading the whole stamped XML, for an invoice in dollars and a payment."""
+    install_test_csd(company)
+    ExchangeRate.objects.create(
+        company=company, currency=Currency.objects.get(code="USD"), date=timezone.localdate(), rate=D("17.5")
+    )
+    dollars = description(company, concept(3, "333.33"), currency="USD", exchange_rate=D("17.5"))
+    paid = PaidDocument(
+        "11111111-2222-3333-4444-555555555555", "MXN", 1, D("1160.00"), D("500.00"), D("1160.00"),
+        (DocumentTax("002", D("1000.00"), D("160.00"), "Tasa", D("0.160000")),), "A", "1", D(1),
+    )  # fmt: skip
+    payment = PaymentComplement(
+        services.issuer_for(company),
+        CUSTOMER,
+        (PaymentReceived(datetime.now(UTC), "03", "MXN", D("500.00"), (paid,), None),),
+    )
+    for fiscal in (dollars, payment):
+        document = services.issue_cfdi(company=company, document=fiscal)
+        xml = bytes(CfdiDocument.objects.values_list("xml", flat=True).get(pk=document.pk))
+        url = pdf.verification_url(sat.parse(xml))
+        assert url == CFDI.from_string(xml).verifica_url
+        assert f"id={document.uuid}&re={company.rfc}&rr={CUSTOMER.rfc}&tt=" in url
