@@ -37,9 +37,8 @@ import django  # noqa: E402
 
 django.setup()
 
-from django.core.management import call_command  # noqa: E402
-from django.db import connection  # noqa: E402
 
+from bench.scratch import recreate_database, rss_mb  # noqa: E402
 from erp.models import Company  # noqa: E402
 from erp.rfc import check_digit  # noqa: E402
 from erp.services import ensure_currencies  # noqa: E402
@@ -64,24 +63,6 @@ def rfc(n: int) -> str:
 def values(n: int) -> list:
     return [f"C{n:06d}", rfc(n), f"CLIENTE {n} SA DE CV", "601", POSTAL_CODES[n % 5], "G03", "03",
             f"c{n}@example.mx", "8181234567", 30]  # fmt: skip
-
-
-def rss_mb(field: str = "VmRSS") -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith(field + ":"):
-            return int(line.split()[1]) / 1024
-    return 0.0
-
-
-def recreate_database():
-    if connection.vendor != "postgresql":
-        sys.exit("bench/import_customers.py measures Postgres: set DATABASE_URL to a scratch database.")
-    name = connection.settings_dict["NAME"]
-    connection.close()
-    with connection._nodb_cursor() as cursor:
-        cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        cursor.execute(f'CREATE DATABASE "{name}"')
-    call_command("migrate", verbosity=0)
 
 
 def column(index: int) -> str:

@@ -41,13 +41,13 @@ django.setup()
 
 from django.conf import settings  # noqa: E402
 from django.contrib.auth import get_user_model  # noqa: E402
-from django.core.management import call_command  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 from django.db.models.base import ModelState  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 
 from accounting.models import JournalEntry, JournalLine  # noqa: E402
+from bench.scratch import recreate_database  # noqa: E402
 from cfdi.models import CfdiDocument  # noqa: E402
 from demo.services import load_demo  # noqa: E402
 from inventory.models import Product, StockMovement, StockMovementLine, Warehouse  # noqa: E402
@@ -61,17 +61,6 @@ from sales.posting import Collection, post_invoice  # noqa: E402
 
 DAY = date(2026, 11, 20)
 BATCH = 1000
-
-
-def recreate_database():
-    name = connection.settings_dict["NAME"]
-    if connection.vendor != "postgresql":
-        sys.exit("bench/lists.py measures Postgres: set DATABASE_URL to a scratch database.")
-    connection.close()
-    with connection._nodb_cursor() as cursor:
-        cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        cursor.execute(f'CREATE DATABASE "{name}"')
-    call_command("migrate", verbosity=0)
 
 
 def templates():

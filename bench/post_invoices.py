@@ -37,7 +37,6 @@ import django  # noqa: E402
 
 django.setup()
 
-from django.core.management import call_command  # noqa: E402
 from django.db import connection, connections, transaction  # noqa: E402
 from django.db.models import F  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
@@ -45,6 +44,7 @@ from django.test.utils import CaptureQueriesContext  # noqa: E402
 from accounting.models import JournalEntry, JournalLine, JournalSequence, PaymentRecord  # noqa: E402
 from accounting.services import require_variables  # noqa: E402
 from accounting.variables import SALES_VARIABLES, Variable  # noqa: E402
+from bench.scratch import recreate_database  # noqa: E402
 from cashbank.models import CashBankAccount, CashMovement  # noqa: E402
 from cfdi.models import Csd  # noqa: E402
 from demo.services import load_demo  # noqa: E402
@@ -66,18 +66,6 @@ from sales.receivables.models import Receivable  # noqa: E402
 
 PROCESSES = 2
 DAY = date(2026, 11, 20)
-
-
-def recreate_database():
-    settings = connection.settings_dict
-    name = settings["NAME"]
-    if connection.vendor != "postgresql":
-        sys.exit("bench/post_invoices.py measures Postgres: set DATABASE_URL to a scratch database.")
-    connection.close()
-    with connection._nodb_cursor() as cursor:
-        cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        cursor.execute(f'CREATE DATABASE "{name}"')
-    call_command("migrate", verbosity=0)
 
 
 def prepare(products: int = 60):

@@ -42,9 +42,8 @@ import django  # noqa: E402
 
 django.setup()
 
-from django.core.management import call_command  # noqa: E402
-from django.db import connection  # noqa: E402
 
+from bench.scratch import recreate_database, rss_mb  # noqa: E402
 from erp.models import Company  # noqa: E402
 from erp.rfc import check_digit  # noqa: E402
 from erp.services import ensure_currencies  # noqa: E402
@@ -107,13 +106,6 @@ class Source:
         self.process.join(30)
 
 
-def rss_mb(field: str = "VmRSS") -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith(field + ":"):
-            return int(line.split()[1]) / 1024
-    return 0.0
-
-
 SAMPLES: list[tuple[int, float]] = []
 _write_page = QrCustomersConnector.write_page
 
@@ -126,17 +118,6 @@ def measured_write_page(self, page):
 
 
 QrCustomersConnector.write_page = measured_write_page
-
-
-def recreate_database():
-    if connection.vendor != "postgresql":
-        sys.exit("bench/sync_customers.py measures Postgres: set DATABASE_URL to a scratch database.")
-    name = connection.settings_dict["NAME"]
-    connection.close()
-    with connection._nodb_cursor() as cursor:
-        cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        cursor.execute(f'CREATE DATABASE "{name}"')
-    call_command("migrate", verbosity=0)
 
 
 def setup() -> tuple[Company, SalesEntity]:

@@ -38,11 +38,10 @@ import django  # noqa: E402
 
 django.setup()
 
-from django.core.management import call_command  # noqa: E402
-from django.db import connection  # noqa: E402
 
 from accounting.models import Account, AccountingVariable  # noqa: E402
 from accounting.variables import Variable  # noqa: E402
+from bench.scratch import recreate_database, rss_mb  # noqa: E402
 from erp.models import Company  # noqa: E402
 from erp.rfc import check_digit  # noqa: E402
 from erp.services import ensure_currencies  # noqa: E402
@@ -66,13 +65,6 @@ def rfc(i: int) -> str:
     a, b, c = (i // 1296) // 676, (i // 1296) // 26 % 26, (i // 1296) % 26
     body = f"{LETTERS[a]}{LETTERS[b]}{LETTERS[c]}010101{ALNUM[i % 1296 // 36]}{ALNUM[i % 36]}"
     return body + check_digit(body + "0")
-
-
-def rss_mb(field: str = "VmRSS") -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith(field + ":"):
-            return int(line.split()[1]) / 1024
-    return 0.0
 
 
 # --- per-phase timing of the connector's pages --------------------------------------------------
@@ -171,17 +163,6 @@ def change_sae(db: SaeDatabase, count: int) -> int:
 
 
 # --- ours ---------------------------------------------------------------------------------------
-
-
-def recreate_database():
-    if connection.vendor != "postgresql":
-        sys.exit("bench/sync_sae.py measures Postgres: set DATABASE_URL to a scratch database.")
-    name = connection.settings_dict["NAME"]
-    connection.close()
-    with connection._nodb_cursor() as cursor:
-        cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        cursor.execute(f'CREATE DATABASE "{name}"')
-    call_command("migrate", verbosity=0)
 
 
 def setup() -> Company:
