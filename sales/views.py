@@ -7,6 +7,7 @@ import uuid
 from datetime import date
 
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -26,6 +27,8 @@ from .invoice_cfdi import cfdi_column
 from .models import SalesEntity
 
 CFDI_WORDS = {"---": "Sin CFDI", "TFD": "Timbrado", "PDF": "Timbrado"}
+# Rows a page of the cashier's list shows; the pages below it reach every invoice of the period.
+LIST_PAGE_SIZE = 100
 MONTH_NAMES = ["Ene", "Feb", "Mar", "Abr", "May", "Jun", "Jul", "Ago", "Sep", "Oct", "Nov", "Dic"]
 
 
@@ -52,10 +55,11 @@ def invoice_list(request, entity_id: int | None = None, notice: str = "", notice
             tab=tab,
             period=period,
             month=month,
-        ).select_related("stock_movement")[:500]  # the exit's status makes the effective status
+        )
     except DomainError as exc:
         error = exc.message
-    invoices = list(invoices)
+    page = Paginator(invoices, LIST_PAGE_SIZE).get_page(request.GET.get("page"))
+    invoices = list(page.object_list)
     columns = cfdi_column(invoices)  # the CFDI column (---, TFD, PDF) in one query
     for invoice in invoices:
         invoice.cfdi_state = columns.get(invoice.pk, "---")
@@ -74,6 +78,7 @@ def invoice_list(request, entity_id: int | None = None, notice: str = "", notice
             "entities": entities,
             "entity": entity,
             "invoices": invoices,
+            "page": page,
             "tab": tab,
             "period": period,
             "month": month,
