@@ -121,7 +121,10 @@ def run_pdfs(count: int) -> None:
         cpu += time.process_time() - start_cpu
         start, start_cpu = time.perf_counter(), time.process_time()
         xml = bytes(CfdiDocument.objects.values_list("xml", flat=True).get(pk=document.pk))
-        HTML(string=render_to_string("cfdi/pdf.html", pdf.context_for(xml))).write_pdf()
+        context = pdf.context_for(xml)
+        HTML(
+            string=render_to_string("cfdi/pdf.html", context), url_fetcher=pdf.ImageFetcher(context["images"])
+        ).write_pdf()
         uncached += time.perf_counter() - start
         cpu_uncached += time.process_time() - start_cpu
     done = len(documents) - 1

@@ -53,7 +53,10 @@ def test_pdfs_share_fonts_and_stylesheet_and_print_the_same_document(company):
     xml = bytes(CfdiDocument.objects.values_list("xml", flat=True).get(pk=document.pk))
     first, second = pdf.render_pdf(xml), pdf.render_pdf(xml)
     assert len(pdf._renderer.stylesheets) == 1
-    fresh = HTML(string=render_to_string("cfdi/pdf.html", pdf.context_for(xml))).write_pdf()
+    context = pdf.context_for(xml)
+    fresh = HTML(
+        string=render_to_string("cfdi/pdf.html", context), url_fetcher=pdf.ImageFetcher(context["images"])
+    ).write_pdf()
     assert _without_dates(first) == _without_dates(second) == _without_dates(fresh)
 
 
