@@ -99,6 +99,22 @@ def test_the_collector_is_left_as_it_was_found(company):
         gc.enable()
 
 
+def test_overlapping_renders_hand_the_collector_back_when_the_last_ends():
+    """Threads rendering at once: the first to end must not switch the collector on under the
+    other, nor the last leave it off."""
+    paused = pdf._CollectorPause()
+    first, second = paused(), paused()
+    try:
+        first.__enter__()
+        second.__enter__()
+        first.__exit__(None, None, None)
+        assert not gc.isenabled()
+        second.__exit__(None, None, None)
+        assert gc.isenabled()
+    finally:
+        gc.enable()
+
+
 def test_the_verification_url_is_satcfdis_from_the_whole_xml(company):
     """The QR's URL is built from the few values it carries, by satcfdi's rule: the same URL
     satcfdi gives reading the whole stamped XML, for an invoice in dollars and a payment."""
