@@ -18,6 +18,7 @@ The worker part needs Redis (BENCH_BROKER_URL, default redis://127.0.0.1:6379/13
 ``post_to_pdf_seconds`` prints ``n/a``.
 """
 
+import gc
 import os
 import signal
 import statistics
@@ -108,29 +109,53 @@ def main(count: int, pdf_count: int, posts: int) -> None:
         connection.creation.destroy_test_db(old_name, verbosity=0)
 
 
+class CollectorTime:
+    """CPU the cyclic garbage collector takes while installed in ``gc.callbacks``."""
+
+    def __init__(self):
+        self.seconds = self._start = 0.0
+
+    def __call__(self, phase, info):
+        if phase == "start":
+            self._start = time.process_time()
+        else:
+            self.seconds += time.process_time() - self._start
+
+
 def run_pdfs(count: int) -> None:
     documents = list(
         CfdiDocument.objects.filter(status=CfdiDocument.Status.STAMPED).order_by("pk")[: count + 1]
     )
     services.pdf_bytes(documents[0])  # warm fonts and templates
-    elapsed = uncached = cpu = cpu_uncached = 0.0
+    elapsed = uncached = cpu = cpu_uncached = collector = collector_uncached = 0.0
+    collector_time = CollectorTime()
+    gc.callbacks.append(collector_time)
     for document in documents[1:]:  # alternately, so the machine's load weighs on both alike
-        start, start_cpu = time.perf_counter(), time.process_time()
+        start, start_cpu, start_gc = time.perf_counter(), time.process_time(), collector_time.seconds
         services.pdf_bytes(document)
         elapsed += time.perf_counter() - start
         cpu += time.process_time() - start_cpu
-        start, start_cpu = time.perf_counter(), time.process_time()
+        collector += collector_time.seconds - start_gc
+        start, start_cpu, start_gc = time.perf_counter(), time.process_time(), collector_time.seconds
         xml = bytes(CfdiDocument.objects.values_list("xml", flat=True).get(pk=document.pk))
-        HTML(string=render_to_string("cfdi/pdf.html", pdf.context_for(xml))).write_pdf()
+        context = pdf.context_for(xml)
+        HTML(
+            string=render_to_string("cfdi/pdf.html", context), url_fetcher=pdf.ImageFetcher(context["images"])
+        ).write_pdf()
         uncached += time.perf_counter() - start
         cpu_uncached += time.process_time() - start_cpu
+        collector_uncached += collector_time.seconds - start_gc
+    gc.callbacks.remove(collector_time)
     done = len(documents) - 1
+    print("load_average: {:.2f} {:.2f} {:.2f} (after the PDFs)".format(*os.getloadavg()))
     print(f"pdf_ms: {elapsed / done * 1000:.1f} (10-concept invoices, QR, one process)")
     # Reference of the same run: the same PDFs with nothing kept between them (fonts, stylesheet).
     print(f"pdf_ms_nothing_kept: {uncached / done * 1000:.1f}")
     # CPU time of this process: what a shared machine's load changes least (a busy core still
     # stretches it somewhat: caches and hyper-threads are shared).
     print(f"pdf_cpu_ms: {cpu / done * 1000:.1f} (nothing kept: {cpu_uncached / done * 1000:.1f})")
+    # Within it, the cyclic collector's passes: they grow with the process's heap, not the PDF.
+    print(f"pdf_gc_ms: {collector / done * 1000:.1f} (nothing kept: {collector_uncached / done * 1000:.1f})")
     print(f"pdfs_per_second: {done / elapsed:.2f}")
     print(f"pdfs_per_cpu_second: {done / cpu:.2f}")
 

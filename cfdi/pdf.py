@@ -6,10 +6,11 @@ that produced it: what the customer reads is what SAT holds.
 
 from __future__ import annotations
 
-import base64
+import gc
 import io
 import re
 import threading
+from contextlib import contextmanager
 from decimal import Decimal
 
 import qrcode
@@ -17,6 +18,7 @@ from django.template.loader import render_to_string
 from satcfdi.cfdi import CFDI
 from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
+from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from erp import sat_catalogs
 
@@ -77,7 +79,7 @@ def _rate(value, factor: str = "Tasa") -> str:
 QR_MASK_PATTERN = 2
 
 
-def qr_data_uri(url: str) -> str:
+def qr_png(url: str) -> bytes:
     image = qrcode.make(
         url,
         box_size=4,
@@ -87,14 +89,35 @@ def qr_data_uri(url: str) -> str:
     )
     buffer = io.BytesIO()
     image.save(buffer, format="PNG")
-    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+    return buffer.getvalue()
 
 
-def _image_data_uri(content: bytes, name: str) -> str:
-    kind = "png" if name.lower().endswith(".png") else "jpeg"
-    if name.lower().endswith(".svg"):
-        kind = "svg+xml"
-    return f"data:image/{kind};base64," + base64.b64encode(content).decode("ascii")
+# The template names its images by these addresses, and ImageFetcher hands weasyprint their
+# bytes as they are: written into the HTML as data: URIs, a logo was base64-encoded, read
+# character by character by the HTML parser and decoded again by weasyprint, on every PDF.
+QR_URL, LOGO_URL = "cfdi:qr", "cfdi:logo"
+
+
+def _image_type(name: str) -> str:
+    name = name.lower()
+    if name.endswith(".svg"):
+        return "image/svg+xml"
+    return "image/png" if name.endswith(".png") else "image/jpeg"
+
+
+class ImageFetcher(URLFetcher):
+    """The images of one PDF (``{address: (content, media type)}``), and nothing else: the
+    printed CFDI links to no outside resource."""
+
+    def __init__(self, images: dict[str, tuple[bytes, str]]):
+        super().__init__()
+        self.images = images
+
+    def fetch(self, url, headers=None):
+        if url not in self.images:
+            raise ValueError(f"El PDF del CFDI no enlaza {url}")
+        content, media_type = self.images[url]
+        return URLFetcherResponse(url, content, {"Content-Type": media_type})
 
 
 def _taxes(node) -> list[dict]:
@@ -270,8 +293,11 @@ def context_for(
         "sello_sat": tfd.get("SelloSAT"),
         "tfd_cadena": sat.tfd_cadena_original(tfd),
         "verify_url": verify_url,
-        "qr": qr_data_uri(verify_url),
-        "logo": _image_data_uri(logo, logo_name) if logo else "",
+        "qr": QR_URL,
+        "logo": LOGO_URL if logo else "",
+        # what ImageFetcher hands weasyprint for the addresses above
+        "images": {QR_URL: (qr_png(verify_url), "image/png")}
+        | ({LOGO_URL: (logo, _image_type(logo_name))} if logo else {}),
         "cancelled": cancelled,
     }
 
@@ -300,16 +326,57 @@ class _Renderer(threading.local):
 _renderer = _Renderer()
 
 
+class _CollectorPause:
+    """The cyclic garbage collector held off while PDFs are being laid out, then one pass over
+    the young objects. A render makes tens of thousands of objects that live until its end (its
+    boxes); each of them counts towards the collector's thresholds, so during a render it scans
+    the process's whole heap again and again (a worker's heap is hundreds of thousands of
+    objects) and finds them alive: a fifth of a PDF's CPU in bench/seal.py's process (85 of 385 ms).
+    Held off, the render's short-lived cycles wait until its end, where one young-generation
+    pass frees them (what the collector would do anyway, once). Counted, so that threads
+    rendering at once hand the collector back only when the last one ends, and only if it was
+    on when the first one began."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.rendering = 0
+        self.was_enabled = False
+
+    @contextmanager
+    def __call__(self):
+        with self.lock:
+            if not self.rendering:
+                self.was_enabled = gc.isenabled()
+                gc.disable()
+            self.rendering += 1
+        try:
+            yield
+        finally:
+            with self.lock:
+                self.rendering -= 1
+                last = not self.rendering and self.was_enabled
+                if last:
+                    gc.enable()
+            if last:
+                gc.collect(0)
+
+
+_collector_paused = _CollectorPause()
+
+
 def render_pdf(
     xml: bytes, *, logo: bytes | None = None, logo_name: str = "", cancelled: bool = False
 ) -> bytes:
     """The PDF of a stamped CFDI."""
-    context = context_for(xml, logo=logo, logo_name=logo_name, cancelled=cancelled)
-    html = render_to_string("cfdi/pdf.html", context)
-    # The template's own <style> is the same for every PDF: parse it once, pass it parsed.
-    style = _STYLE.search(html)
-    stylesheets = []
-    if style:
-        stylesheets.append(_renderer.stylesheet(style.group(1)))
-        html = html[: style.start()] + html[style.end() :]
-    return HTML(string=html).write_pdf(stylesheets=stylesheets, font_config=_renderer.fonts)
+    with _collector_paused():
+        context = context_for(xml, logo=logo, logo_name=logo_name, cancelled=cancelled)
+        html = render_to_string("cfdi/pdf.html", context)
+        # The template's own <style> is the same for every PDF: parse it once, pass it parsed.
+        style = _STYLE.search(html)
+        stylesheets = []
+        if style:
+            stylesheets.append(_renderer.stylesheet(style.group(1)))
+            html = html[: style.start()] + html[style.end() :]
+        return HTML(string=html, url_fetcher=ImageFetcher(context["images"])).write_pdf(
+            stylesheets=stylesheets, font_config=_renderer.fonts
+        )

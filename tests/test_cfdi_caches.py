@@ -1,5 +1,6 @@
 """Schemas, XSLT and decrypted CSD keys are prepared once per process, never per document."""
 
+import gc
 import re
 from datetime import UTC, datetime
 from decimal import Decimal as D
@@ -52,8 +53,66 @@ def test_pdfs_share_fonts_and_stylesheet_and_print_the_same_document(company):
     xml = bytes(CfdiDocument.objects.values_list("xml", flat=True).get(pk=document.pk))
     first, second = pdf.render_pdf(xml), pdf.render_pdf(xml)
     assert len(pdf._renderer.stylesheets) == 1
-    fresh = HTML(string=render_to_string("cfdi/pdf.html", pdf.context_for(xml))).write_pdf()
+    context = pdf.context_for(xml)
+    fresh = HTML(
+        string=render_to_string("cfdi/pdf.html", context), url_fetcher=pdf.ImageFetcher(context["images"])
+    ).write_pdf()
     assert _without_dates(first) == _without_dates(second) == _without_dates(fresh)
+
+
+def _stamped_xml(company) -> bytes:
+    install_test_csd(company)
+    document = services.issue_cfdi(company=company, document=seed_invoice(company))
+    return bytes(CfdiDocument.objects.values_list("xml", flat=True).get(pk=document.pk))
+
+
+def test_a_pdf_is_laid_out_without_collector_passes(company):
+    """The collector does not scan the heap while a PDF is laid out: one young-generation
+    pass at the end, and it is on again afterwards."""
+    xml = _stamped_xml(company)
+    pdf.render_pdf(xml)
+    generations = []
+
+    def record(phase, info):
+        if phase == "start":
+            generations.append(info["generation"])
+
+    gc.callbacks.append(record)
+    try:
+        pdf.render_pdf(xml)
+    finally:
+        gc.callbacks.remove(record)
+    assert generations == [0]
+    assert gc.isenabled()
+
+
+def test_the_collector_is_left_as_it_was_found(company):
+    xml = _stamped_xml(company)
+    with pytest.raises(Exception):  # noqa: B017, PT011 - whatever the XML parser raises
+        pdf.render_pdf(b"<no-es-un-cfdi")
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        pdf.render_pdf(xml)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
+def test_overlapping_renders_hand_the_collector_back_when_the_last_ends():
+    """Threads rendering at once: the first to end must not switch the collector on under the
+    other, nor the last leave it off."""
+    paused = pdf._CollectorPause()
+    first, second = paused(), paused()
+    try:
+        first.__enter__()
+        second.__enter__()
+        first.__exit__(None, None, None)
+        assert not gc.isenabled()
+        second.__exit__(None, None, None)
+        assert gc.isenabled()
+    finally:
+        gc.enable()
 
 
 def test_the_verification_url_is_satcfdis_from_the_whole_xml(company):

@@ -18,7 +18,7 @@ from cfdi.amount_words import amount_in_words
 from cfdi.description import Related
 from cfdi.models import CfdiDocument, CfdiSettings, SandboxStamp
 from cfdi.pac.sandbox import receiver_answers
-from cfdi.pdf import context_for
+from cfdi.pdf import LOGO_URL, QR_URL, ImageFetcher, context_for
 from erp.models import Role
 from tests.factories import user_with_role
 from tests.factories_cfdi import CUSTOMER, concept, description, install_test_csd, seed_invoice
@@ -45,6 +45,15 @@ def pdf_text(content: bytes) -> str:
         ["pdftotext", "-layout", "-", "-"], input=content, capture_output=True, check=True
     )
     return result.stdout.decode("utf-8")
+
+
+def pdf_images(content: bytes) -> list[tuple[int, int, int]]:
+    """(page, width, height) of each image the PDF draws."""
+    if not shutil.which("pdfimages"):
+        pytest.skip("pdfimages (poppler-utils) no está instalado")
+    listing = subprocess.run(["pdfimages", "-list", "-"], input=content, capture_output=True, check=True)
+    rows = [line.split() for line in listing.stdout.decode().splitlines()[2:]]
+    return [(int(row[0]), int(row[3]), int(row[4])) for row in rows]
 
 
 # -- amounts in words -------------------------------------------------------------------------
@@ -102,7 +111,10 @@ def test_the_pdf_shows_the_fiscal_data_of_the_stamped_xml(stamped, company):
     assert url.startswith("https://verificacfdi.facturaelectronica.sat.gob.mx/default.aspx?")
     assert f"id={stamped.uuid}" in url and "re=EKU9003173C9" in url and "rr=URE180429TM6" in url
     assert "tt=3654.00" in url and "&fe=" in url
-    assert context["qr"].startswith("data:image/png;base64,") and context["logo"].startswith("data:image/png")
+    assert context["images"][context["logo"]] == (logo.getvalue(), "image/png")
+    assert context["images"][context["qr"]][0].startswith(b"\x89PNG")
+    logo_and_qr = pdf_images(content)
+    assert (1, 120, 60) in logo_and_qr and len(logo_and_qr) == 2
     render_again = services.render_cfdi_pdf(document=stamped)
     assert render_again.pdf.name == document.pdf.name  # idempotent: kept, not rendered twice
 
@@ -290,6 +302,14 @@ def test_a_lost_logo_file_does_not_stop_the_pdf(stamped, company):
     options = CfdiSettings.objects.create(company=company)
     CfdiSettings.objects.filter(pk=options.pk).update(logo="cfdi/logos/lost.png")
     assert services.pdf_bytes(stamped).startswith(b"%PDF-")
+
+
+def test_the_pdf_fetches_only_its_own_images():
+    fetcher = ImageFetcher({QR_URL: (b"png", "image/png")})
+    assert fetcher.fetch(QR_URL).read() == b"png"
+    for address in ("file:///etc/passwd", "https://example.com/logo.png", LOGO_URL):
+        with pytest.raises(ValueError):
+            fetcher.fetch(address)
 
 
 def test_the_periodic_task_follows_pending_cancellations(stamped):
