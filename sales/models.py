@@ -322,6 +322,8 @@ class Customer(CompanyOwned):
             raise ValidationError({"uso_cfdi": _("Este campo no puede estar en blanco.")})
         if not (self.rfc and self.regimen_fiscal and self.uso_cfdi):
             return  # the field validators already report what is missing
+        if not reads("rfc", "name", "regimen_fiscal", "uso_cfdi"):
+            return  # every rule below reads only unchanged values
         if (
             reads("rfc", "name")
             and self.rfc == RFC_PUBLICO_GENERAL

@@ -6,10 +6,11 @@ from datetime import timedelta
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection as db_connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 
-from sales.models import Customer
+from sales.models import Customer, Salesperson
 from sync.engine import DEAD_MESSAGE, SKIPPED_MESSAGE, execute_run, purge_old_events
 from sync.models import PERIOD_MESSAGE, Connection, Event, Run
 from sync.services import delete_connection, save_connection, set_connection_enabled
@@ -284,6 +285,27 @@ def test_a_stored_customers_update_runs_the_rules_that_read_what_changed(company
     assert "El régimen fiscal 612 no aplica a una persona moral" in str(
         error.value.message_dict["regimen_fiscal"]
     )
+
+
+def test_a_page_of_changes_costs_the_same_queries_whatever_its_size(company):
+    """No query per changed customer: its rules read the relations the connector holds in
+    memory, and none reads a stored relation it did not change (a salesperson here)."""
+    rfcs = [MORAL, FISICA, "MAL840526KN3", "FUNK671228PH6"]
+    with qr_server([receiver(rfc) for rfc in rfcs]) as server:
+        connection = qr_connection(company, server.url)
+        run_now(connection)
+        salesperson = Salesperson.objects.create(company=company, number=1, name="VENDEDOR")
+        Customer.objects.filter(company=company, rfc__in=rfcs).update(salesperson=salesperson)
+
+        def queries_to_change(some: list[str]) -> int:
+            for rfc in some:
+                server.source.put(receiver(rfc, correo=f"cambio{len(some)}@example.mx"))
+            with CaptureQueriesContext(db_connection) as queries:
+                run = run_now(connection)
+            assert (run.updated, run.failed) == (len(some), 0)
+            return len(queries)
+
+        assert queries_to_change(rfcs[:1]) == queries_to_change(rfcs)
 
 
 def test_a_known_rfc_updates_the_companys_oldest_customer_with_it(company):
