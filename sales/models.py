@@ -1,3 +1,5 @@
+from collections.abc import Collection
+
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
@@ -281,28 +283,52 @@ class Customer(CompanyOwned):
     def person_type(self) -> str:
         return person_type(self.rfc)
 
-    def clean(self):
+    def clean(self, changed: Collection[str] | None = None):
+        """The customer form's rules across fields. ``changed``: the fields whose values are new
+        on a stored customer (a sync's update, which compared the source with the stored row):
+        only the rules that read one of them run; a rule over unchanged values held when those
+        values were stored. None (a new customer, the form): every rule."""
+
+        changed = None if changed is None else frozenset(changed)
+
+        def reads(*fields: str) -> bool:
+            return changed is None or not changed.isdisjoint(fields)
+
         self.rfc = normalize_rfc(self.rfc)
-        if self.entity_id and self.entity.company_id != self.company_id:
+        if reads("entity", "company") and self.entity_id and self.entity.company_id != self.company_id:
             raise ValidationError({"entity": _("La entidad de venta es de otra empresa.")})
-        _same_company(self, "salesperson", _("El vendedor"))
-        if self.is_counter and self.rfc != RFC_PUBLICO_GENERAL:
+        if reads("salesperson", "company"):
+            _same_company(self, "salesperson", _("El vendedor"))
+        if reads("number", "rfc") and self.is_counter and self.rfc != RFC_PUBLICO_GENERAL:
             raise ValidationError(
                 {
                     "rfc": _("El cliente 0 (mostrador) lleva el RFC genérico %(rfc)s.")
                     % {"rfc": RFC_PUBLICO_GENERAL}
                 }
             )
-        self._clean_fiscal_data()
+        self._clean_fiscal_data(reads)
 
-    def _clean_fiscal_data(self):
-        if not self.uso_cfdi and self.company_id and self.company.cfdi_version != "3.3":
+    def _clean_fiscal_data(self, reads=lambda *fields: True):
+        """The fiscal rules of ``clean``; ``reads(*fields)`` says whether a rule over those fields
+        runs (``clean``'s narrowing to the changed fields)."""
+        if (
+            reads("uso_cfdi", "company")
+            and not self.uso_cfdi
+            and self.company_id
+            and self.company.cfdi_version != "3.3"
+        ):
             # Blank is allowed only for a company still on Anexo 20 3.3: a synced customer whose
             # 4.0 uso del CFDI the user assigns by hand (CONTPAQi QR seed).
             raise ValidationError({"uso_cfdi": _("Este campo no puede estar en blanco.")})
         if not (self.rfc and self.regimen_fiscal and self.uso_cfdi):
             return  # the field validators already report what is missing
-        if self.rfc == RFC_PUBLICO_GENERAL and self.name.strip() != COUNTER_CUSTOMER_NAME:
+        if not reads("rfc", "name", "regimen_fiscal", "uso_cfdi"):
+            return  # every rule below reads only unchanged values
+        if (
+            reads("rfc", "name")
+            and self.rfc == RFC_PUBLICO_GENERAL
+            and self.name.strip() != COUNTER_CUSTOMER_NAME
+        ):
             # CFDI40146: SAT refuses the generic RFC with any other receiver name.
             raise ValidationError(
                 {
@@ -310,7 +336,7 @@ class Customer(CompanyOwned):
                     % {"rfc": RFC_PUBLICO_GENERAL, "name": COUNTER_CUSTOMER_NAME}
                 }
             )
-        if is_valid_rfc(self.rfc) and not check_digit_ok(self.rfc):
+        if reads("rfc") and is_valid_rfc(self.rfc) and not check_digit_ok(self.rfc):
             raise ValidationError(
                 {
                     "rfc": _(
@@ -320,7 +346,7 @@ class Customer(CompanyOwned):
                 }
             )
         if is_generic_rfc(self.rfc):
-            if self.regimen_fiscal != "616":
+            if reads("rfc", "regimen_fiscal") and self.regimen_fiscal != "616":
                 raise ValidationError(
                     {
                         "regimen_fiscal": _(
@@ -328,13 +354,15 @@ class Customer(CompanyOwned):
                         )
                     }
                 )
-            if self.uso_cfdi != "S01":
+            if reads("rfc", "uso_cfdi") and self.uso_cfdi != "S01":
                 raise ValidationError(
                     {"uso_cfdi": _("Con RFC genérico el uso del CFDI debe ser S01 (Sin efectos fiscales).")}
                 )
             return
         persona = _("moral") if self.person_type == "moral" else _("física")
-        if not sat_catalogs.regimen_applies_to(self.regimen_fiscal, self.person_type):
+        if reads("rfc", "regimen_fiscal") and not sat_catalogs.regimen_applies_to(
+            self.regimen_fiscal, self.person_type
+        ):
             raise ValidationError(
                 {
                     "regimen_fiscal": _(
@@ -343,14 +371,16 @@ class Customer(CompanyOwned):
                     % {"r": self.regimen_fiscal, "p": persona, "rfc": self.rfc}
                 }
             )
-        if not sat_catalogs.uso_cfdi_applies_to(self.uso_cfdi, self.person_type):
+        if reads("rfc", "uso_cfdi") and not sat_catalogs.uso_cfdi_applies_to(self.uso_cfdi, self.person_type):
             raise ValidationError(
                 {
                     "uso_cfdi": _("El uso del CFDI %(u)s no aplica a una persona %(p)s.")
                     % {"u": self.uso_cfdi, "p": persona}
                 }
             )
-        if not sat_catalogs.uso_cfdi_admits_regimen(self.uso_cfdi, self.regimen_fiscal):
+        if reads("uso_cfdi", "regimen_fiscal") and not sat_catalogs.uso_cfdi_admits_regimen(
+            self.uso_cfdi, self.regimen_fiscal
+        ):
             raise ValidationError(
                 {
                     "uso_cfdi": _("El uso del CFDI %(u)s no corresponde al régimen fiscal %(r)s del cliente.")

@@ -69,9 +69,10 @@ def _checker(checked: list[str] | None):
     or, with ``checked``, the rules of those fields (their validators: RFC, SAT catalogs, C.P.,
     CFDI text...) and the customer's own ``clean`` (RFC check digit, régimen and uso del CFDI
     against the person type, the generic RFC): the same rules without walking the fields a sync
-    never sets. ``check(customer, only=[...])`` narrows ``checked`` to the fields a changed
-    customer changes (their values are new; the others passed these rules when stored), and
-    ``clean`` still weighs them all together."""
+    never sets. ``check(customer, only=[...])`` narrows both to the fields a changed customer
+    changes: their validators, and the rules of ``clean`` that read one of them (a new régimen
+    is still weighed against the RFC and the uso del CFDI); a rule over values all unchanged
+    held when they were stored (the RFC, the match key, is not re-checked on every update)."""
     if checked is None:
         return lambda customer, only=None: customer_row_error(customer)
     names = [f.name for f in Customer._meta.concrete_fields]
@@ -84,7 +85,7 @@ def _checker(checked: list[str] | None):
             exclude = excludes[key] = {name for name in names if name not in key}
         try:
             customer.clean_fields(exclude=exclude)
-            customer.clean()
+            customer.clean(changed=only)
         except ValidationError as error:
             return error
         return None
@@ -113,7 +114,8 @@ def save_customers_batch(
     handful of fields passes to validate 100,000 rows quickly. ``changed_fields`` (with
     ``checked``): by ``id(customer)``, the fields the caller found changed on each changed
     customer (it compared the source with the stored row): only those fields' validators run
-    on it, with its ``clean``; a customer missing from it is checked on all of ``checked``.
+    on it, and the rules of its ``clean`` that read them; a customer missing from it is checked
+    on all of ``checked`` and every rule of ``clean``.
 
     New customers are numbered after the entity's last one under the entity's row lock, so a
     customer typed meanwhile cannot take the same number; changed customers update only

@@ -6,10 +6,11 @@ from datetime import timedelta
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection as db_connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 
-from sales.models import Customer
+from sales.models import Customer, Salesperson
 from sync.engine import DEAD_MESSAGE, SKIPPED_MESSAGE, execute_run, purge_old_events
 from sync.models import PERIOD_MESSAGE, Connection, Event, Run
 from sync.services import delete_connection, save_connection, set_connection_enabled
@@ -241,6 +242,70 @@ def test_a_change_is_validated_with_the_customer_rules_and_refused_as_an_event(c
     assert "El régimen fiscal 601 no aplica a una persona física" in errors[FISICA]
     assert errors[MORAL].startswith(f"Cliente {MORAL} no sincronizado:")
     assert customers_snapshot(company) == before
+
+
+def test_a_changed_invalid_value_is_an_event_while_the_unchanged_are_counted_unchanged(company):
+    third = "MAL840526KN3"
+    with qr_server([receiver(FISICA), receiver(MORAL), receiver(third)]) as server:
+        connection = qr_connection(company, server.url)
+        run_now(connection)
+        before = customers_snapshot(company)
+        # QR read again from the start: the física's régimen is now a persona moral's (a rule that
+        # weighs the new régimen against the RFC, which did not change), the moral's C.P. does not
+        # exist; the third is as stored
+        Connection.objects.filter(pk=connection.pk).update(cursor="")
+        server.source.put(receiver(FISICA, regimen_fiscal="601"))
+        server.source.put(receiver(MORAL, codigo_postal="00001"))
+        run = run_now(connection)
+    assert (run.result, run.created, run.updated, run.unchanged, run.failed) == ("partial", 0, 0, 1, 2)
+    errors = dict(Event.objects.filter(run=run, level="error").values_list("record_key", "message"))
+    assert set(errors) == {FISICA, MORAL}
+    assert "El régimen fiscal 601 no aplica a una persona física" in errors[FISICA]
+    assert "El código postal «00001» no existe" in errors[MORAL]
+    assert customers_snapshot(company) == before
+
+
+def test_a_stored_customers_update_runs_the_rules_that_read_what_changed(company):
+    """``clean(changed=...)``: a rule reading a changed field runs, weighed against the stored
+    values; a rule over stored values only (the RFC's check digit, the RFC being the match key)
+    is not re-run on each update."""
+    # the check digit is wrong (a customer stored before the rule, or by hand)
+    customer = Customer(
+        company=company, entity=sales_entity(company), number=1, rfc="IIA040805DZ5", name="STORED",
+        regimen_fiscal="601", postal_code="06000", uso_cfdi="G03",
+    )  # fmt: skip
+    with pytest.raises(ValidationError) as error:
+        customer.clean()
+    assert "dígito verificador" in str(error.value.message_dict["rfc"])
+    customer.email = "nuevo@example.mx"
+    customer.clean(changed=["email"])  # the RFC did not change: its rules are not re-run
+    customer.regimen_fiscal = "612"  # a persona física's régimen for a moral RFC
+    with pytest.raises(ValidationError) as error:
+        customer.clean(changed=["email", "regimen_fiscal"])
+    assert "El régimen fiscal 612 no aplica a una persona moral" in str(
+        error.value.message_dict["regimen_fiscal"]
+    )
+
+
+def test_a_page_of_changes_costs_the_same_queries_whatever_its_size(company):
+    """No query per changed customer: its rules read the relations the connector holds in
+    memory, and none reads a stored relation it did not change (a salesperson here)."""
+    rfcs = [MORAL, FISICA, "MAL840526KN3", "FUNK671228PH6"]
+    with qr_server([receiver(rfc) for rfc in rfcs]) as server:
+        connection = qr_connection(company, server.url)
+        run_now(connection)
+        salesperson = Salesperson.objects.create(company=company, number=1, name="VENDEDOR")
+        Customer.objects.filter(company=company, rfc__in=rfcs).update(salesperson=salesperson)
+
+        def queries_to_change(some: list[str]) -> int:
+            for rfc in some:
+                server.source.put(receiver(rfc, correo=f"cambio{len(some)}@example.mx"))
+            with CaptureQueriesContext(db_connection) as queries:
+                run = run_now(connection)
+            assert (run.updated, run.failed) == (len(some), 0)
+            return len(queries)
+
+        assert queries_to_change(rfcs[:1]) == queries_to_change(rfcs)
 
 
 def test_a_known_rfc_updates_the_companys_oldest_customer_with_it(company):

@@ -234,8 +234,10 @@ class QrCustomersConnector(Connector):
                 (e.pk, e)
                 for e in SalesEntity.objects.filter(company_id=customer.company_id).select_related("company")
             )
-        customer.entity = entities[customer.entity_id]
-        customer.company = customer.entity.company
+        entity = entities[customer.entity_id]
+        # Cached as the row's own relations (its ids are already set): no descriptor checks per row.
+        Customer.entity.field.set_cached_value(customer, entity)
+        Customer.company.field.set_cached_value(customer, entity.company)
         return customer
 
 

@@ -40,22 +40,26 @@ class QrSource:
         self.token = token
         self._by_rfc: dict[str, tuple[int, dict]] = {}
         self._seq = 0
-        self._order: list[tuple[int, str]] | None = None
+        # (sequence, RFC) of each receiver's last change, in sequence order: a put appends (its
+        # sequence is the highest) and drops the receiver's previous entry, so a page never sorts.
+        self._order: list[tuple[int, str]] = []
         self._lock = threading.Lock()
         for receiver in receivers:
             self.put(receiver)
 
     def put(self, receiver: dict) -> None:
         """Add or change a receiver (a new invoice to it in QR)."""
+        rfc = receiver["rfc_receptor"]
         with self._lock:
+            previous = self._by_rfc.get(rfc)
+            if previous is not None:
+                del self._order[bisect.bisect_left(self._order, (previous[0], rfc))]
             self._seq += 1
-            self._by_rfc[receiver["rfc_receptor"]] = (self._seq, dict(receiver))
-            self._order = None
+            self._by_rfc[rfc] = (self._seq, dict(receiver))
+            self._order.append((self._seq, rfc))
 
     def page(self, since: str, limit: int) -> dict:
         with self._lock:
-            if self._order is None:
-                self._order = sorted((seq, rfc) for rfc, (seq, _) in self._by_rfc.items())
             after = int(since) if since else 0
             start = bisect.bisect_right(self._order, (after, "\uffff"))
             chunk = self._order[start : start + limit]
