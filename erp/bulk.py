@@ -9,7 +9,9 @@ import json
 import re
 
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import connection
+from django.db import connection, connections
+
+from erp.db import prepared_values
 
 
 def _base_type(field) -> str:
@@ -68,10 +70,9 @@ def update_columns(model, rows: list, fields: list[str]) -> None:
     columns = [model._meta.get_field(name) for name in fields]
     quote = connection.ops.quote_name
     table = quote(model._meta.db_table)
-    values = [
-        [obj.pk, *(f.get_db_prep_save(getattr(obj, f.attname), connection) for f in columns)] for obj in rows
-    ]
     if connection.vendor == "postgresql":
+        db = connections[connection.alias]
+        values = [[obj.pk, *prepared_values(obj, columns, db, adding=False)] for obj in rows]
         sets = ", ".join(f"{quote(f.column)} = v.c{i}" for i, f in enumerate(columns, 1))
         cells = ", ".join(
             f"(x->>{i})::{_base_type(f)} AS c{i}" for i, f in enumerate([model._meta.pk, *columns])
@@ -83,6 +84,9 @@ def update_columns(model, rows: list, fields: list[str]) -> None:
                 [as_json(values)],
             )
         return
+    values = [
+        [obj.pk, *(f.get_db_prep_save(getattr(obj, f.attname), connection) for f in columns)] for obj in rows
+    ]
     names = ", ".join(quote(f.column) for f in columns)
     sets = ", ".join(f"{quote(f.column)} = v.{quote(f.column)}" for f in columns)
     row = "(" + ", ".join(["%s"] * (len(columns) + 1)) + ")"

@@ -62,14 +62,18 @@ def _plain_type(field):
     return _PLAIN.get(type(field))
 
 
-def _values(obj, fields, db=None) -> list:
+def prepared_values(obj, fields, db=None, *, adding: bool = True) -> list:
+    """What Postgres receives for each of ``obj``'s ``fields``, as ``Model.save()`` prepares it
+    (``adding``: an insert, ``pre_save`` runs; an update writes the value as it is); plain
+    values go as they are (``_PLAIN``). Postgres only (``insert_family``,
+    ``erp.bulk.update_columns``)."""
     db = db or connections[connection.alias]  # not the proxy: it looks the connection up per value
     values = []
     for field in fields:
         value = getattr(obj, field.attname)
         plain = _plain_type(field)
         if plain is None or not (value is None or type(value) is plain):
-            value = field.get_db_prep_save(field.pre_save(obj, True), db)
+            value = field.get_db_prep_save(field.pre_save(obj, True) if adding else value, db)
         values.append(value)
     return values
 
@@ -104,7 +108,7 @@ def insert_family(
             selects.append(computed[field.attname])
         else:
             selects.append(_casted(field))
-            params.append(_values(parent, [field])[0])
+            params.append(prepared_values(parent, [field])[0])
     back = [f"{q(model._meta.get_field(name).column)}" for name in computed]
     ctes.append(
         f"p AS (INSERT INTO {q(model._meta.db_table)} ({', '.join(columns)}) "
@@ -121,7 +125,7 @@ def insert_family(
         # One array per column (UNNEST keeps the order of the children, so the ids returned in
         # order are theirs): a stock movement of 1,000 lines is 6 parameters, not 6,000.
         db = connections[connection.alias]
-        rows = [_values(obj, child_fields, db) for obj in objs]
+        rows = [prepared_values(obj, child_fields, db) for obj in objs]
         arrays = ", ".join(_casted_array(f) for f in child_fields)
         params.extend([row[i] for row in rows] for i in range(len(child_fields)))
         names = [q(f.column) for f in child_fields]

@@ -214,8 +214,13 @@ class StockMovement(CompanyOwned):
 
 
 class StockMovementLine(models.Model):
+    # no index of its own: the unique (movement, position) serves lookups by movement
     movement = models.ForeignKey(
-        StockMovement, on_delete=models.CASCADE, related_name="lines", verbose_name=_("movimiento")
+        StockMovement,
+        on_delete=models.CASCADE,
+        related_name="lines",
+        verbose_name=_("movimiento"),
+        db_index=False,
     )
     position = models.PositiveIntegerField(_("partida"))
     product = models.ForeignKey(
@@ -275,8 +280,13 @@ class StockMovementEvent(models.Model):
 class StockLevel(CompanyOwned):
     """What a warehouse holds of a product and its weighted average unit cost."""
 
+    # no index of its own: the unique (warehouse, product) serves lookups by warehouse
     warehouse = models.ForeignKey(
-        Warehouse, on_delete=models.PROTECT, related_name="stock_levels", verbose_name=_("bodega")
+        Warehouse,
+        on_delete=models.PROTECT,
+        related_name="stock_levels",
+        verbose_name=_("bodega"),
+        db_index=False,
     )
     product = models.ForeignKey(
         Product, on_delete=models.PROTECT, related_name="stock_levels", verbose_name=_("producto")

@@ -241,6 +241,13 @@ def create_stock_movement(
     )
 
 
+def _check_warehouse(company, warehouse: Warehouse) -> None:
+    if warehouse.company_id != company.pk:
+        raise DomainError("bodega_invalida", "La bodega es de otra empresa.")
+    if not warehouse.active:
+        raise DomainError("bodega_inactiva", f"La bodega {warehouse.code} está inactiva.")
+
+
 def _write_movement(
     *,
     company,
@@ -258,10 +265,7 @@ def _write_movement(
     """``create_stock_movement``'s work. ``levels``: stock rows the caller already locked
     (``adjust_stock`` reads them to count); ``audited``: the movement is born audited by ``user``
     (its two events, created and audited, written with it)."""
-    if warehouse.company_id != company.pk:
-        raise DomainError("bodega_invalida", "La bodega es de otra empresa.")
-    if not warehouse.active:
-        raise DomainError("bodega_inactiva", f"La bodega {warehouse.code} está inactiva.")
+    _check_warehouse(company, warehouse)
     if kind not in StockMovement.Kind.values:
         raise DomainError("movimiento_invalido", "El movimiento es una entrada o una salida.")
     if not concept:
@@ -276,6 +280,15 @@ def _write_movement(
         warehouse=warehouse,
         product_ids=[c["product"].pk for c in clean],
         known=levels,
+    )
+    movement = StockMovement(
+        company=company,
+        warehouse=warehouse,
+        kind=kind,
+        date=date,
+        concept=concept[:300],
+        origin=origin,
+        status=StockMovement.Status.AUDITED if audited else StockMovement.Status.GENERATED,
     )
     built, total = [], ZERO
     for line in clean:
@@ -292,8 +305,11 @@ def _write_movement(
             level.quantity -= quantity
         line_total = quantize(quantity * unit_cost)
         total += line_total
+        # the movement given, not set afterwards: a line built without it looks up the foreign
+        # key's default, the most of what building a line costs
         built.append(
             StockMovementLine(
+                movement=movement,
                 position=line["position"],
                 product=product,
                 quantity=quantity,
@@ -301,18 +317,7 @@ def _write_movement(
                 total_cost=line_total,
             )
         )
-    movement = StockMovement(
-        company=company,
-        warehouse=warehouse,
-        kind=kind,
-        date=date,
-        concept=concept[:300],
-        origin=origin,
-        total_cost=total,
-        status=StockMovement.Status.AUDITED if audited else StockMovement.Status.GENERATED,
-    )
-    for line in built:
-        line.movement = movement
+    movement.total_cost = total
     events = [StockMovementEvent(movement=movement, action=StockMovementEvent.Action.CREATED, user=user)]
     if audited:
         events.append(
@@ -463,15 +468,24 @@ def adjust_stock(
     (warehouse linked to accounting) and the history are those of any movement; both are
     recorded as audited at once, by ``user`` or by the system: the count is the confirmation.
 
-    The counted products' stock rows are locked before they are compared, so a movement
-    written meanwhile cannot make the difference wrong.
+    The counted products' stock rows are locked before they are compared (those missing are
+    created first, as a movement creates them: a product's first movement in the warehouse,
+    written meanwhile, is waited for and counted), so a movement written meanwhile cannot make
+    the difference wrong.
 
     ``counts``: dicts with ``product``, ``quantity`` (what must be on hand) and ``unit_cost``.
     Products already at their count produce nothing; returns the movements written."""
     wanted = {}
     for count in counts:
         wanted[count["product"].pk] = (count["product"], quantize(count["quantity"], QTY_PLACES), count)
-    levels = _select_levels(warehouse, wanted)
+    _check_warehouse(company, warehouse)  # before its stock rows are created
+    # (a service, or another company's product, holds no stock: refused below if it must move)
+    stocked = [
+        pk
+        for pk, (product, _, _) in wanted.items()
+        if product.company_id == company.pk and not product.is_service
+    ]
+    levels = _lock_levels(company_id=company.pk, warehouse=warehouse, product_ids=stocked)
     entries, exits = [], []
     for product_id, (product, target, count) in wanted.items():
         level = levels.get(product_id)
