@@ -12,6 +12,7 @@ have none), field values prepared by each field as ``Model.save()`` would.
 
 import re
 from decimal import Decimal
+from typing import NamedTuple
 
 from django.db import connection, connections, models
 
@@ -78,6 +79,17 @@ def prepared_values(obj, fields, db=None, *, adding: bool = True) -> list:
     return values
 
 
+class Rows(NamedTuple):
+    """Children of ``insert_family`` given as plain values: ``fields`` (attnames, without the
+    foreign key to the parent) and a tuple of their values per child, as the database takes them
+    and checked by the caller. No model instance per child (a stock page's 3,000 lines cost more
+    to build as instances than to insert); their ids are not set back."""
+
+    model: type
+    fields: list[str]
+    values: list[tuple]
+
+
 def insert_family(
     parent,
     children: list[tuple[str, list]] = (),
@@ -87,10 +99,10 @@ def insert_family(
     computed: dict[str, str] | None = None,
 ) -> bool | None:
     """Insert ``parent`` and its ``children`` (pairs of the children's foreign-key attname to the
-    parent, and the unsaved child objects) in one statement; set every primary key and the
-    foreign keys. ``prelude``: SQL of a data-modifying query whose one row the parent reads
-    (``computed``: parent attname → ``prelude.column``); when it returns no row nothing is
-    written and the answer is False. ``None``: not Postgres, nothing written."""
+    parent, and the unsaved child objects or their ``Rows``) in one statement; set every primary
+    key and the foreign keys (of child objects). ``prelude``: SQL of a data-modifying query
+    whose one row the parent reads (``computed``: parent attname → ``prelude.column``); when it
+    returns no row nothing is written and the answer is False. ``None``: not Postgres, nothing written."""
     if connection.vendor != "postgresql":
         return None
     q = connection.ops.quote_name
@@ -117,15 +129,20 @@ def insert_family(
     )
     outputs = []
     for n, (fk_attname, objs) in enumerate(children):
-        if not objs:
+        if not (objs.values if isinstance(objs, Rows) else objs):
             continue
-        child_model = objs[0].__class__
-        child_fields = [f for f in _insertable(child_model) if f.attname != fk_attname]
+        db = connections[connection.alias]
+        if isinstance(objs, Rows):
+            child_model = objs.model
+            child_fields = [child_model._meta.get_field(name) for name in objs.fields]
+            rows = objs.values
+        else:
+            child_model = objs[0].__class__
+            child_fields = [f for f in _insertable(child_model) if f.attname != fk_attname]
+            rows = [prepared_values(obj, child_fields, db) for obj in objs]
         fk_column = child_model._meta.get_field(fk_attname).column
         # One array per column (UNNEST keeps the order of the children, so the ids returned in
         # order are theirs): a stock movement of 1,000 lines is 6 parameters, not 6,000.
-        db = connections[connection.alias]
-        rows = [prepared_values(obj, child_fields, db) for obj in objs]
         arrays = ", ".join(_casted_array(f) for f in child_fields)
         params.extend([row[i] for row in rows] for i in range(len(child_fields)))
         names = [q(f.column) for f in child_fields]
@@ -136,7 +153,8 @@ def insert_family(
             f"AS v({', '.join(names)}, ordinality) ORDER BY v.ordinality "
             f"RETURNING {q(child_model._meta.pk.column)} AS id)"
         )
-        outputs.append((n, fk_attname, objs))
+        if not isinstance(objs, Rows):  # (a data-modifying CTE runs whether read or not)
+            outputs.append((n, fk_attname, objs))
     arrays = [f"(SELECT array_agg(id ORDER BY id) FROM c{n})" for n, _, _ in outputs]
     sql = f"WITH {', '.join(ctes)} SELECT p.*{''.join(', ' + a for a in arrays)} FROM p"
     with connection.cursor() as cursor:

@@ -14,8 +14,8 @@ from accounting.models import Account, JournalEntry
 from accounting.services import cancel_entries, post_journal_entry, require_variables
 from accounting.variables import Variable
 from erp import taxes
-from erp.bulk import update_columns
-from erp.db import insert_family
+from erp.bulk import insert_rows, update_columns
+from erp.db import Rows, insert_family
 from erp.errors import DomainError
 from erp.money import ZERO, quantize, to_decimal
 from erp.ownership import refuse_if_owned
@@ -54,20 +54,32 @@ def _number(value, places: int) -> Decimal:
     return value if isinstance(value, Decimal) else quantize(Decimal(str(value)), places)
 
 
-def _levels_from(rows) -> dict[int, StockLevel]:
-    names = ["id", "company_id", "warehouse_id", "product_id", "quantity", "average_cost"]
-    levels = (
-        StockLevel.from_db(
-            connection.alias,
-            names,
-            (pk, company, warehouse, product, _number(quantity, QTY_PLACES), _number(cost, COST_PLACES)),
+class _Level:
+    """A stock row as the services compute with it (``StockLevel``'s columns; ``pk`` None: a row
+    to insert). A plain object, not a model instance: building 3,000 instances was a good part of
+    what a sync page's stock cost, and nothing here needs what an instance adds."""
+
+    __slots__ = ("pk", "company_id", "warehouse_id", "product_id", "quantity", "average_cost")
+
+    def __init__(self, pk, company_id, warehouse_id, product_id, quantity, average_cost):
+        self.pk = pk
+        self.company_id = company_id
+        self.warehouse_id = warehouse_id
+        self.product_id = product_id
+        self.quantity = quantity
+        self.average_cost = average_cost
+
+
+def _levels_from(rows) -> dict[int, _Level]:
+    return {
+        product: _Level(
+            pk, company, warehouse, product, _number(quantity, QTY_PLACES), _number(cost, COST_PLACES)
         )
         for pk, company, warehouse, product, quantity, cost in rows
-    )
-    return {level.product_id: level for level in levels}
+    }
 
 
-def _select_levels(warehouse: Warehouse, product_ids) -> dict[int, StockLevel]:
+def _select_levels(warehouse: Warehouse, product_ids) -> dict[int, _Level]:
     """The existing stock rows of the products in the warehouse, locked in pk order."""
     ids = sorted(set(product_ids))
     if not ids:
@@ -82,11 +94,22 @@ def _select_levels(warehouse: Warehouse, product_ids) -> dict[int, StockLevel]:
         return _levels_from(cursor.fetchall())
 
 
-def _lock_levels(*, company_id: int, warehouse: Warehouse, product_ids, known=None) -> dict[int, StockLevel]:
+def _lock_levels(
+    *, company_id: int, warehouse: Warehouse, product_ids, known=None, new_products=frozenset()
+) -> dict[int, _Level]:
     """The stock rows of the products in the warehouse, created if missing, locked. ``known``:
-    rows the caller already locked (``_select_levels``), not asked again."""
+    rows the caller already locked (``_select_levels``), not asked again. ``new_products``: ids
+    of products created in this transaction, so without a stock row anywhere and invisible to
+    any other transaction until it ends: their rows start empty in memory and are inserted once
+    by ``_save_levels`` with what the movement leaves (an insert of zeros and its update cost
+    twice as much; a wrong claim is refused there by the unique (warehouse, product))."""
     ids = sorted(set(product_ids))
-    levels = dict(known) if known is not None else _select_levels(warehouse, ids)
+    levels = {
+        pid: _Level(None, company_id, warehouse.pk, pid, ZERO, ZERO) for pid in ids if pid in new_products
+    }
+    levels.update(
+        known if known is not None else _select_levels(warehouse, [i for i in ids if i not in levels])
+    )
     missing = [pid for pid in ids if pid not in levels]
     if missing:  # a product's first movement in this warehouse (a concurrent one may create it too)
         table = StockLevel._meta.db_table
@@ -107,8 +130,17 @@ def _lock_levels(*, company_id: int, warehouse: Warehouse, product_ids, known=No
 
 def _save_levels(levels) -> None:
     """Write the locked levels' quantity and average cost in one statement, whatever their number
-    (``erp.bulk.update_columns``, the one bulk writer the sync pages use too)."""
-    update_columns(StockLevel, list(levels), ["quantity", "average_cost"])
+    (``erp.bulk.update_columns``, the one bulk writer the sync pages use too), and insert in one
+    more those of products new in this transaction (``_lock_levels``)."""
+    saved, new = [], []
+    for level in levels:
+        (new if level.pk is None else saved).append(level)
+    update_columns(StockLevel, saved, ["quantity", "average_cost"])
+    insert_rows(
+        StockLevel,
+        ["company_id", "warehouse_id", "product_id", "quantity", "average_cost"],
+        [(lv.company_id, lv.warehouse_id, lv.product_id, lv.quantity, lv.average_cost) for lv in new],
+    )
 
 
 def _short_of_stock(*, warehouse, product, on_hand, needed, action="la salida requiere"):
@@ -123,7 +155,7 @@ def _short_of_stock(*, warehouse, product, on_hand, needed, action="la salida re
     )
 
 
-def _take_in(level: StockLevel, quantity: Decimal, unit_cost: Decimal) -> None:
+def _take_in(level: _Level, quantity: Decimal, unit_cost: Decimal) -> None:
     """Weighted average: an entry recomputes the average over what is on hand (if anything is)."""
     on_hand = level.quantity
     new_quantity = on_hand + quantity
@@ -136,7 +168,7 @@ def _take_in(level: StockLevel, quantity: Decimal, unit_cost: Decimal) -> None:
     level.quantity = new_quantity
 
 
-def _take_out_entry(level: StockLevel, quantity: Decimal, unit_cost: Decimal) -> None:
+def _take_out_entry(level: _Level, quantity: Decimal, unit_cost: Decimal) -> None:
     """Undo an entry: remove its units and their cost from the average."""
     remaining = level.quantity - quantity
     if remaining > 0:
@@ -144,6 +176,9 @@ def _take_out_entry(level: StockLevel, quantity: Decimal, unit_cost: Decimal) ->
         if average >= 0:
             level.average_cost = quantize(average, COST_PLACES)
     level.quantity = remaining
+
+
+_LINE_FIELDS = ["position", "product_id", "quantity", "unit_cost", "total_cost"]
 
 
 def _validate_lines(*, company, kind, lines) -> list[dict]:
@@ -259,7 +294,7 @@ def _write_movement(
     origin: str = "",
     user=None,
     counterpart_account: Account | None = None,
-    levels: dict[int, StockLevel] | None = None,
+    levels: dict[int, _Level] | None = None,
     audited: bool = False,
 ) -> StockMovement:
     """``create_stock_movement``'s work. ``levels``: stock rows the caller already locked
@@ -305,30 +340,19 @@ def _write_movement(
             level.quantity -= quantity
         line_total = quantize(quantity * unit_cost)
         total += line_total
-        # the movement given, not set afterwards: a line built without it looks up the foreign
-        # key's default, the most of what building a line costs
-        built.append(
-            StockMovementLine(
-                movement=movement,
-                position=line["position"],
-                product=product,
-                quantity=quantity,
-                unit_cost=unit_cost,
-                total_cost=line_total,
-            )
-        )
+        built.append((line["position"], product.pk, quantity, unit_cost, line_total))
     movement.total_cost = total
     events = [StockMovementEvent(movement=movement, action=StockMovementEvent.Action.CREATED, user=user)]
     if audited:
         events.append(
             StockMovementEvent(movement=movement, action=StockMovementEvent.Action.AUDITED, user=user)
         )
-    # Postgres: the movement, its lines and its events in one statement (erp.db).
-    if insert_family(movement, [("movement_id", built), ("movement_id", events)]) is None:
+    # Postgres: the movement, its lines and its events in one statement (erp.db). The lines as
+    # plain values (checked above by ``_validate_lines``): no model instance per line.
+    lines_rows = Rows(StockMovementLine, _LINE_FIELDS, built)
+    if insert_family(movement, [("movement_id", lines_rows), ("movement_id", events)]) is None:
         movement.save(force_insert=True)
-        for line in built:
-            line.movement = movement
-        StockMovementLine.objects.bulk_create(built)
+        insert_rows(StockMovementLine, ["movement_id", *_LINE_FIELDS], [(movement.pk, *row) for row in built])
         for event in events:
             event.movement = movement
             event.save(force_insert=True)
@@ -458,7 +482,15 @@ def cancel_stock_movement(*, movement: StockMovement, user=None, by_owner: bool 
 
 @business_action
 def adjust_stock(
-    *, company, warehouse: Warehouse, date: Date, concept: str, origin: str, counts: list[dict], user=None
+    *,
+    company,
+    warehouse: Warehouse,
+    date: Date,
+    concept: str,
+    origin: str,
+    counts: list[dict],
+    user=None,
+    new_products=frozenset(),
 ) -> list[StockMovement]:
     """Bring the warehouse's stock of each product to a counted quantity (a physical count, or
     the master system a sync follows): what is short enters at ``unit_cost`` (the count's cost;
@@ -474,6 +506,8 @@ def adjust_stock(
     the difference wrong.
 
     ``counts``: dicts with ``product``, ``quantity`` (what must be on hand) and ``unit_cost``.
+    ``new_products``: ids of counted products the caller created in this transaction (a sync
+    page): their stock rows are inserted once, with what the count leaves (``_lock_levels``).
     Products already at their count produce nothing; returns the movements written."""
     wanted = {}
     for count in counts:
@@ -485,7 +519,9 @@ def adjust_stock(
         for pk, (product, _, _) in wanted.items()
         if product.company_id == company.pk and not product.is_service
     ]
-    levels = _lock_levels(company_id=company.pk, warehouse=warehouse, product_ids=stocked)
+    levels = _lock_levels(
+        company_id=company.pk, warehouse=warehouse, product_ids=stocked, new_products=new_products
+    )
     entries, exits = [], []
     for product_id, (product, target, count) in wanted.items():
         level = levels.get(product_id)
@@ -516,6 +552,10 @@ def adjust_stock(
                 audited=True,
             )
         )
+    # a new product counted at zero moves nothing: its row is created empty, as any counted
+    # product's (the others were inserted by their movement)
+    moved = {line["product"].pk for line in entries + exits}
+    _save_levels(level for pid, level in levels.items() if level.pk is None and pid not in moved)
     return movements
 
 

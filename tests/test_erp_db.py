@@ -2,11 +2,13 @@
 the same results as saving them one by one: keys set, defaults applied, and a value the column
 refuses refused, not truncated."""
 
+from decimal import Decimal as D
+
 import pytest
-from django.db import DataError, connection, transaction
+from django.db import DataError, IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
-from erp.db import insert_family
+from erp.db import Rows, insert_family
 from inventory.models import StockMovement, StockMovementEvent, StockMovementLine
 from tests.factories import ProductFactory, WarehouseFactory
 
@@ -55,3 +57,31 @@ def test_other_databases_are_left_to_the_orm(company, monkeypatch):
     monkeypatch.setattr(connection, "vendor", "sqlite")
     assert insert_family(movement, [("movement_id", lines)]) is None
     assert movement.pk is None
+
+
+@postgres_only
+def test_children_given_as_plain_rows_are_written_in_the_same_statement(company):
+    movement, lines, event = family(company)
+    rows = Rows(
+        StockMovementLine,
+        ["position", "product_id", "quantity", "unit_cost", "total_cost"],
+        [(ln.position, ln.product_id, D(ln.quantity), D(ln.unit_cost), D(ln.total_cost)) for ln in lines],
+    )
+    with CaptureQueriesContext(connection) as captured:
+        assert insert_family(movement, [("movement_id", rows), ("movement_id", [event])]) is True
+    assert len(captured) == 1
+    stored = StockMovement.objects.get(pk=movement.pk)
+    assert list(stored.lines.order_by("position").values_list("position", "product_id", "quantity")) == [
+        (ln.position, ln.product_id, D(1)) for ln in lines
+    ]
+    assert event.pk is not None
+
+
+@postgres_only
+def test_plain_rows_break_the_column_rules_as_objects_do(company):
+    movement, lines, _ = family(company)
+    rows = Rows(StockMovementLine, ["position", "product_id", "quantity", "unit_cost", "total_cost"],
+                [(1, lines[0].product_id, D(0), D(1), D(0))])  # fmt: skip
+    with pytest.raises(IntegrityError), transaction.atomic():  # quantity > 0
+        insert_family(movement, [("movement_id", rows)])
+    assert not StockMovement.objects.filter(company=company).exists()

@@ -4,15 +4,17 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from django.db import connection
+from django.db import IntegrityError, connection
 from django.test.utils import CaptureQueriesContext
 
 from accounting.models import AccountingVariable, JournalEntry, JournalLine
 from accounting.variables import Variable
 from erp.errors import DomainError
+from inventory.integrity import stock_level_breaks
 from inventory.models import StockLevel, StockMovement, StockMovementEvent, StockMovementLine
 from inventory.selectors import stock_level
 from inventory.services import (
+    adjust_stock,
     audit_stock_movement,
     cancel_stock_movement,
     create_stock_movement,
@@ -245,3 +247,47 @@ def test_query_count_does_not_grow_with_lines(company):
         return len(ctx)
 
     assert count(2) == count(30)
+
+
+def count_stock(company, warehouse, counts, new_products=frozenset()):
+    return adjust_stock(
+        company=company,
+        warehouse=warehouse,
+        date=DAY,
+        concept="Conteo",
+        origin="SAE|1|1||",
+        counts=[{"product": p, "quantity": q, "unit_cost": c} for p, q, c in counts],
+        new_products=new_products,
+    )
+
+
+def test_a_count_of_products_new_in_the_transaction_inserts_their_levels_once_with_what_it_leaves(company):
+    warehouse = WarehouseFactory(company=company, allow_negative_stock=True)
+    known = ProductFactory(company=company)
+    entry(company, warehouse, known, 4, "10")
+    new = [ProductFactory(company=company) for _ in range(3)]
+    with CaptureQueriesContext(connection) as ctx:
+        movements = count_stock(
+            company,
+            warehouse,
+            [(known, 6, "20"), (new[0], "2.5", "8.1234567"), (new[1], -3, "5"), (new[2], 0, "7")],
+            new_products={p.pk for p in new},
+        )
+    assert [m.kind for m in movements] == ["entry", "exit"]
+    # the new products' rows: inserted, never inserted empty and updated (one UPDATE: the known one's)
+    sql = [q["sql"] for q in ctx.captured_queries]
+    assert sum(s.startswith("UPDATE") and StockLevel._meta.db_table in s.split("SET")[0] for s in sql) == 1
+    assert level(warehouse, known) == (D(6), D("13.333333"))
+    assert level(warehouse, new[0]) == (D("2.5"), D("8.123457"))
+    assert level(warehouse, new[1]) == (D(-3), D(0))
+    assert level(warehouse, new[2]) == (D(0), D(0))  # counted at zero: its row, empty
+    assert not stock_level_breaks(company)
+
+
+def test_a_product_wrongly_claimed_new_is_refused_by_its_existing_level(company):
+    warehouse = WarehouseFactory(company=company)
+    product = ProductFactory(company=company)
+    entry(company, warehouse, product, 4, "10")
+    with pytest.raises(IntegrityError):
+        count_stock(company, warehouse, [(product, 6, "20")], new_products={product.pk})
+    assert level(warehouse, product) == (D(4), D(10))

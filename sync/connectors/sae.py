@@ -601,9 +601,10 @@ class SaeConnector(Connector):
                     _info(f"Producto {product.code} actualizado desde SAE.", product.code, product)
                 )
         if self.sync_stock:
-            self._write_stock(kept, costs, payload["stock"], outcome)
+            self._write_stock(kept, costs, payload["stock"], outcome, new={p.pk for p in created})
 
-    def _write_stock(self, products: dict, costs: dict, stock: dict, outcome: Outcome) -> None:
+    def _write_stock(self, products: dict, costs: dict, stock: dict, outcome: Outcome, new: set) -> None:
+        """``new``: ids of the products this page created (this transaction's: no stock yet)."""
         today = timezone.localdate()
         origin = f"SAE|{self.run_id}|{self.connection.pk}||"
         concept = (
@@ -633,6 +634,7 @@ class SaeConnector(Connector):
                     concept=concept,
                     origin=origin,
                     counts=counts,
+                    new_products=new,
                 )
             except Exception as error:  # DomainError: missing accounts, closed period…
                 message = getattr(error, "message", str(error))
