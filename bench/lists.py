@@ -32,6 +32,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "erp.settings")
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/erp_bench")
 os.environ.setdefault("DEBUG", "false")
+# Production settings send plain HTTP to HTTPS (301); the in-process client reads the pages over
+# plain HTTP, as behind the TLS-terminating proxy.
+os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
 os.environ.setdefault("SECRET_KEY", "bench-only-secret")
 os.environ.setdefault("FIELD_ENCRYPTION_KEY", "S0LpfXqK1m0rCwE9oBvD0Lm6Tq1c2yQn2Vh3qGqkP9s=")
 
